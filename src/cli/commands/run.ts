@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.js';
+import type { RunOptions } from '../../core/types.js';
+import { exitCodeForOutcome } from '../exit-codes.js';
+import { withApp } from '../load-app.js';
+import { formatRunResult } from '../print-result.js';
+import { showProgress } from '../progress-display.js';
+import type { GlobalConfig, Wrap } from '../program.js';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+async function runOnce(configFlag: string | undefined, pipeline: string, options: RunOptions): Promise<number> {
+  for (const [flag, value] of [['--since', options.since], ['--until', options.until]] as const) {
+    if (value !== undefined && !DATE.test(value)) throw new ConfigError(`${flag}: expected YYYY-MM-DD, got "${value}"`);
+  }
+  return withApp(configFlag, async (app) => {
+    const stopProgress = options.backfill ? showProgress(app.events) : () => undefined;
+    // First signal: finish the item in hand and record the run; second: abort at once.
+    let signals = 0;
+    const onSignal = () => (signals++ === 0 ? void app.runner.shutdown(app.config.daemon.shutdown_grace_ms) : app.runner.abort());
+    process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+    try {
+      const result = await app.runner.run(pipeline, options);
+      stopProgress();
+      process.stderr.write(formatRunResult(result));
+      return exitCodeForOutcome(result.outcome);
+    } finally {
+      process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+    }
+  });
+}
+
+export function runCommand(program: Command, config: GlobalConfig, wrap: Wrap): void {
+  program
+    .command('run <pipeline>')
+    .description('run one pipeline once, now')
+    .option('--dry-run', 'compute and print the plan; change nothing outside koppel')
+    .option('--full', 'ignore change detection and re-examine everything')
+    .option('--force', 'allow guarded destructive steps (e.g. pruning more than the configured share)')
+    .action(
+      wrap((pipeline: string, opts: { dryRun?: boolean; full?: boolean; force?: boolean }) =>
+        runOnce(config(), pipeline, { dryRun: opts.dryRun, full: opts.full, force: opts.force }),
+      ),
+    );
+}
+
+export function backfillCommand(program: Command, config: GlobalConfig, wrap: Wrap): void {
+  program
+    .command('backfill <pipeline>')
+    .description('a long one-off run with progress (a bar on a terminal)')
+    .option('--since <date>', 'first date to include (YYYY-MM-DD)')
+    .option('--until <date>', 'last date to include (YYYY-MM-DD)')
+    .option('--dry-run', 'compute and print the plan; change nothing outside koppel')
+    .action(
+      wrap((pipeline: string, opts: { since?: string; until?: string; dryRun?: boolean }) =>
+        runOnce(config(), pipeline, { since: opts.since, until: opts.until, dryRun: opts.dryRun, full: true, backfill: true }),
+      ),
+    );
+}

@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { findPipelineType } from '../../pipelines/index.js';
+import { EXIT } from '../exit-codes.js';
+import { withApp } from '../load-app.js';
+import type { GlobalConfig, Wrap } from '../program.js';
+import type { App } from '../../core/app.js';
+
+const RUNS = 5;
+
+/** Per pipeline: last runs with counts, the last run's rejections, and what the pipeline reports as pending. */
+export async function collectStatus(app: App): Promise<Record<string, unknown>[]> {
+  const db = app.db.kysely;
+  const out: Record<string, unknown>[] = [];
+  for (const entry of app.config.pipelines) {
+    const runs = await db
+      .selectFrom('runs')
+      .select(['id', 'outcome', 'dry_run', 'started_at', 'ended_at', 'seen', 'created', 'updated', 'unchanged', 'rejected', 'failed', 'error'])
+      .where('pipeline', '=', entry.name)
+      .orderBy('id', 'desc')
+      .limit(RUNS)
+      .execute();
+    const lastReal = runs.find((r) => !r.dry_run && r.outcome !== 'running');
+    const rejections = lastReal
+      ? await db.selectFrom('rejections').select(['source', 'line', 'field', 'item_key', 'reason']).where('run_id', '=', lastReal.id).orderBy('id').limit(20).execute()
+      : [];
+    const def = findPipelineType(entry.type);
+    const extra = def?.status ? await def.status({ db, config: entry.settings, pipeline: entry.name, global: app.config }) : {};
+    out.push({ pipeline: entry.name, type: entry.type, enabled: entry.enabled, schedule: entry.schedule ?? null, runs, rejections, ...extra });
+  }
+  return out;
+}
+
+export function statusCommand(program: Command, config: GlobalConfig, wrap: Wrap): void {
+  program
+    .command('status')
+    .description('last runs with counts, and what is pending, per pipeline')
+    .option('--json', 'print JSON')
+    .action(
+      wrap((opts: { json?: boolean }) =>
+        withApp(config(), async (app) => {
+          const status = await collectStatus(app);
+          process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+          return EXIT.ok;
+        }),
+      ),
+    );
+}
+
+function formatStatus(status: Record<string, unknown>[]): string {
+  const lines: string[] = [];
+  for (const p of status) {
+    lines.push(`${p.pipeline} (${p.type})${p.enabled ? '' : ' [disabled]'}${p.schedule ? ` schedule "${p.schedule}"` : ''}`);
+    const runs = p.runs as { id: number; outcome: string; dry_run: boolean; started_at: Date; seen: number; created: number; updated: number; unchanged: number; rejected: number; failed: number; error: string | null }[];
+    if (runs.length === 0) lines.push('  no runs yet');
+    for (const r of runs) {
+      lines.push(
+        `  run ${r.id} ${new Date(r.started_at).toISOString()} ${r.outcome}${r.dry_run ? ' (dry run)' : ''}: seen ${r.seen}, created ${r.created}, updated ${r.updated}, unchanged ${r.unchanged}, rejected ${r.rejected}, failed ${r.failed}${r.error ? ` — ${r.error}` : ''}`,
+      );
+    }
+    const rejections = p.rejections as { source: string | null; line: number | null; field: string | null; item_key: string | null; reason: string }[];
+    if (rejections.length) lines.push('  rejected in the last run:');
+    for (const r of rejections) {
+      const where = [r.source, r.line !== null ? `line ${r.line}` : null, r.field ? `column ${r.field}` : null].filter(Boolean).join(', ');
+      lines.push(`    ${where || r.item_key}: ${r.reason}`);
+    }
+    for (const [key, value] of Object.entries(p)) {
+      if (['pipeline', 'type', 'enabled', 'schedule', 'runs', 'rejections'].includes(key)) continue;
+      if (Array.isArray(value)) {
+        lines.push(`  ${key} (${value.length}):`);
+        for (const v of value.slice(0, 50)) lines.push(`    ${Object.values(v as object).map((x) => String(x)).join('  ')}`);
+      } else {
+        lines.push(`  ${key}: ${JSON.stringify(value)}`);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,28 @@
+import { ConfigError } from '../core/errors.js';
+import type { RunOutcome } from '../core/types.js';
+
+/** The exit codes scripts rely on (SPEC.md). */
+export const EXIT = { ok: 0, failed: 1, usage: 2, rejected: 3 } as const;
+
+export function exitCodeForOutcome(outcome: RunOutcome): number {
+  switch (outcome) {
+    case 'succeeded':
+    case 'dry-run':
+      return EXIT.ok;
+    case 'rejected':
+      return EXIT.rejected;
+    case 'skipped':
+    case 'failed':
+      return EXIT.failed;
+  }
+}
+
+/** Prints an error the way an operator can act on it; config errors are exit 2, anything else 1. */
+export function reportError(err: unknown): number {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`koppel: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  process.stderr.write(`koppel: ${(err as Error)?.message ?? String(err)}\n`);
+  return EXIT.failed;
+}

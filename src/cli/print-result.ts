@@ -1,0 +1,31 @@
+import type { RunResult } from '../core/types.js';
+
+const SAMPLE = 10;
+
+/** The human summary of a run or a dry-run plan, written to stderr (stdout carries the JSON logs). */
+export function formatRunResult(result: RunResult): string {
+  const lines: string[] = [];
+  const c = result.counts;
+  if (result.outcome === 'skipped') return `${result.pipeline}: skipped (${result.reason})\n`;
+  if (result.outcome === 'dry-run' && result.plan) {
+    lines.push(`${result.pipeline}: dry run — nothing was sent`);
+    lines.push(`  plan: ${Object.entries(result.plan.summary).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    for (const a of result.plan.actions.slice(0, SAMPLE)) {
+      lines.push(`  ${a.action.padEnd(8)} ${a.key}${a.detail ? `  ${JSON.stringify(a.detail)}` : ''}`);
+    }
+    if (result.plan.actions.length > SAMPLE) lines.push(`  … and ${result.plan.actions.length - SAMPLE} more`);
+  } else {
+    lines.push(`${result.pipeline}: ${result.outcome} (run ${result.runId})`);
+    lines.push(`  seen ${c.seen}, created ${c.created}, updated ${c.updated}, unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}`);
+  }
+  if (result.error) lines.push(`  error: ${result.error.message}`);
+  const rejections = result.rejections ?? [];
+  if (rejections.length > 0) {
+    lines.push(`  rejected (${c.rejected}${c.rejected > rejections.length ? `, first ${rejections.length}` : ''}; all in the rejections table, see koppel status):`);
+    for (const r of rejections.slice(0, SAMPLE)) {
+      const where = [r.source, r.line !== undefined ? `line ${r.line}` : undefined, r.field ? `column ${r.field}` : undefined].filter(Boolean).join(', ');
+      lines.push(`    ${where || r.itemKey || '?'}: ${r.reason}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

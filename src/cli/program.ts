@@ -1,0 +1,57 @@
+import { Command, CommanderError } from 'commander';
+import { EXIT, reportError } from './exit-codes.js';
+import { configCheckCommand } from './commands/config-check.js';
+import { daemonCommand } from './commands/daemon.js';
+import { migrateCommand } from './commands/migrate.js';
+import { orderCommand } from './commands/order.js';
+import { backfillCommand, runCommand } from './commands/run.js';
+import { sandboxCommand } from './commands/sandbox.js';
+import { statusCommand } from './commands/status.js';
+
+/** Each command resolves to its exit code; the caller sets process.exitCode (no process.exit mid-flight). */
+export type CommandResult = Promise<number>;
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('koppel')
+    .description('Keeps your data in step with PlanogramBuilder, Maasplassen, Planviewer and Ambita.')
+    .option('--config <path>', 'config file (default: $KOPPEL_CONFIG, else config/koppel.yaml)')
+    .showHelpAfterError()
+    .exitOverride();
+  const wrap =
+    <A extends unknown[]>(fn: (...args: A) => CommandResult) =>
+    async (...args: A) => {
+      try {
+        setExit(await fn(...args));
+      } catch (err) {
+        setExit(reportError(err));
+      }
+    };
+  const globalConfig = () => program.opts<{ config?: string }>().config;
+  runCommand(program, globalConfig, wrap);
+  backfillCommand(program, globalConfig, wrap);
+  daemonCommand(program, globalConfig, wrap);
+  statusCommand(program, globalConfig, wrap);
+  migrateCommand(program, globalConfig, wrap);
+  configCheckCommand(program, globalConfig, wrap);
+  sandboxCommand(program, globalConfig, wrap);
+  orderCommand(program, globalConfig, wrap);
+  return program;
+}
+
+export type Wrap = <A extends unknown[]>(fn: (...args: A) => CommandResult) => (...args: A) => Promise<void>;
+export type GlobalConfig = () => string | undefined;
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version exit 0; every other parse problem is bad usage.
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    throw err;
+  }
+  return code;
+}

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError } from '../core/errors.js';
+import { findPipelineType, pipelineTypeNames } from '../pipelines/index.js';
+import { substituteEnv } from './env-substitution.js';
+import { describeValue, formatIssues } from './format-issues.js';
+import { type KoppelConfig, PIPELINE_BASE_KEYS, type PipelineEntry, rootConfigSchema } from './schema.js';
+
+/** `--config`, else `$KOPPEL_CONFIG`, else `config/koppel.yaml`. */
+export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(flag ?? env.KOPPEL_CONFIG ?? 'config/koppel.yaml');
+}
+
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): KoppelConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseConfig(text, env, dirname(path), path);
+}
+
+/**
+ * Validates the whole config and reports every problem at once, each naming its key path, what was expected
+ * and what was found. Two passes: the file's shape, then each pipeline entry against its type's schema.
+ */
+export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = process.cwd(), label = 'config'): KoppelConfig {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(`${label}: not valid YAML:\n${doc.errors.map((e) => `  ${e.message}`).join('\n')}`);
+  }
+  const raw = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${label}: expected a mapping at the top, got ${describeValue(raw)}`);
+  const { value, unset } = substituteEnv(raw, env);
+  const hints = new Map([...unset].map(([path, names]) => [path, `environment variable ${names.join(', ')} is not set`]));
+
+  const problems: string[] = [];
+  const root = rootConfigSchema.safeParse(value, { reportInput: true });
+  if (!root.success) problems.push(...formatIssues(root.error.issues, [], hints));
+
+  const pipelines: PipelineEntry[] = [];
+  const names = new Set<string>();
+  const entries = root.success ? root.data.pipelines : [];
+  entries.forEach((entry, i) => {
+    if (names.has(entry.name)) problems.push(`pipelines[${i}].name: expected a unique name, got ${describeValue(entry.name)} again`);
+    names.add(entry.name);
+    const def = findPipelineType(entry.type);
+    if (!def) {
+      problems.push(`pipelines[${i}].type: expected one of ${pipelineTypeNames().join(', ')}, got ${describeValue(entry.type)}`);
+      return;
+    }
+    const own = Object.fromEntries(Object.entries(entry).filter(([k]) => !PIPELINE_BASE_KEYS.includes(k)));
+    const parsed = def.config.safeParse(own, { reportInput: true });
+    if (!parsed.success) {
+      problems.push(...formatIssues(parsed.error.issues, ['pipelines', i], hints));
+      return;
+    }
+    for (const upstream of def.upstreams) {
+      if (!root.data!.upstreams[upstream]) problems.push(`upstreams.${upstream}: expected a block, since pipeline "${entry.name}" (${entry.type}) uses it, got nothing`);
+    }
+    pipelines.push({ name: entry.name, type: entry.type, schedule: entry.schedule, enabled: entry.enabled, settings: parsed.data });
+  });
+
+  if (problems.length > 0 || !root.success) {
+    throw new ConfigError(`${label}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+  return deepFreeze({ ...root.data, pipelines, source });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

@@ -1,0 +1,57 @@
+import type { DestinationStream, Logger } from 'pino';
+import { collectSecrets } from '../config/secrets.js';
+import type { KoppelConfig } from '../config/schema.js';
+import { type Database, openDatabase } from '../db/database.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { UpstreamRegistry } from '../upstreams/index.js';
+import { KoppelEvents } from './events.js';
+import { createLogger } from './logger.js';
+import { Runner } from './runner.js';
+
+/** Everything a command needs, built once from the config and closed in reverse order. */
+export interface App {
+  readonly config: KoppelConfig;
+  readonly log: Logger;
+  readonly db: Database;
+  readonly events: KoppelEvents;
+  readonly upstreams: UpstreamRegistry;
+  readonly runner: Runner;
+  close(): Promise<void>;
+}
+
+export interface OpenAppOptions {
+  /** Where logs go (tests pass a sink); default stdout. */
+  logDestination?: DestinationStream;
+  /** Apply pending migrations on open. @default true */
+  migrate?: boolean;
+}
+
+export function createAppLogger(config: KoppelConfig, destination?: DestinationStream): Logger {
+  return createLogger({ level: config.log.level, secrets: collectSecrets(config), destination });
+}
+
+export async function openApp(config: KoppelConfig, options: OpenAppOptions = {}): Promise<App> {
+  const log = createAppLogger(config, options.logDestination);
+  const db = await openDatabase(config.database);
+  try {
+    if (options.migrate !== false) await migrateToLatest(db.kysely);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const events = new KoppelEvents(log);
+  const upstreams = new UpstreamRegistry(config.upstreams, events, log);
+  const runner = new Runner({ config, db, upstreams, events, log });
+  return {
+    config,
+    log,
+    db,
+    events,
+    upstreams,
+    runner,
+    async close() {
+      await upstreams.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { parse } from 'csv-parse';
+import iconv from 'iconv-lite';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/**
+ * Streaming CSV input shared by every pipeline that reads files: decoding (UTF-8 with or without BOM,
+ * Windows-1252 through iconv-lite, since Node 20's TextDecoder maps it as latin1), delimiter detection,
+ * the physical line where each record starts, and per-record errors that never stop the stream.
+ */
+
+export const csvOptionsSchema = z
+  .object({
+    /** Field separator; `auto` picks `;`, `,` or tab from the header line. @default "auto" */
+    delimiter: z.union([z.literal('auto'), z.string().length(1)]).default('auto').describe('field separator or auto'),
+    /** File encoding: utf-8 (a BOM is ignored) or windows-1252 (spreadsheet exports). @default "utf-8" */
+    encoding: z.enum(['utf-8', 'windows-1252', 'latin1', 'utf-16le']).default('utf-8').describe('file encoding'),
+    /** Longest record accepted, in characters; a longer one is rejected, not loaded. @default 1048576 */
+    max_record_chars: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024).describe('longest record in characters'),
+  })
+  .strict();
+
+export type CsvOptions = z.output<typeof csvOptionsSchema>;
+
+/** A good record (`values` by header name) or a bad one (`error`), with the line where it starts. */
+export type CsvRow =
+  | { line: number; values: Record<string, string>; error?: undefined }
+  | { line: number; values?: undefined; error: string };
+
+const ICONV_NAMES: Record<CsvOptions['encoding'], string> = {
+  'utf-8': 'utf8',
+  'windows-1252': 'win1252',
+  latin1: 'latin1',
+  'utf-16le': 'utf16le',
+};
+
+/** Chooses the delimiter that splits the header line into the most fields (quoted parts ignored). */
+export function detectDelimiter(headerLine: string): string {
+  const unquoted = headerLine.replace(/"[^"]*"/g, '');
+  const candidates = [';', ',', '\t', '|'];
+  let best = ',';
+  let bestCount = 0;
+  for (const c of candidates) {
+    const count = unquoted.split(c).length - 1;
+    if (count > bestCount) {
+      best = c;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+async function readHeaderLine(path: string, encoding: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return iconv.decode(buf.subarray(0, bytesRead), encoding).split(/\r?\n/, 1)[0] ?? '';
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Yields every record of the file with its starting line. Bad records (wrong column count, unclosed quote,
+ * oversized, undecodable bytes) come out as `{ line, error }` and the stream goes on; memory stays flat.
+ */
+export async function* readCsv(path: string, options: Partial<CsvOptions> = {}): AsyncGenerator<CsvRow> {
+  const opts = csvOptionsSchema.parse(options);
+  const encoding = ICONV_NAMES[opts.encoding];
+  let header: string;
+  try {
+    header = await readHeaderLine(path, encoding);
+  } catch (err) {
+    throw new ConfigError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const delimiter = opts.delimiter === 'auto' ? detectDelimiter(header) : opts.delimiter;
+  const skipped: CsvRow[] = [];
+  const parser = createReadStream(path)
+    .pipe(iconv.decodeStream(encoding, { stripBOM: true }))
+    .pipe(
+      parse({
+        delimiter,
+        columns: (names: string[]) => names.map((n) => n.trim()),
+        info: true,
+        raw: true,
+        bom: true,
+        skip_empty_lines: true,
+        skip_records_with_error: true,
+        max_record_size: opts.max_record_chars,
+      }),
+    );
+  parser.on('skip', (err: Error & { code?: string; lines?: number }) => {
+    skipped.push({ line: err.lines ?? 0, error: describeCsvError(err) });
+  });
+  for await (const chunk of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
+    while (skipped.length) yield skipped.shift()!;
+    const inner = chunk.raw.replace(/\r?\n$/, '').split('\n').length - 1;
+    const line = chunk.info.lines - inner;
+    const bad = Object.entries(chunk.record).find(([, v]) => v.includes('\uFFFD'));
+    if (bad && opts.encoding === 'utf-8') {
+      yield { line, error: `column "${bad[0]}" is not valid UTF-8 (if the file is a spreadsheet export, set encoding: windows-1252)` };
+      continue;
+    }
+    yield { line, values: chunk.record };
+  }
+  while (skipped.length) yield skipped.shift()!;
+}
+
+function describeCsvError(err: Error & { code?: string }): string {
+  switch (err.code) {
+    case 'CSV_RECORD_INCONSISTENT_COLUMNS':
+    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
+      return `wrong number of columns: ${err.message.replace(/^Invalid Record Length: /, '')}`;
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return `unclosed quote: ${err.message.replace(/^Quote Not Closed: /, '')}`;
+    case 'CSV_MAX_RECORD_SIZE':
+      return 'record too large (see max_record_chars)';
+    default:
+      return err.message;
+  }
+}

@@ -1,0 +1,73 @@
+import { findPipelineType } from '../pipelines/index.js';
+import type { App } from './app.js';
+import { startHttpServer } from './http-server.js';
+import { createMetrics } from './metrics.js';
+import { schedulePipelines } from './scheduler.js';
+import type { WebhookRoute } from './types.js';
+
+export interface DaemonHandle {
+  readonly port: number;
+  /** Graceful stop: no new ticks, runs finish or checkpoint their item, locks released, sessions closed. */
+  stop(): Promise<void>;
+  /** Forceful stop: in-flight calls aborted. */
+  abort(): void;
+}
+
+/** The long-lived worker: cron schedules, /healthz, /metrics and webhook routes. */
+export async function startDaemon(app: App, options: { port?: number } = {}): Promise<DaemonHandle> {
+  const { config, runner, log, db, events, upstreams } = app;
+  const registry = createMetrics(events, () => upstreams.depths());
+  const routes: WebhookRoute[] = [];
+  for (const entry of config.pipelines) {
+    const def = findPipelineType(entry.type);
+    if (!entry.enabled || !def?.webhooks) continue;
+    routes.push(
+      ...def.webhooks({
+        pipeline: entry.name,
+        config: entry.settings,
+        global: config,
+        db: db.kysely,
+        log: log.child({ pipeline: entry.name, webhook: true }),
+        trigger: (opts) => {
+          void runner.run(entry.name, opts).catch((err: unknown) => log.error({ err, pipeline: entry.name }, 'triggered run failed'));
+        },
+      }),
+    );
+  }
+  const http = await startHttpServer({
+    port: options.port ?? config.http.port,
+    host: config.http.host,
+    log,
+    routes,
+    health: async () => {
+      try {
+        await db.kysely.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
+        return { ok: !runner.stopping, detail: { database: 'ok', running: runner.active, stopping: runner.stopping } };
+      } catch (err) {
+        return { ok: false, detail: { database: (err as Error).message } };
+      }
+    },
+    metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+  });
+  const scheduler = schedulePipelines(config.pipelines, runner, log);
+  log.info({ port: http.port, routes: routes.map((r) => `${r.method} ${r.path.replace(/:[^/]+/g, ':…')}`) }, 'daemon started');
+
+  let stopped: Promise<void> | undefined;
+  return {
+    port: http.port,
+    stop() {
+      stopped ??= (async () => {
+        log.info('stopping: no new runs; finishing the work in hand');
+        await scheduler.stop();
+        await runner.shutdown(config.daemon.shutdown_grace_ms);
+        await http.close();
+        log.info('stopped');
+      })();
+      return stopped;
+    },
+    abort() {
+      log.warn('forced stop: aborting runs in progress');
+      runner.abort();
+    },
+  };
+}

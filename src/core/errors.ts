@@ -1,0 +1,84 @@
+/**
+ * The closed set of error kinds the runner acts on. Clients translate every upstream failure into one of
+ * these; the retry policy and the runner decide by kind, never by matching messages.
+ */
+
+export interface ErrorContext {
+  upstream?: string | undefined;
+  op?: string | undefined;
+  itemKey?: string | undefined;
+  /** Upstream's own error code (HTTP status, gRPC code name, vendor code). */
+  code?: string | number | undefined;
+  cause?: unknown;
+}
+
+abstract class KoppelError extends Error {
+  readonly upstream: string | undefined;
+  readonly op: string | undefined;
+  readonly itemKey: string | undefined;
+  readonly code: string | number | undefined;
+
+  constructor(message: string, ctx: ErrorContext = {}) {
+    super(message, ctx.cause === undefined ? undefined : { cause: ctx.cause });
+    this.name = new.target.name;
+    this.upstream = ctx.upstream;
+    this.op = ctx.op;
+    this.itemKey = ctx.itemKey;
+    this.code = ctx.code;
+  }
+}
+
+/** Transient: the same call may succeed later (timeouts, 5xx, connection resets). */
+export class RetryableError extends KoppelError {}
+
+/** The call will fail the same way again (validation, 4xx, not found); never retried. */
+export class PermanentError extends KoppelError {}
+
+/** The session is gone (token expired or revoked): reconnect once, then retry. */
+export class NotConnectedError extends KoppelError {}
+
+/**
+ * The upstream asked us to slow down (429 with Retry-After) or stop (402, daily cap). `waitMs` is how long;
+ * `Infinity` means "not before a human acts or the day turns", so it is never retried within a run.
+ */
+export class BackOffError extends KoppelError {
+  readonly waitMs: number;
+  constructor(message: string, waitMs: number, ctx: ErrorContext = {}) {
+    super(message, ctx);
+    this.waitMs = waitMs;
+  }
+}
+
+/** A batch settled per item: `failures` maps an item's index in the batch to why it failed. */
+export class BatchError extends KoppelError {
+  readonly failures: ReadonlyMap<number, Error>;
+  constructor(message: string, failures: Map<number, Error>, ctx: ErrorContext = {}) {
+    super(message, ctx);
+    this.failures = failures;
+  }
+  failed(index: number): Error | undefined {
+    return this.failures.get(index);
+  }
+}
+
+/** Bad config or bad usage: exit code 2, message names the key path. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export type UpstreamError = RetryableError | PermanentError | NotConnectedError | BackOffError | BatchError;
+
+/** Any throw becomes an Error; unknown errors are treated as retryable once by the retry policy. */
+export function coerceError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  if (typeof err === 'string') return new Error(err);
+  try {
+    return new Error(`Non-error thrown: ${JSON.stringify(err)}`);
+  } catch {
+    return new Error(`Non-error thrown: ${String(err)}`);
+  }
+}
+
+export function isKoppelError(err: unknown): err is UpstreamError {
+  return err instanceof KoppelError;
+}

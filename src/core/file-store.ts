@@ -1,0 +1,108 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { PermanentError, RetryableError } from './errors.js';
+
+/**
+ * Deliverables land on disk the same way for every pipeline: streamed to a temporary name beside the target,
+ * size and sha256 checked, then renamed — so no partial file ever stands under its final name.
+ */
+
+const MAX_NAME_BYTES = 200;
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
+
+/**
+ * A filename from an upstream made safe: no directories, no traversal, no control or shell-hostile
+ * characters, not hidden, not empty, at most 200 bytes (extension kept).
+ */
+export function sanitizeFilename(name: string, fallback = 'file'): string {
+  let out = name.normalize('NFC');
+  out = out.split(/[\\/]/).pop() ?? ''; // drop any directory part, both separators
+  out = out.replace(/[\u0000-\u001f\u007f-\u009f]/g, '');
+  out = out.replace(/[<>:"|?*`$]/g, '_');
+  out = out.replace(/^[.\s]+/, '').replace(/[.\s]+$/, '');
+  if (out === '' || out === '.' || out === '..') out = fallback;
+  if (WINDOWS_RESERVED.test(out)) out = `_${out}`;
+  if (Buffer.byteLength(out) > MAX_NAME_BYTES) {
+    const dot = out.lastIndexOf('.');
+    const ext = dot > 0 && out.length - dot <= 10 ? out.slice(dot) : '';
+    let stem = out.slice(0, out.length - ext.length);
+    while (Buffer.byteLength(stem + ext) > MAX_NAME_BYTES) stem = stem.slice(0, -1);
+    out = stem + ext;
+  }
+  return out;
+}
+
+/** Joins `parts` under `root`, refusing any result that escapes it. Each part is sanitised. */
+export function safeJoin(root: string, ...parts: string[]): string {
+  const base = resolve(root);
+  const target = resolve(base, ...parts.map((p) => sanitizeFilename(p)));
+  const rel = relative(base, target);
+  if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..')) {
+    throw new PermanentError(`refusing path outside storage root: ${parts.join('/')}`);
+  }
+  return target;
+}
+
+export interface StoredFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface WriteFileOptions {
+  /** Expected byte count (Content-Length); a shorter or longer body is a transient failure. */
+  expectedSize?: number | undefined;
+  /** Expected sha256 hex, when the upstream publishes one. */
+  expectedSha256?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Streams `body` to `path` atomically. Memory stays flat however large the file is. */
+export async function writeFileAtomic(
+  body: ReadableStream<Uint8Array> | Readable,
+  path: string,
+  options: WriteFileOptions = {},
+): Promise<StoredFile> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
+  const hash = createHash('sha256');
+  let size = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const source = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+  try {
+    await pipeline(source, meter, createWriteStream(temp, { flags: 'wx' }), { signal: options.signal });
+    const sha256 = hash.digest('hex');
+    if (options.expectedSize !== undefined && size !== options.expectedSize) {
+      throw new RetryableError(`download of ${basename(path)} was ${size} bytes, expected ${options.expectedSize} (truncated)`);
+    }
+    if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256.toLowerCase()) {
+      throw new RetryableError(`download of ${basename(path)} has sha256 ${sha256}, expected ${options.expectedSha256} (corrupted)`);
+    }
+    await rename(temp, path);
+    return { path, size, sha256 };
+  } catch (err) {
+    await rm(temp, { force: true });
+    if (err instanceof RetryableError || options.signal?.aborted) throw err;
+    // A broken stream mid-body is the network's fault, not the file's: retry.
+    throw new RetryableError(`writing ${basename(path)} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Size of a file, or undefined when it is absent. */
+export async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}

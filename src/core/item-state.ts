@@ -1,0 +1,100 @@
+import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { DB } from '../db/schema.js';
+
+/** What koppel last synced for one item: the checkpoint that makes re-runs cheap and resumable. */
+export interface ItemState {
+  key: string;
+  hash: string;
+  remoteId: string | null;
+  data: Record<string, unknown> | null;
+}
+
+// Postgres caps bind parameters at 65535; 6 columns × 1000 rows stays well below it.
+const WRITE_BATCH = 1000;
+const READ_BATCH = 5000;
+
+/** Change detection by content hash, per pipeline, read and written in batches. */
+export class ItemStateStore {
+  readonly #db: Kysely<DB>;
+  readonly #pipeline: string;
+  readonly #runId: number | null;
+
+  constructor(db: Kysely<DB>, pipeline: string, runId: number | null) {
+    this.#db = db;
+    this.#pipeline = pipeline;
+    this.#runId = runId;
+  }
+
+  /** Stored state for these keys (missing keys are absent from the map). */
+  async getMany(keys: readonly string[]): Promise<Map<string, ItemState>> {
+    const out = new Map<string, ItemState>();
+    for (let i = 0; i < keys.length; i += READ_BATCH) {
+      const rows = await this.#db
+        .selectFrom('item_state')
+        .select(['item_key', 'content_hash', 'remote_id', 'data'])
+        .where('pipeline', '=', this.#pipeline)
+        .where('item_key', 'in', keys.slice(i, i + READ_BATCH))
+        .execute();
+      for (const r of rows) out.set(r.item_key, { key: r.item_key, hash: r.content_hash, remoteId: r.remote_id, data: r.data });
+    }
+    return out;
+  }
+
+  /** Every stored state of this pipeline, streamed in key order (for pruning and full comparisons). */
+  async *all(): AsyncGenerator<ItemState> {
+    let after = '';
+    for (;;) {
+      const rows = await this.#db
+        .selectFrom('item_state')
+        .select(['item_key', 'content_hash', 'remote_id', 'data'])
+        .where('pipeline', '=', this.#pipeline)
+        .where('item_key', '>', after)
+        .orderBy('item_key')
+        .limit(READ_BATCH)
+        .execute();
+      for (const r of rows) yield { key: r.item_key, hash: r.content_hash, remoteId: r.remote_id, data: r.data };
+      if (rows.length < READ_BATCH) return;
+      after = rows[rows.length - 1]!.item_key;
+    }
+  }
+
+  /** Records items as synced (insert or overwrite), in batches. */
+  async putMany(items: readonly ItemState[]): Promise<void> {
+    for (let i = 0; i < items.length; i += WRITE_BATCH) {
+      const chunk = items.slice(i, i + WRITE_BATCH);
+      await this.#db
+        .insertInto('item_state')
+        .values(
+          chunk.map((s) => ({
+            pipeline: this.#pipeline,
+            item_key: s.key,
+            content_hash: s.hash,
+            remote_id: s.remoteId,
+            data: s.data === null ? null : JSON.stringify(s.data),
+            last_run_id: this.#runId,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['pipeline', 'item_key']).doUpdateSet({
+            content_hash: (eb) => eb.ref('excluded.content_hash'),
+            remote_id: (eb) => eb.ref('excluded.remote_id'),
+            data: (eb) => eb.ref('excluded.data'),
+            last_run_id: (eb) => eb.ref('excluded.last_run_id'),
+            updated_at: sql`now()`,
+          }),
+        )
+        .execute();
+    }
+  }
+
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += READ_BATCH) {
+      await this.#db
+        .deleteFrom('item_state')
+        .where('pipeline', '=', this.#pipeline)
+        .where('item_key', 'in', keys.slice(i, i + READ_BATCH))
+        .execute();
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { DB } from '../db/schema.js';
+
+/** Why one input item was not synced, and where it came from. */
+export interface Rejection {
+  itemKey?: string | undefined;
+  /** Input file or query the item came from. */
+  source?: string | undefined;
+  /** 1-based line in `source` (the physical line where the record starts). */
+  line?: number | undefined;
+  /** Column or field at fault. */
+  field?: string | undefined;
+  reason: string;
+  /** The offending value, shortened. */
+  value?: unknown;
+}
+
+const FLUSH_AT = 500;
+const VALUE_LIMIT = 200;
+
+/**
+ * Collects a run's rejected items and writes them to the `rejections` table in batches. Dry runs keep
+ * them in memory only (runId null) so the plan can still show them.
+ */
+export class RejectionReporter {
+  readonly #db: Kysely<DB>;
+  readonly #pipeline: string;
+  readonly #runId: number | null;
+  readonly #log: Logger;
+  readonly #pending: Rejection[] = [];
+  readonly #sample: Rejection[] = [];
+  #count = 0;
+
+  constructor(db: Kysely<DB>, pipeline: string, runId: number | null, log: Logger) {
+    this.#db = db;
+    this.#pipeline = pipeline;
+    this.#runId = runId;
+    this.#log = log;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The first rejections of the run, for summaries. */
+  get sample(): readonly Rejection[] {
+    return this.#sample;
+  }
+
+  async add(rejection: Rejection): Promise<void> {
+    this.#count++;
+    if (this.#sample.length < 20) this.#sample.push(rejection);
+    this.#log.warn({ rejection: { ...rejection, value: shorten(rejection.value) } }, 'item rejected');
+    this.#pending.push(rejection);
+    if (this.#pending.length >= FLUSH_AT) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#runId === null) {
+      this.#pending.length = 0;
+      return;
+    }
+    const rows = this.#pending.splice(0, this.#pending.length);
+    if (rows.length === 0) return;
+    await this.#db
+      .insertInto('rejections')
+      .values(
+        rows.map((r) => ({
+          run_id: this.#runId!,
+          pipeline: this.#pipeline,
+          item_key: r.itemKey ?? null,
+          source: r.source ?? null,
+          line: r.line ?? null,
+          field: r.field ?? null,
+          reason: r.reason,
+          value: shorten(r.value) ?? null,
+        })),
+      )
+      .execute();
+  }
+}
+
+function shorten(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > VALUE_LIMIT ? `${text.slice(0, VALUE_LIMIT)}… (${text.length} chars)` : text;
+}

@@ -1,0 +1,31 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from 'pino';
+import type { PipelineEntry } from '../config/schema.js';
+import type { Runner } from './runner.js';
+
+/**
+ * Starts one cron task per enabled, scheduled pipeline. Each tick asks the runner for a run carrying the
+ * tick's scheduled time, so that of several replicas exactly one runs it (see Runner #claimTick).
+ */
+export function schedulePipelines(pipelines: readonly PipelineEntry[], runner: Runner, log: Logger): { stop(): Promise<void> } {
+  const tasks: ScheduledTask[] = [];
+  for (const p of pipelines) {
+    if (!p.enabled || !p.schedule) continue;
+    const task = cron.schedule(
+      p.schedule,
+      async (context) => {
+        const tick = new Date(Math.floor(context.date.getTime() / 1000) * 1000);
+        const result = await runner.run(p.name, { tick });
+        if (result.outcome === 'skipped') log.info({ pipeline: p.name, reason: result.reason }, 'scheduled run skipped');
+      },
+      { name: `koppel:${p.name}`, noOverlap: true },
+    );
+    tasks.push(task);
+    log.info({ pipeline: p.name, schedule: p.schedule, next: task.getNextRun() }, 'pipeline scheduled');
+  }
+  return {
+    async stop() {
+      for (const t of tasks) await t.stop();
+    },
+  };
+}

@@ -1,0 +1,160 @@
+/**
+ * Glossary — these words mean exactly this everywhere in koppel:
+ *
+ * - **upstream**:   an outside service koppel talks to (planogrambuilder, maasplassen, planviewer, ambita).
+ * - **pipeline**:   one configured sync job (`pipelines[]` in the config), of a pipeline *type* registered in
+ *                   `src/pipelines/index.ts`.
+ * - **run**:        one execution of a pipeline, recorded in the `runs` table with its outcome and counts.
+ * - **item**:       the unit a pipeline syncs (a boat-date, a catalog product, an order request); it has a stable key.
+ * - **batch**:      several items sent to an upstream in one call; a batch settles per item, never as a whole.
+ * - **mapping**:    a file in `mappings/` that turns source columns into item fields.
+ * - **checkpoint**: durable state that lets a killed run resume without duplicates (item state, order intents).
+ * - **plan**:       what a run would change, computed without changing anything; `--dry-run` prints it.
+ */
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { KoppelEvents } from './events.js';
+import type { ItemStateStore } from './item-state.js';
+import type { Rejection, RejectionReporter } from './rejections.js';
+import type { Upstreams } from '../upstreams/index.js';
+import type { DB } from '../db/schema.js';
+import type { KoppelConfig } from '../config/schema.js';
+
+/** What happened to one item in a run (or would happen, in a plan). */
+export type ItemStatus = 'created' | 'updated' | 'unchanged' | 'deleted' | 'rejected' | 'failed' | 'skipped';
+
+/** The counts every run records. */
+export interface RunCounts {
+  seen: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  failed: number;
+}
+
+/** One line of a plan: an action a run would take. `detail` is printed by `--dry-run`. */
+export interface PlannedAction {
+  action: string;
+  key: string;
+  detail?: Record<string, unknown> | undefined;
+}
+
+/**
+ * A plan is computed before anything changes. `apply` carries it out; `--dry-run` prints it.
+ * `state` is the pipeline's own payload passed from plan to apply.
+ */
+export interface Plan<State = unknown> {
+  summary: Record<string, number>;
+  actions: PlannedAction[];
+  state: State;
+}
+
+/** succeeded: all synced; rejected: finished but some input was refused (exit 3); failed: exit 1; skipped: another runner holds the lock. */
+export type RunOutcome = 'succeeded' | 'rejected' | 'failed' | 'skipped' | 'dry-run';
+
+/** What a run returns instead of throwing on the first problem. */
+export interface RunResult {
+  runId: number | null;
+  /** Sample of rejected items (the full list is in the `rejections` table). */
+  rejections?: readonly Rejection[] | undefined;
+  pipeline: string;
+  outcome: RunOutcome;
+  counts: RunCounts;
+  plan?: Plan | undefined;
+  error?: Error | undefined;
+  /** Why a run was skipped (another runner holds the lock). */
+  reason?: string | undefined;
+}
+
+export interface RunOptions {
+  dryRun?: boolean;
+  full?: boolean;
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Allow guarded destructive steps (pruning beyond the configured share). */
+  force?: boolean | undefined;
+  /** Set by the scheduler: the cron tick this run is for; another replica that ran it already wins. */
+  tick?: Date | undefined;
+  /** Set by `backfill`: the pipeline may show a progress bar. */
+  backfill?: boolean;
+}
+
+/** Everything a pipeline gets from the runner: no module-level singletons. */
+export interface PipelineContext<Config = unknown> {
+  readonly pipeline: string;
+  readonly runId: number;
+  readonly config: Config;
+  readonly global: KoppelConfig;
+  readonly options: Readonly<RunOptions>;
+  readonly log: Logger;
+  readonly db: Kysely<DB>;
+  readonly upstreams: Upstreams;
+  readonly state: ItemStateStore;
+  readonly reject: RejectionReporter;
+  readonly events: KoppelEvents;
+  /** Aborts when shutdown begins: finish or checkpoint the item in hand, start nothing new. */
+  readonly stopSignal: AbortSignal;
+  /** Aborts when the grace period ends (or on a second signal): pass it to upstream calls. */
+  readonly abortSignal: AbortSignal;
+  /** Count an item outcome. Rejections are counted by `reject.add`, not here. */
+  count(status: ItemStatus | 'seen', n?: number): void;
+  /** Report progress of the current phase (drives progress bars and metrics). */
+  progress(done: number, total: number, phase?: string): void;
+}
+
+/** A pipeline type: a name, a config schema, and the two halves of a run. */
+export interface PipelineDefinition<Schema extends z.ZodType = z.ZodType, State = unknown> {
+  readonly type: string;
+  readonly description: string;
+  /** Upstreams the pipeline talks to; a run fails at start when one is not configured. */
+  readonly upstreams: readonly (keyof Upstreams)[];
+  readonly config: Schema;
+  /** Read sources and upstreams, decide what to change. Must not mutate anything outside koppel's state. */
+  plan(ctx: PipelineContext<z.output<Schema>>): Promise<Plan<State>>;
+  /** Carry out the plan. Counts outcomes through `ctx.count`; settles per item. */
+  apply(ctx: PipelineContext<z.output<Schema>>, plan: Plan<State>): Promise<void>;
+  /** Optional: rows to show in `koppel status` for this pipeline (pending work, mirrored data). */
+  status?(ctx: Pick<PipelineContext<z.output<Schema>>, 'db' | 'config' | 'pipeline' | 'global'>): Promise<Record<string, unknown>>;
+  /** Optional: webhook routes the daemon serves for this pipeline. */
+  webhooks?(ctx: WebhookContext<z.output<Schema>>): WebhookRoute[];
+}
+
+export interface WebhookContext<Config> {
+  readonly pipeline: string;
+  readonly config: Config;
+  readonly global: KoppelConfig;
+  readonly db: Kysely<DB>;
+  readonly log: Logger;
+  /** Ask the runner for a run of this pipeline soon (coalesced with one already running). */
+  trigger(options?: RunOptions): void;
+}
+
+export interface WebhookRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  params: Record<string, string>;
+  body: Buffer;
+}
+
+export interface WebhookRoute {
+  method: 'POST' | 'GET' | 'PUT';
+  /** Path pattern, `:name` segments become params, e.g. `/hooks/ambita/:token`. */
+  path: string;
+  /** Largest body accepted; larger requests get 413 before the handler runs. */
+  maxBodyBytes: number;
+  handle(req: WebhookRequest): Promise<{ status: number; body?: unknown }>;
+}
+
+/** Typed identity: infers the config type from the schema (see test/pipeline-definition.test-d.ts). */
+export function definePipeline<Schema extends z.ZodType, State>(
+  def: PipelineDefinition<Schema, State>,
+): PipelineDefinition<Schema, State> {
+  return Object.freeze(def);
+}
+
+export function emptyCounts(): RunCounts {
+  return { seen: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 };
+}

@@ -1,0 +1,122 @@
+import PQueue from 'p-queue';
+import { z } from 'zod';
+import type { KoppelEvents } from './events.js';
+import { BackOffError, coerceError } from './errors.js';
+import { type RetryPolicy, retryPolicySchema, withRetry } from './retry.js';
+
+/** Rate limit of one upstream, shared by every pipeline in the process. */
+export const rateLimitSchema = z
+  .object({
+    /** Calls in flight at once. @default 4 */
+    concurrency: z.number().int().min(1).max(256).default(4).describe('calls in flight at once'),
+    /** Calls started per second (fractions allowed: 0.5 = one every 2 s). @default 10 */
+    per_second: z.number().positive().max(10_000).default(10).describe('calls started per second'),
+  })
+  .strict();
+
+export type RateLimit = z.output<typeof rateLimitSchema>;
+
+/** Keys every upstream config shares (`upstreams.<name>.rate`, `.retry`, `.timeout_ms`). */
+export const upstreamCallOptionsSchema = {
+  rate: rateLimitSchema.prefault({}),
+  retry: retryPolicySchema.prefault({}),
+  /** Deadline for one call (one attempt). @default 30000 */
+  timeout_ms: z.number().int().min(100).max(3_600_000).default(30_000).describe('deadline of one attempt in ms'),
+};
+
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  /** See RetryHooks.reconnect. */
+  reconnect?: (() => Promise<void>) | undefined;
+}
+
+/**
+ * The only way an upstream is called: one p-queue (concurrency + calls per interval) and the one retry policy.
+ * Every attempt takes a queue slot, so retries spend the same rate budget as first attempts, and a
+ * Retry-After pauses the whole queue, not just the caller that saw it.
+ */
+export class UpstreamGateway {
+  readonly upstream: string;
+  readonly #queue: PQueue;
+  readonly #policy: RetryPolicy;
+  readonly #events: KoppelEvents;
+  /** The queue is paused until this time (ms epoch) because the upstream asked us to back off; 0 = not paused. */
+  #pausedUntil = 0;
+
+  constructor(upstream: string, rate: RateLimit, policy: RetryPolicy, events: KoppelEvents) {
+    this.upstream = upstream;
+    this.#policy = policy;
+    this.#events = events;
+    const everyMs = rate.per_second >= 1 ? 1000 : Math.ceil(1000 / rate.per_second);
+    const cap = rate.per_second >= 1 ? Math.floor(rate.per_second) : 1;
+    this.#queue = new PQueue({ concurrency: rate.concurrency, interval: everyMs, intervalCap: cap });
+    this.#queue.on('next', () => this.#emitDepth());
+    this.#queue.on('add', () => this.#emitDepth());
+  }
+
+  /** Runs one upstream operation through the queue, with retries. `op` names it in metrics and errors. */
+  call<T>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    return withRetry(
+      () => this.#attempt(op, fn, options.signal),
+      this.#policy,
+      {
+        signal: options.signal,
+        reconnect: options.reconnect,
+        onRetry: ({ attempt, delayMs, reason }) =>
+          this.#events.emit('upstream:backoff', { upstream: this.upstream, op, attempt, delayMs, reason }),
+      },
+    );
+  }
+
+  /** Calls queued or running. */
+  get depth(): number {
+    return this.#queue.size + this.#queue.pending;
+  }
+
+  /** Resolves when no call is running (used by graceful shutdown). */
+  async drain(): Promise<void> {
+    await this.#queue.onIdle();
+  }
+
+  async #attempt<T>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.#queue.add(
+      async () => {
+        const started = performance.now();
+        try {
+          const result = await fn(signal);
+          this.#events.emit('upstream:request', { upstream: this.upstream, op, durationMs: performance.now() - started, ok: true });
+          return result;
+        } catch (thrown) {
+          const error = coerceError(thrown);
+          this.#events.emit('upstream:request', {
+            upstream: this.upstream,
+            op,
+            durationMs: performance.now() - started,
+            ok: false,
+            errorKind: error.name,
+          });
+          if (error instanceof BackOffError && Number.isFinite(error.waitMs)) this.#pauseFor(error.waitMs);
+          throw error;
+        }
+      },
+      { signal },
+    ) as Promise<T>;
+  }
+
+  #pauseFor(ms: number): void {
+    const until = Date.now() + Math.min(ms, this.#policy.max_retry_after_ms);
+    if (until <= this.#pausedUntil) return;
+    this.#pausedUntil = until;
+    this.#queue.pause();
+    setTimeout(() => {
+      if (Date.now() >= this.#pausedUntil) {
+        this.#pausedUntil = 0;
+        this.#queue.start();
+      }
+    }, until - Date.now()).unref();
+  }
+
+  #emitDepth(): void {
+    this.#events.emit('upstream:queue', { upstream: this.upstream, size: this.#queue.size, pending: this.#queue.pending });
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * Row types of koppel's own tables, as kysely sees them. Each migration in `migrations/` that adds a table
+ * adds its interface here.
+ */
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface RunsTable {
+  id: Generated<number>;
+  pipeline: string;
+  type: string;
+  /** running | succeeded | rejected | failed | dry-run | crashed */
+  outcome: string;
+  dry_run: boolean;
+  full_sync: boolean;
+  started_at: Generated<Timestamp>;
+  ended_at: Timestamp | null;
+  seen: Generated<number>;
+  created: Generated<number>;
+  updated: Generated<number>;
+  unchanged: Generated<number>;
+  rejected: Generated<number>;
+  failed: Generated<number>;
+  error: string | null;
+  host: string;
+  pid: number;
+}
+
+export interface ItemStateTable {
+  pipeline: string;
+  item_key: string;
+  content_hash: string;
+  remote_id: string | null;
+  /** jsonb; written as a JSON string. */
+  data: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  last_run_id: number | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface RejectionsTable {
+  id: Generated<number>;
+  run_id: number;
+  pipeline: string;
+  item_key: string | null;
+  source: string | null;
+  line: number | null;
+  field: string | null;
+  reason: string;
+  value: string | null;
+  created_at: Generated<Timestamp>;
+}
+
+export interface CheckpointsTable {
+  pipeline: string;
+  name: string;
+  data: ColumnType<Record<string, unknown>, string, string>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface MaasplassenFleetTable {
+  company_id: number;
+  boat_id: string;
+  ext_id: string | null;
+  name: string;
+  type: string | null;
+  visible: boolean;
+  upstream_updated_at: string | null;
+  synced_at: Generated<Timestamp>;
+}
+
+export interface ScheduleTicksTable {
+  pipeline: string;
+  tick: Timestamp;
+  claimed_by: string;
+  claimed_at: Generated<Timestamp>;
+}
+
+type Json = JSONColumnType<Record<string, unknown>, Record<string, unknown>, Record<string, unknown>>;
+
+/** One order koppel should place (Planviewer or Ambita); see `src/core/order-requests.ts` for the state machine. */
+export interface OrderRequestsTable {
+  id: Generated<number>;
+  upstream: 'planviewer' | 'ambita';
+  pipeline: string | null;
+  request: Json;
+  idempotency_key: string | null;
+  /** pending | waiting | ordering | ordered | completed | failed | needs-attention */
+  status: Generated<string>;
+  reason: string | null;
+  details: Json | null;
+  not_before: Timestamp | null;
+  attempts: Generated<number>;
+  claimed_by: string | null;
+  intent_recorded_at: Timestamp | null;
+  upstream_order_id: string | null;
+  ordered_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+/** At most one per request, ever (primary key): the intent to order, then the upstream's order id. */
+export interface OrderPlacementsTable {
+  request_id: number;
+  upstream: string;
+  target: string;
+  order_day: ColumnType<string, string, string>;
+  intent_recorded_at: Generated<Timestamp>;
+  upstream_order_id: string | null;
+  placed_at: Timestamp | null;
+}
+
+/** The per-upstream, per-day row locked while counting placements against the daily cap. */
+export interface OrderDaysTable {
+  upstream: string;
+  order_day: ColumnType<string, string, string>;
+  blocked_reason: string | null;
+  blocked_at: Timestamp | null;
+}
+
+export interface PlanviewerJobsTable {
+  job_uuid: string;
+  request_id: number;
+  pipeline: string;
+  location_uuid: string | null;
+  location_title: string | null;
+  product: string;
+  intention_uuid: string;
+  intention: Json | null;
+  status: Generated<string>;
+  progress_current: number | null;
+  progress_total: number | null;
+  waiting: Json | null;
+  selected_index: number | null;
+  polls: Generated<number>;
+  last_polled_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  created_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PlanviewerFilesTable {
+  job_uuid: string;
+  request_id: number;
+  /** Relative to `storage.root`. */
+  path: string;
+  vendor_filename: string | null;
+  size: number;
+  sha256: string;
+  content_type: string | null;
+  downloaded_at: Generated<Timestamp>;
+}
+
+export interface DB {
+  runs: RunsTable;
+  item_state: ItemStateTable;
+  rejections: RejectionsTable;
+  checkpoints: CheckpointsTable;
+  schedule_ticks: ScheduleTicksTable;
+  maasplassen_fleet: MaasplassenFleetTable;
+  order_requests: OrderRequestsTable;
+  order_placements: OrderPlacementsTable;
+  order_days: OrderDaysTable;
+  planviewer_jobs: PlanviewerJobsTable;
+  planviewer_files: PlanviewerFilesTable;
+}

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { formatIssues } from '../../config/format-issues.js';
+import { ConfigError } from '../../core/errors.js';
+import type { AvailabilityEntry, Prize } from '../../upstreams/maasplassen/client.js';
+
+/** Which source column holds what. Loaded from `mappings/*.yaml`. */
+export const availabilityMappingSchema = z
+  .object({
+    /** Column with your external boat id. */
+    boat: z.string().min(1),
+    /** Column with the date, `YYYY-MM-DD` or `DD-MM-YYYY`. */
+    date: z.string().min(1),
+    /** Optional column that can mark a day as not available. */
+    available: z.string().min(1).optional(),
+    /** Values (case-insensitive) of `available` that block the day. */
+    not_available_values: z.array(z.string()).default(['no', 'nee', '0', 'false', 'n', 'not available', 'niet beschikbaar']),
+    /** One group of columns per price option. */
+    prices: z.array(z.object({ desc: z.string().min(1), desc_de: z.string().min(1).optional(), cents: z.string().min(1) }).strict()).min(1),
+    /** `cents` (integers) or `euros` ("95,00", "95.00"). @default "cents" */
+    amount_unit: z.enum(['cents', 'euros']).default('cents'),
+  })
+  .strict();
+
+export type AvailabilityMapping = z.output<typeof availabilityMappingSchema>;
+
+export function loadAvailabilityMapping(path: string): AvailabilityMapping {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`mapping ${path}: ${(err as Error).message}`);
+  }
+  const parsed = availabilityMappingSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) throw new ConfigError(`mapping ${path}:\n  ${formatIssues(parsed.error.issues).join('\n  ')}`);
+  return parsed.data;
+}
+
+/** Why a row could not become an entry: the field at fault and the value found. */
+export interface RowProblem {
+  field: string;
+  reason: string;
+  value?: unknown;
+}
+
+const MAX_DESC = 255;
+
+/**
+ * Turns one source row into a boat-date, or says what is wrong with it. Checks everything the service would
+ * check except fleet membership (the pipeline does that against the mirrored fleet).
+ */
+export function mapAvailabilityRow(values: Record<string, unknown>, m: AvailabilityMapping): AvailabilityEntry | RowProblem {
+  const cell = (column: string): string => {
+    const v = values[column];
+    if (v === null || v === undefined) return '';
+    if (v instanceof Date) return v.toISOString().slice(0, 10);
+    return String(v).trim();
+  };
+  for (const column of [m.boat, m.date]) {
+    if (!(column in values)) return { field: column, reason: `column "${column}" is missing from the source` };
+  }
+  const boat = cell(m.boat);
+  if (!boat) return { field: m.boat, reason: 'boat id is empty' };
+  const date = normaliseDate(cell(m.date));
+  if (!date) return { field: m.date, reason: 'expected a date YYYY-MM-DD', value: cell(m.date) };
+
+  if (m.available && m.not_available_values.some((v) => v.toLowerCase() === cell(m.available!).toLowerCase())) {
+    return { boat, date, prizes: null };
+  }
+  const prizes: Prize[] = [];
+  for (const group of m.prices) {
+    const desc = cell(group.desc);
+    const descDe = group.desc_de ? cell(group.desc_de) : '';
+    const amount = cell(group.cents);
+    if (!desc && !amount && !descDe) continue;
+    if (!desc) return { field: group.desc, reason: 'price option has an amount but no description', value: amount };
+    if (desc.length > MAX_DESC) return { field: group.desc, reason: `description longer than ${MAX_DESC} characters`, value: desc };
+    const cents = parseAmount(amount, m.amount_unit);
+    if (cents === undefined) {
+      return { field: group.cents, reason: m.amount_unit === 'cents' ? 'expected a non-negative whole number of cents' : 'expected a non-negative amount in euros', value: amount };
+    }
+    prizes.push(descDe ? { desc, desc_de: descDe, cents } : { desc, cents });
+  }
+  if (prizes.length === 0) {
+    return { field: m.prices[0]!.cents, reason: 'no price options and not marked as not available' };
+  }
+  return { boat, date, prizes };
+}
+
+/** `YYYY-MM-DD` or `DD-MM-YYYY` → `YYYY-MM-DD` when it is a real calendar date. */
+export function normaliseDate(text: string): string | undefined {
+  let m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  let y: number, mo: number, d: number;
+  if (m) [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  else if ((m = /^(\d{2})-(\d{2})-(\d{4})$/.exec(text))) [y, mo, d] = [Number(m[3]), Number(m[2]), Number(m[1])];
+  else return undefined;
+  const dt = new Date(Date.UTC(y, mo - 1, d));
+  if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d) return undefined;
+  return `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+}
+
+/** Whole cents, or undefined. Euros are parsed as text so that "0,10" is exactly 10 cents. */
+export function parseAmount(text: string, unit: 'cents' | 'euros'): number | undefined {
+  if (unit === 'cents') {
+    if (!/^\d{1,12}$/.test(text)) return undefined;
+    return Number(text);
+  }
+  const m = /^(\d{1,10})(?:[.,](\d{1,2}))?$/.exec(text);
+  if (!m) return undefined;
+  return Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
+}

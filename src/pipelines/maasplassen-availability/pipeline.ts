@@ -1,0 +1,139 @@
+import { contentHash } from '../../core/content-hash.js';
+import type { ItemState } from '../../core/item-state.js';
+import { type PipelineContext, definePipeline } from '../../core/types.js';
+import type { AvailabilityEntry } from '../../upstreams/maasplassen/client.js';
+import { type MaasplassenAvailabilityConfig, maasplassenAvailabilityConfigSchema } from './config.js';
+import { mirrorFleet, readFleet } from './fleet-mirror.js';
+import { loadAvailabilityMapping, mapAvailabilityRow } from './mapping.js';
+import { pushWithBisection } from './push-chunk.js';
+import { readAvailabilitySource } from './source.js';
+
+/** A boat-date that differs from what was last pushed (or every one, with --full). */
+interface PendingPush {
+  key: string;
+  hash: string;
+  entry: AvailabilityEntry;
+  isNew: boolean;
+}
+
+interface AvailabilityPlanState {
+  pushes: PendingPush[];
+}
+
+type Ctx = PipelineContext<MaasplassenAvailabilityConfig>;
+
+const entryKey = (e: AvailabilityEntry) => `${e.boat}|${e.date}`;
+
+export const maasplassenAvailability = definePipeline({
+  type: 'maasplassen-availability',
+  description: 'Pushes boat availability and day prices from a CSV file or SQL query to Maasplassen, only what changed.',
+  upstreams: ['maasplassen'],
+  config: maasplassenAvailabilityConfigSchema,
+
+  async plan(ctx: Ctx) {
+    const client = ctx.upstreams.maasplassen;
+    const mapping = loadAvailabilityMapping(ctx.config.mapping);
+    // The fleet is read first: an entry for a boat the company does not have would roll back its whole chunk.
+    const fleet = await client.fleet(ctx.abortSignal);
+    await mirrorFleet(ctx.db, client.companyId, fleet);
+    const known = new Set(fleet.flatMap((b) => (b.extId ? [b.extId] : [])));
+
+    // Last row wins for a boat-date, as at the service; the overridden row is reported.
+    const latest = new Map<string, { entry: AvailabilityEntry; source: string; line: number }>();
+    for await (const row of readAvailabilitySource(ctx.config.source)) {
+      ctx.count('seen');
+      if (row.error !== undefined || !row.values) {
+        await ctx.reject.add({ source: row.source, line: row.line, reason: row.error ?? 'unreadable row' });
+        continue;
+      }
+      const mapped = mapAvailabilityRow(row.values, mapping);
+      if ('reason' in mapped) {
+        await ctx.reject.add({ source: row.source, line: row.line, field: mapped.field, reason: mapped.reason, value: mapped.value });
+        continue;
+      }
+      if (!inRange(mapped.date, ctx.options.since, ctx.options.until)) continue;
+      if (!known.has(mapped.boat)) {
+        await ctx.reject.add({
+          itemKey: entryKey(mapped),
+          source: row.source,
+          line: row.line,
+          field: mapping.boat,
+          reason: `boat "${mapped.boat}" is not in the fleet of company ${client.companyId}`,
+          value: mapped.boat,
+        });
+        continue;
+      }
+      const key = entryKey(mapped);
+      const earlier = latest.get(key);
+      if (earlier) {
+        await ctx.reject.add({ itemKey: key, source: earlier.source, line: earlier.line, reason: `superseded by line ${row.line} (same boat and date)` });
+      }
+      latest.set(key, { entry: mapped, source: row.source, line: row.line });
+    }
+
+    const keys = [...latest.keys()];
+    const stored = ctx.options.full ? new Map<string, ItemState>() : await ctx.state.getMany(keys);
+    const previous = ctx.options.full ? await ctx.state.getMany(keys) : stored;
+    const pushes: PendingPush[] = [];
+    for (const [key, { entry }] of latest) {
+      const hash = contentHash(entry.prizes);
+      if (stored.get(key)?.hash === hash) {
+        ctx.count('unchanged');
+        continue;
+      }
+      pushes.push({ key, hash, entry, isNew: !previous.has(key) });
+    }
+    const created = pushes.filter((p) => p.isNew).length;
+    return {
+      summary: { fleet: fleet.length, push: pushes.length, create: created, update: pushes.length - created, unchanged: keys.length - pushes.length, rejected: ctx.reject.count },
+      actions: pushes.map((p) => ({
+        action: p.isNew ? 'create' : 'update',
+        key: p.key,
+        detail: { prizes: p.entry.prizes === null ? 'not available' : p.entry.prizes },
+      })),
+      state: { pushes },
+    };
+  },
+
+  async apply(ctx: Ctx, plan) {
+    const { pushes } = plan.state as AvailabilityPlanState;
+    const client = ctx.upstreams.maasplassen;
+    const size = ctx.config.chunk_size;
+    let done = 0;
+    for (let i = 0; i < pushes.length; i += size) {
+      // Between chunks is the checkpoint: everything pushed so far is recorded, so a stop loses nothing.
+      if (ctx.stopSignal.aborted) {
+        ctx.log.warn({ remaining: pushes.length - i }, 'stopping early: shutdown requested');
+        break;
+      }
+      const chunk = pushes.slice(i, i + size);
+      const byKey = new Map(chunk.map((p) => [p.key, p]));
+      const outcome = await pushWithBisection(
+        chunk.map((p) => p.entry),
+        (entries) => client.updateAvailability(entries, ctx.abortSignal),
+      );
+      const landed = outcome.pushed.map((e) => byKey.get(entryKey(e))!);
+      await ctx.state.putMany(landed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
+      for (const p of landed) ctx.count(p.isNew ? 'created' : 'updated');
+      for (const r of outcome.rejected) {
+        await ctx.reject.add({ itemKey: entryKey(r.entry), reason: r.reason, value: r.entry.prizes });
+      }
+      if (outcome.requests > 1) ctx.log.info({ chunk: chunk.length, requests: outcome.requests, rejected: outcome.rejected.length }, 'chunk bisected');
+      done += chunk.length;
+      ctx.progress(done, pushes.length, 'push');
+    }
+  },
+
+  async status(ctx) {
+    const companyId = ctx.global.upstreams.maasplassen?.company_id;
+    if (companyId === undefined) return {};
+    const fleet = await readFleet(ctx.db, companyId);
+    return {
+      fleet: fleet.map((b) => ({ ours: b.ext_id, theirs: b.boat_id, name: b.name, type: b.type, visible: b.visible })),
+    };
+  },
+});
+
+function inRange(date: string, since?: string, until?: string): boolean {
+  return (!since || date >= since) && (!until || date <= until);
+}

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { ambitaConfigSchema } from './ambita/config.js';
+import { maasplassenConfigSchema } from './maasplassen/config.js';
+
+/** `upstreams:` — one optional block per service; a pipeline needing an absent one fails at start. */
+export const upstreamsConfigSchema = z
+  .object({
+    maasplassen: maasplassenConfigSchema.optional(),
+    ambita: ambitaConfigSchema.optional(),
+  })
+  .strict();
+
+export type UpstreamsConfig = z.output<typeof upstreamsConfigSchema>;

@@ -1,0 +1,159 @@
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { RetryableError } from '../../core/errors.js';
+import { fetchUpstream } from '../../core/http-request.js';
+import type { UpstreamGateway } from '../../core/upstream-gateway.js';
+import type { MaasplassenConfig } from './config.js';
+import { maasplassenError } from './errors.js';
+import { maasplassenSignature } from './hmac.js';
+
+/** One price option for a boat-date. `desc_de` is optional. */
+export interface Prize {
+  desc: string;
+  desc_de?: string | undefined;
+  cents: number;
+}
+
+/** One boat-date: `prizes: null` actively blocks the day ("not available"). `boat` is OUR external id. */
+export interface AvailabilityEntry {
+  boat: string;
+  date: string;
+  prizes: Prize[] | null;
+}
+
+/** A boat of the company fleet as the service reports it (`POST /company/{id}/fleet/`). */
+export interface FleetBoat {
+  id: string;
+  extId: string | null;
+  name: string;
+  type: string | null;
+  visible: boolean;
+  updatedAt: string | null;
+}
+
+// The service often sends numbers as strings ("zichtbaar": "1"): parse leniently, hand out typed values.
+const idLike = z.union([z.string(), z.number()]).transform(String);
+const flag = z.union([z.boolean(), z.number(), z.string()]).transform((v) => v === true || v === 1 || v === '1' || v === 'true');
+
+const fleetSchema = z.object({
+  meta: z.object({ status: z.union([z.number(), z.string()]).optional() }).loose(),
+  data: z.array(
+    z
+      .object({
+        id: idLike,
+        ext_id: idLike.nullable().optional(),
+        naam: z.string().nullable().optional(),
+        type: z.string().nullable().optional(),
+        zichtbaar: flag.optional(),
+        updated_at: z.string().nullable().optional(),
+      })
+      .loose(),
+  ),
+});
+
+const updateSchema = z.object({
+  meta: z.object({ status: z.union([z.number(), z.string()]).optional(), message: z.string().optional() }).loose(),
+});
+
+/**
+ * Maasplassen API v2. Every call carries `apikey`; signed calls are form-encoded POSTs with `hmac` (and
+ * `payload`), signed over the payload string as sent, else over the request path as sent.
+ */
+export class MaasplassenClient {
+  readonly #cfg: MaasplassenConfig;
+  readonly #gateway: UpstreamGateway;
+  readonly #log: Logger;
+
+  constructor(cfg: MaasplassenConfig, gateway: UpstreamGateway, log: Logger) {
+    this.#cfg = cfg;
+    this.#gateway = gateway;
+    this.#log = log;
+  }
+
+  get companyId(): number {
+    return this.#cfg.company_id;
+  }
+
+  /** The company's whole fleet (our external id ↔ their boat id). */
+  async fleet(signal?: AbortSignal): Promise<FleetBoat[]> {
+    const body = await this.#signedPost('fleet', `/company/${this.#cfg.company_id}/fleet/`, undefined, signal);
+    const parsed = parse(fleetSchema, body, 'fleet');
+    return parsed.data.map((b) => ({
+      id: b.id,
+      extId: b.ext_id ?? null,
+      name: b.naam ?? '',
+      type: b.type ?? null,
+      visible: b.zichtbaar ?? false,
+      updatedAt: b.updated_at ?? null,
+    }));
+  }
+
+  /**
+   * Pushes boat-dates in one request. All or nothing: a PayloadRejectedError means nothing was stored and
+   * names only the first bad entry.
+   */
+  async updateAvailability(entries: readonly AvailabilityEntry[], signal?: AbortSignal): Promise<void> {
+    const payload = JSON.stringify({
+      company: this.#cfg.company_id,
+      availability: entries.map((e) => ({ boat: numericIfPossible(e.boat), date: e.date, prizes: e.prizes })),
+    });
+    const body = await this.#signedPost('availability.update', `/company/${this.#cfg.company_id}/availability/update`, payload, signal);
+    parse(updateSchema, body, 'availability.update');
+    this.#log.debug({ entries: entries.length }, 'availability pushed');
+  }
+
+  async #signedPost(op: string, path: string, payload: string | undefined, signal?: AbortSignal): Promise<unknown> {
+    const url = new URL(this.#cfg.base_url.replace(/\/+$/, '') + path);
+    url.searchParams.set('apikey', this.#cfg.apikey);
+    let signedPath = url.pathname;
+    if (this.#cfg.sign_trailing_slash && !signedPath.endsWith('/')) signedPath += '/';
+    // Sign the exact string that is sent: never re-serialise between signing and sending.
+    const form = new URLSearchParams();
+    if (payload !== undefined) form.set('payload', payload);
+    form.set('hmac', maasplassenSignature(this.#cfg.secret, payload ?? signedPath));
+    return this.#gateway.call(
+      op,
+      async (attemptSignal) => {
+        const res = await fetchUpstream({
+          upstream: 'maasplassen',
+          op,
+          url,
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+          body: form.toString(),
+          timeoutMs: this.#cfg.timeout_ms,
+          signal: attemptSignal,
+        });
+        const text = await res.text();
+        let json: unknown;
+        try {
+          json = text ? JSON.parse(text) : undefined;
+        } catch {
+          json = undefined;
+        }
+        const envelopeError = json && typeof json === 'object' && 'error' in json;
+        if (!res.ok || envelopeError) throw maasplassenError(res.ok ? 400 : res.status, res.headers, json, { op });
+        if (json === undefined) throw new RetryableError(`maasplassen ${op}: answer was not JSON (HTTP ${res.status})`, { upstream: 'maasplassen', op });
+        return json;
+      },
+      { signal },
+    );
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, body: unknown, op: string): z.output<T> {
+  const result = schema.safeParse(body);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new RetryableError(`maasplassen ${op}: unexpected answer shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message}`, {
+      upstream: 'maasplassen',
+      op,
+    });
+  }
+  return result.data;
+}
+
+/** The document's example sends `"boat": 7`; keep numeric ids numeric, others as strings. */
+function numericIfPossible(id: string): string | number {
+  return /^(0|[1-9]\d{0,14})$/.test(id) ? Number(id) : id;
+}

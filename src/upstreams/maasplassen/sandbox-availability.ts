@@ -1,0 +1,94 @@
+/**
+ * Validation of the availability update payload, all-or-nothing: every object is checked before anything is
+ * stored, and the answer names only the first problem (the vendor: "more information about the first error
+ * discovered which triggered the rollback"). Status choice: 400 for a payload that is not JSON at all, 422 for
+ * a JSON payload whose content is wrong (wrong company, bad object), mirroring Laravel's validation status.
+ */
+import { apiError } from './sandbox-errors.js';
+import type { AvailabilityEntry, SandboxState } from './sandbox-state.js';
+import type { SandboxPrize } from './sandbox-demo-data.js';
+
+/** A real calendar date in ISO form: 2015-02-30 and 2015-2-3 are both refused. */
+export function isCalendarDate(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
+
+export interface ParsedUpdate {
+  /** The decoded payload, echoed as `meta.original_payload`. */
+  payload: unknown;
+  /** Number of objects in `availability` when it is an array (for the request log), else undefined. */
+  objects: number | undefined;
+}
+
+/** Parses the payload JSON; 400 when it is not JSON. */
+export function parsePayload(raw: string): ParsedUpdate {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(raw);
+  } catch {
+    throw apiError(400, 'invalidPayload', 'The payload is not a valid JSON string. Send it URL-encoded in the "payload" form field.');
+  }
+  const objects = isRecord(payload) && Array.isArray(payload.availability) ? payload.availability.length : undefined;
+  return { payload, objects };
+}
+
+/** Why one prize is wrong, or undefined when it is fine. */
+function prizeProblem(prize: unknown, j: number): string | undefined {
+  if (!isRecord(prize)) return `prizes[${j}] must be an object with desc and cents`;
+  if (typeof prize.desc !== 'string' || prize.desc.trim() === '') return `prizes[${j}].desc must be a non-empty string, got ${show(prize.desc)}`;
+  // desc_de is optional; PHP's isset() treats null as absent, so we do too.
+  if (prize.desc_de !== undefined && prize.desc_de !== null && typeof prize.desc_de !== 'string') {
+    return `prizes[${j}].desc_de must be a string, got ${show(prize.desc_de)}`;
+  }
+  if (typeof prize.cents !== 'number' || !Number.isSafeInteger(prize.cents) || prize.cents < 0) {
+    return `prizes[${j}].cents must be a non-negative integer, got ${show(prize.cents)}`;
+  }
+  return undefined;
+}
+
+function toPrize(prize: Record<string, unknown>): SandboxPrize {
+  const out: SandboxPrize = { desc: prize.desc as string, cents: prize.cents as number };
+  if (typeof prize.desc_de === 'string') out.desc_de = prize.desc_de;
+  return out;
+}
+
+/**
+ * Checks every object of a parsed payload against the company's fleet and returns the entries to store.
+ * Throws a 422 naming the first bad object (index, boat, date and reason); nothing is stored in that case.
+ */
+export function validateUpdate(payload: unknown, companyId: number, state: SandboxState): AvailabilityEntry[] {
+  if (!isRecord(payload)) throw apiError(422, 'availability', 'The payload must be a JSON object with "company" and "availability".');
+  if (payload.company === undefined || String(payload.company) !== String(companyId)) {
+    throw apiError(422, 'availability', `Payload company ${show(payload.company)} does not match company ${companyId} in the URL. Nothing was updated.`);
+  }
+  if (!Array.isArray(payload.availability)) {
+    throw apiError(422, 'availability', `"availability" must be an array, got ${show(payload.availability)}. Nothing was updated.`);
+  }
+  const entries: AvailabilityEntry[] = [];
+  for (const [i, item] of (payload.availability as unknown[]).entries()) {
+    const fail = (boat: unknown, date: unknown, reason: string) =>
+      apiError(422, 'availability', `Rolled back: availability[${i}] (boat ${show(boat)}, date ${show(date)}): ${reason}. Nothing was updated.`);
+    if (!isRecord(item)) throw fail(undefined, undefined, 'expected an object with boat, date and prizes');
+    const { boat, date, prizes } = item;
+    if (typeof boat !== 'string' && typeof boat !== 'number') throw fail(boat, date, 'boat must be your ext_id (string or number)');
+    const extId = String(boat);
+    if (!state.boatByExtId(companyId, extId)) throw fail(boat, date, `boat not found in the fleet of company ${companyId}`);
+    if (!isCalendarDate(date)) throw fail(boat, date, 'date must be a calendar date in the form YYYY-MM-DD');
+    if (prizes === null) {
+      entries.push({ extId, date, prizes: null });
+      continue;
+    }
+    if (!Array.isArray(prizes)) throw fail(boat, date, `prizes must be an array or null, got ${show(prizes)}`);
+    for (const [j, p] of (prizes as unknown[]).entries()) {
+      const problem = prizeProblem(p, j);
+      if (problem) throw fail(boat, date, problem);
+    }
+    entries.push({ extId, date, prizes: (prizes as Record<string, unknown>[]).map(toPrize) });
+  }
+  return entries;
+}

@@ -1,0 +1,184 @@
+/**
+ * koppel's PlanogramBuilder client: one gRPC channel and one API session per process, every call through the
+ * upstream gateway (rate limit + the one retry policy), a deadline on every call, every response validated and
+ * its `error` field turned into a typed error.
+ */
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import { PermanentError } from '../../core/errors.js';
+import type { UpstreamGateway } from '../../core/upstream-gateway.js';
+import type { PlanogrambuilderConfig } from './config.js';
+import { grpcError, planoError } from './errors.js';
+import { MAX_FILE_BYTES } from './limits.js';
+import { MAX_MESSAGE_BYTES, loadPlanoService } from './proto.js';
+import { type ItemByKind, type ItemKind, ITEM_KINDS, listMethod, type MethodName, RESPONSES, type Requests, type ResponseOf } from './wire.js';
+
+export interface PlanoCallOptions {
+  signal?: AbortSignal | undefined;
+  /** Names the item in errors and logs. */
+  itemKey?: string | undefined;
+}
+
+/** What `list` yields: items of a kind, or file names. */
+export type Listed<K extends ItemKind | 'file'> = K extends ItemKind ? ItemByKind[K] : string;
+
+interface Session {
+  token: string;
+  signedInAt: number;
+}
+
+export class PlanogramBuilderClient {
+  readonly #cfg: PlanogrambuilderConfig;
+  readonly #gateway: UpstreamGateway;
+  readonly #log: Logger;
+  readonly #service: grpc.ServiceDefinition;
+  readonly #channel: grpc.Client;
+  /** The one live token of this process; signing in again revokes the previous one at the service. */
+  #session: Session | null = null;
+  /** A sign-in in progress, shared by every caller that needs a token meanwhile (never two at once). */
+  #signingIn: Promise<void> | null = null;
+  /** Runs holding the session (see `connect`); SignOut when the last one releases it. */
+  #holders = 0;
+
+  constructor(cfg: PlanogrambuilderConfig, gateway: UpstreamGateway, log: Logger) {
+    this.#cfg = cfg;
+    this.#gateway = gateway;
+    this.#log = log;
+    this.#service = loadPlanoService(cfg);
+    const credentials = cfg.tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+    this.#channel = new grpc.Client(cfg.endpoint, credentials, {
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    });
+  }
+
+  /**
+   * Signs in for a run (or joins the session another run holds). The returned function releases it; the last
+   * release signs out, so a run ends with SignOut while a concurrent run keeps its token.
+   */
+  async connect(signal?: AbortSignal): Promise<() => Promise<void>> {
+    this.#holders++;
+    try {
+      await this.#ensureSession(signal);
+    } catch (err) {
+      this.#holders--;
+      throw err;
+    }
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      if (--this.#holders === 0) await this.#signOut();
+    };
+  }
+
+  /** Calls one API method with the session's token; a non-OK `error` is thrown as a typed error. */
+  async call<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions = {}): Promise<ResponseOf<M>> {
+    if (method === 'UploadFile') {
+      const size = (request as Requests['UploadFile']).data.byteLength;
+      if (size > MAX_FILE_BYTES) throw new PermanentError(`UploadFile: ${size} bytes is more than 5 MiB`, { upstream: 'planogrambuilder', op: method, itemKey: options.itemKey });
+    }
+    await this.#ensureSession(options.signal);
+    let used = '';
+    return this.#gateway.call(
+      method,
+      (signal) => {
+        // Read at attempt time: a reconnect between attempts replaced it.
+        used = this.#session?.token ?? '';
+        return this.#invoke(method, { ...request, access_token: used }, signal, options.itemKey);
+      },
+      { signal: options.signal, reconnect: () => this.#renew(used, options.signal) },
+    );
+  }
+
+  /** Every item of a kind (or every file name), read with List in pages of `page_size`. */
+  async *list<K extends ItemKind | 'file'>(kind: K, options: PlanoCallOptions = {}): AsyncGenerator<Listed<K>> {
+    const method = kind === 'file' ? 'ListFiles' : listMethod(kind as ItemKind);
+    const field = kind === 'file' ? 'filenames' : ITEM_KINDS[kind as ItemKind].listField;
+    // Ask for the count first: the guide allows end_ind only up to total_size.
+    let total = (await this.call(method, { start_ind: 0, end_ind: 0 }, options) as { total_size: number }).total_size;
+    for (let start = 0; start < total; ) {
+      const end = Math.min(start + this.#cfg.page_size, total);
+      const page = (await this.call(method, { start_ind: start, end_ind: end }, options)) as unknown as Record<string, unknown> & { total_size: number };
+      const rows = page[field] as Listed<K>[];
+      yield* rows;
+      total = page.total_size;
+      start = rows.length > 0 ? start + rows.length : end;
+    }
+  }
+
+  /** Signs out (whoever still holds the session) and closes the channel. */
+  async close(): Promise<void> {
+    this.#holders = 0;
+    await this.#signOut();
+    this.#channel.close();
+  }
+
+  async #ensureSession(signal?: AbortSignal): Promise<void> {
+    const s = this.#session;
+    if (s && Date.now() - s.signedInAt < this.#cfg.token_renew_after_ms) return;
+    await this.#renew(s?.token ?? '', signal);
+  }
+
+  /** Signs in again unless someone already replaced the token `stale` (concurrent calls share one sign-in). */
+  async #renew(stale: string, signal?: AbortSignal): Promise<void> {
+    if (this.#signingIn) return this.#signingIn;
+    if (this.#session && this.#session.token !== stale) return;
+    this.#signingIn = (async () => {
+      const { account_id, username, password } = this.#cfg;
+      const res = await this.#gateway.call('SignIn', (sig) => this.#invoke('SignIn', { account_id, username, password }, sig), { signal });
+      this.#session = { token: res.access_token, signedInAt: Date.now() };
+      this.#log.info({ account_id, username }, stale ? 'signed in again' : 'signed in');
+    })().finally(() => (this.#signingIn = null));
+    return this.#signingIn;
+  }
+
+  async #signOut(): Promise<void> {
+    const session = this.#session;
+    if (!session) return;
+    this.#session = null;
+    try {
+      await this.#gateway.call('SignOut', (sig) => this.#invoke('SignOut', { access_token: session.token }, sig));
+      this.#log.info('signed out');
+    } catch (err) {
+      // The token dies by itself within the hour; a failed SignOut must not fail the run.
+      this.#log.warn({ err }, 'sign out failed');
+    }
+  }
+
+  /** One attempt: unary call with a deadline, cancelled by `signal`, response validated and its error translated. */
+  #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string): Promise<ResponseOf<M>> {
+    const def = this.#service[method]!;
+    return new Promise<ResponseOf<M>>((resolve, reject) => {
+      const onAbort = (): void => call.cancel();
+      const call = this.#channel.makeUnaryRequest(
+        def.path,
+        def.requestSerialize,
+        def.responseDeserialize,
+        request,
+        new grpc.Metadata(),
+        { deadline: Date.now() + this.#cfg.timeout_ms },
+        (err, value) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (err) return reject(grpcError(method, err, itemKey));
+          const parsed = RESPONSES[method].safeParse(value);
+          if (!parsed.success) {
+            const issue = parsed.error.issues[0];
+            return reject(
+              new PermanentError(`${method}: unexpected response (${issue?.path.join('.')}: ${issue?.message}); does the .proto match the service?`, {
+                upstream: 'planogrambuilder',
+                op: method,
+                itemKey,
+              }),
+            );
+          }
+          const body = parsed.data as ResponseOf<M>;
+          if (body.error.code !== 'PAE_OK') return reject(planoError(method, body.error, itemKey));
+          resolve(body);
+        },
+      );
+      if (signal?.aborted) call.cancel();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Translates PlanogramBuilder failures into koppel's closed set of errors. Vendor errors arrive inside the
+ * response (`error.code`), transport errors as gRPC status codes; the two never mix.
+ */
+import { type ServiceError, status as Status } from '@grpc/grpc-js';
+import { BackOffError, NotConnectedError, PermanentError, RetryableError } from '../../core/errors.js';
+import type { MethodName, PlanoApiErrorBody } from './wire.js';
+
+const UPSTREAM = 'planogrambuilder';
+
+/** How long to pause on RESOURCE_EXHAUSTED when the server names no time. */
+const DEFAULT_BACKOFF_MS = 1_000;
+
+/** A non-OK `error` field → typed error carrying the vendor code, the method and the vendor message. */
+export function planoError(method: MethodName, error: PlanoApiErrorBody, itemKey?: string): Error {
+  const ctx = { upstream: UPSTREAM, op: method, code: error.code, itemKey };
+  const message = `${method} failed with ${error.code}: ${error.message}`;
+  switch (error.code) {
+    case 'PAE_UNAUTHENTICATED':
+      // On SignIn this is a wrong user name or password, which signing in again cannot fix.
+      return method === 'SignIn' ? new PermanentError(message, ctx) : new NotConnectedError(message, ctx);
+    case 'PAE_INTERNAL':
+      return new RetryableError(message, ctx);
+    default:
+      return new PermanentError(message, ctx);
+  }
+}
+
+/** gRPC status (transport level) → typed error. */
+export function grpcError(method: MethodName, err: ServiceError, itemKey?: string): Error {
+  const name = Status[err.code] ?? String(err.code);
+  const ctx = { upstream: UPSTREAM, op: method, code: name, itemKey, cause: err };
+  const message = `${method}: gRPC ${name}: ${err.details || err.message}`;
+  switch (err.code) {
+    case Status.RESOURCE_EXHAUSTED: {
+      const header = err.metadata?.get('retry-after')[0];
+      const seconds = typeof header === 'string' ? Number(header) : Number.NaN;
+      return new BackOffError(message, Number.isFinite(seconds) ? seconds * 1000 : DEFAULT_BACKOFF_MS, ctx);
+    }
+    case Status.UNAVAILABLE:
+    case Status.DEADLINE_EXCEEDED:
+    case Status.ABORTED:
+    case Status.CANCELLED:
+    case Status.INTERNAL:
+    case Status.UNKNOWN:
+      return new RetryableError(message, ctx);
+    default:
+      // UNIMPLEMENTED (wrong proto/service), INVALID_ARGUMENT (serialisation) and the like: a retry cannot help.
+      return new PermanentError(message, ctx);
+  }
+}

@@ -1,0 +1,216 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import { PermanentError, RetryableError } from '../../core/errors.js';
+import { type StoredFile, writeFileAtomic } from '../../core/file-store.js';
+import { fetchUpstream, readErrorText } from '../../core/http-request.js';
+import type { CallOptions, UpstreamGateway } from '../../core/upstream-gateway.js';
+import {
+  type Intention,
+  intentionGroupsSchema,
+  type JobStatusEntry,
+  jobStatusListSchema,
+  type Location,
+  type LocationEntity,
+  orderResponseSchema,
+  paths,
+  type Product,
+  productListSchema,
+  type SearchQuery,
+  searchResultSchema,
+  STATUS_UUID_PARAM,
+  waitingSchema,
+  type WaitingForUser,
+} from './api.js';
+import type { PlanviewerConfig } from './config.js';
+import { dispositionFilename } from './content-disposition.js';
+import { orderOutcomeError, planviewerHttpError } from './errors.js';
+
+const UPSTREAM = 'planviewer';
+
+/** What `download` wrote: the stored file plus what the vendor said about it. */
+export interface DownloadedFile extends StoredFile {
+  /** Filename from Content-Disposition, unsanitised (for the index); undefined when absent. */
+  vendorFilename: string | undefined;
+  contentType: string | undefined;
+}
+
+/**
+ * koppel's Planviewer Product API client: basic auth, every response validated, every failure in the closed
+ * set, every call through the gateway (rate limit + retry). `order` is the one call that spends money, so it
+ * is never retried once it may have reached Planviewer (see `orderOutcomeError`).
+ */
+export class PlanviewerClient {
+  readonly #cfg: PlanviewerConfig;
+  readonly #gateway: UpstreamGateway;
+  readonly #log: Logger;
+  /** `Basic base64(access_key:secret)`; never logged (the logger redacts `authorization`). */
+  readonly #authorization: string;
+
+  constructor(cfg: PlanviewerConfig, gateway: UpstreamGateway, log: Logger) {
+    this.#cfg = Object.freeze({ ...cfg });
+    this.#gateway = gateway;
+    this.#log = log;
+    this.#authorization = `Basic ${Buffer.from(`${cfg.access_key}:${cfg.secret}`).toString('base64')}`;
+  }
+
+  /** `GET products/list`: the slugs this account can order. */
+  products(options: CallOptions = {}): Promise<Product[]> {
+    return this.#json('products', 'GET', paths.products, undefined, productListSchema, options);
+  }
+
+  /** `POST search/structured`: locations, best score first. */
+  search(entity: LocationEntity, query: SearchQuery, options: CallOptions = {}): Promise<Location[]> {
+    return this.#json('search', 'POST', paths.search, { entity, query }, searchResultSchema, options);
+  }
+
+  /** `POST intentions/list` for one location and one product: what could be ordered there. */
+  async intentions(locationUuid: string, product: string, options: CallOptions = {}): Promise<Intention[]> {
+    const groups = await this.#json(
+      'intentions',
+      'POST',
+      paths.intentions,
+      { uuids: [locationUuid], products: [product] },
+      intentionGroupsSchema,
+      options,
+    );
+    return groups.filter((g) => g.uuid === locationUuid).flatMap((g) => g.intentions.filter((i) => i.product === product));
+  }
+
+  /**
+   * `POST jobs/order` for ONE intention (one order per call keeps a failure attributable to one request).
+   * Returns the job uuid. Throws PlanviewerDailyCapError (429), PlanviewerPaymentRequiredError (402),
+   * PermanentError (400: not ordered) or PlanviewerOrderOutcomeUnknownError (may or may not be ordered).
+   */
+  async order(intentionUuid: string, options: CallOptions = {}): Promise<string> {
+    const placed = await this.#gateway.call(
+      'order',
+      async () => {
+        try {
+          // No caller signal: aborting mid-order would leave the outcome unknown; the deadline still applies.
+          return await this.#request('order', 'POST', paths.order, { uuids: [intentionUuid] }, orderResponseSchema, undefined);
+        } catch (err) {
+          throw orderOutcomeError(err as Error);
+        }
+      },
+      { reconnect: options.reconnect },
+    );
+    const job = placed.find((p) => p.uuid === intentionUuid)?.job.uuid ?? (placed.length === 1 ? placed[0]?.job.uuid : undefined);
+    if (!job) {
+      throw orderOutcomeError(
+        new RetryableError(`planviewer order: answer has no job for intention ${intentionUuid}`, { upstream: UPSTREAM, op: 'order' }),
+      );
+    }
+    return job;
+  }
+
+  /** `GET jobs/status` for many jobs in one call. */
+  status(jobUuids: readonly string[], options: CallOptions = {}): Promise<JobStatusEntry[]> {
+    const query = new URLSearchParams();
+    for (const uuid of jobUuids) query.append(STATUS_UUID_PARAM, uuid);
+    return this.#json('status', 'GET', `${paths.status}?${query.toString()}`, undefined, jobStatusListSchema, options);
+  }
+
+  /** `GET kik/waiting/<job>`: the choices a `waiting for user` job needs. */
+  waiting(jobUuid: string, options: CallOptions = {}): Promise<WaitingForUser> {
+    return this.#json('kik-waiting', 'GET', paths.kikWaiting(jobUuid), undefined, waitingSchema, options);
+  }
+
+  /** `POST kik/select/<job>` with a 1-based choice index. */
+  async select(jobUuid: string, index: number, options: CallOptions = {}): Promise<void> {
+    await this.#gateway.call(
+      'kik-select',
+      async (signal) => {
+        const res = await this.#fetch('kik-select', 'POST', paths.kikSelect(jobUuid), { select: [index] }, signal);
+        if (!res.ok) throw await this.#failure('kik-select', res);
+        await res.body?.cancel();
+      },
+      options,
+    );
+  }
+
+  /**
+   * `GET jobs/retrieve/<job>` streamed to disk through `writeFileAtomic`; `target(vendorFilename)` picks the
+   * path. A short body (Content-Length not met) is retried by the gateway like any transient failure.
+   */
+  download(jobUuid: string, target: (vendorFilename: string | undefined) => string, options: CallOptions = {}): Promise<DownloadedFile> {
+    return this.#gateway.call(
+      'retrieve',
+      async (signal) => {
+        const res = await this.#fetch('retrieve', 'GET', paths.retrieve(jobUuid), undefined, signal, 'application/octet-stream, */*');
+        if (!res.ok) throw await this.#failure('retrieve', res);
+        if (!res.body) throw new RetryableError('planviewer retrieve: empty body', { upstream: UPSTREAM, op: 'retrieve' });
+        const vendorFilename = dispositionFilename(res.headers.get('content-disposition'));
+        const length = res.headers.get('content-length');
+        const expectedSize = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
+        const stored = await writeFileAtomic(res.body, target(vendorFilename), { expectedSize, signal });
+        return { ...stored, vendorFilename, contentType: res.headers.get('content-type') ?? undefined };
+      },
+      options,
+    );
+  }
+
+  async #json<S extends z.ZodType>(
+    op: string,
+    method: string,
+    path: string,
+    body: unknown,
+    schema: S,
+    options: CallOptions,
+  ): Promise<z.output<S>> {
+    return this.#gateway.call(op, (signal) => this.#request(op, method, path, body, schema, signal), options);
+  }
+
+  async #request<S extends z.ZodType>(
+    op: string,
+    method: string,
+    path: string,
+    body: unknown,
+    schema: S,
+    signal: AbortSignal | undefined,
+  ): Promise<z.output<S>> {
+    const res = await this.#fetch(op, method, path, body, signal);
+    if (!res.ok) throw await this.#failure(op, res);
+    let json: unknown;
+    try {
+      json = await res.json();
+    } catch (err) {
+      throw new RetryableError(`planviewer ${op}: unreadable JSON answer`, { upstream: UPSTREAM, op, cause: err });
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new PermanentError(
+        `planviewer ${op}: unexpected answer shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
+        { upstream: UPSTREAM, op, cause: parsed.error },
+      );
+    }
+    return parsed.data;
+  }
+
+  #fetch(op: string, method: string, path: string, body: unknown, signal: AbortSignal | undefined, accept = 'application/json') {
+    const headers: Record<string, string> = { authorization: this.#authorization, accept };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    this.#log.debug({ op, method, path }, 'planviewer request');
+    return fetchUpstream({
+      upstream: UPSTREAM,
+      op,
+      url: new URL(path, this.#cfg.base_url),
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      timeoutMs: this.#cfg.timeout_ms,
+      signal,
+    });
+  }
+
+  async #failure(op: string, res: Response): Promise<Error> {
+    const text = await readErrorText(res);
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return planviewerHttpError(op, res.status, res.headers, body, text);
+  }
+}

@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import type { DatabaseConfig } from '../../src/db/config.js';
+import { type Database, openDatabase } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+
+export type TestDatabaseKind = 'postgres' | 'pglite';
+
+/** The kinds available here: PGlite always, the real server when global setup reached it. */
+export const testDatabaseKinds: TestDatabaseKind[] = inject('pgTemplate') ? ['postgres', 'pglite'] : ['pglite'];
+
+/** True when the real Postgres server is available (use with `describe.skipIf(!hasPostgres)`). */
+export const hasPostgres = inject('pgTemplate') !== null;
+
+export interface TestDatabase {
+  db: Database;
+  config: DatabaseConfig;
+  /** Close and remove the database. */
+  drop(): Promise<void>;
+}
+
+/** A fresh, migrated database of this kind: a clone of the template on the server, or a PGlite folder. */
+export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
+  if (kind === 'pglite') {
+    const dir = await mkdtemp(join(tmpdir(), 'koppel-pglite-'));
+    const config: DatabaseConfig = { url: '', pglite_dir: dir, pool_size: 10 };
+    const db = await openDatabase(config);
+    await migrateToLatest(db.kysely);
+    return {
+      db,
+      config,
+      async drop() {
+        await db.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const { config, drop } = await createServerDatabase();
+  const db = await openDatabase(config);
+  return {
+    db,
+    config,
+    async drop() {
+      await db.close();
+      await drop();
+    },
+  };
+}
+
+/** A cloned, migrated database on the real server, without opening it (for child-process tests). */
+export async function createServerDatabase(): Promise<{ config: DatabaseConfig; drop(): Promise<void> }> {
+  const tpl = inject('pgTemplate');
+  if (!tpl) throw new Error('no Postgres server for this test');
+  const name = `koppel_t_${randomBytes(5).toString('hex')}`;
+  await adminQuery(tpl.adminUrl, `create database ${name} template ${tpl.template}`);
+  const url = new URL(tpl.adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    config: { url: url.toString(), pglite_dir: './data/pglite', pool_size: 10 },
+    drop: () => adminQuery(tpl.adminUrl, `drop database if exists ${name} with (force)`),
+  };
+}
+
+async function adminQuery(adminUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
