@@ -8,6 +8,5 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ['test/global-setup.ts'],
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
   },
 });

@@ -42,7 +42,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = proce
 
   const pipelines: PipelineEntry[] = [];
   const names = new Set<string>();
-  const entries = root.success ? root.data.pipelines : [];
+  // Pipeline entries are checked even when the rest of the file is wrong, so one run shows every problem.
+  const entries = root.success ? root.data.pipelines : (rootConfigSchema.shape.pipelines.safeParse((value as { pipelines?: unknown }).pipelines).data ?? []);
   entries.forEach((entry, i) => {
     if (names.has(entry.name)) problems.push(`pipelines[${i}].name: expected a unique name, got ${describeValue(entry.name)} again`);
     names.add(entry.name);
@@ -58,7 +59,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = proce
       return;
     }
     for (const upstream of def.upstreams) {
-      if (!root.data!.upstreams[upstream]) problems.push(`upstreams.${upstream}: expected a block, since pipeline "${entry.name}" (${entry.type}) uses it, got nothing`);
+      if (root.success && !root.data.upstreams[upstream]) problems.push(`upstreams.${upstream}: expected a block, since pipeline "${entry.name}" (${entry.type}) uses it, got nothing`);
     }
     pipelines.push({ name: entry.name, type: entry.type, schedule: entry.schedule, enabled: entry.enabled, settings: parsed.data });
   });

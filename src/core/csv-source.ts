@@ -68,7 +68,8 @@ async function readHeaderLine(path: string, encoding: string): Promise<string> {
  * oversized, undecodable bytes) come out as `{ line, error }` and the stream goes on; memory stays flat.
  */
 export async function* readCsv(path: string, options: Partial<CsvOptions> = {}): AsyncGenerator<CsvRow> {
-  const opts = csvOptionsSchema.parse(options);
+  // Callers may pass a larger settings object (e.g. a pipeline's source block): take only our keys.
+  const opts = csvOptionsSchema.parse({ delimiter: options.delimiter, encoding: options.encoding, max_record_chars: options.max_record_chars });
   const encoding = ICONV_NAMES[opts.encoding];
   let header: string;
   try {

@@ -29,7 +29,7 @@
  * ```
  * Later: `markCompleted` / `markFailed` once the order's deliverables are in (or it failed upstream).
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from 'kysely';
 import type { DB } from '../db/schema.js';
 import { orderDay } from './order-day.js';
 
@@ -169,7 +169,18 @@ export type ClaimResult =
  */
 export async function claimForOrdering(
   db: Kysely<DB>,
-  c: { requestId: number; upstream: OrderUpstream; pipeline: string; target: string; dailyCap: number; timeZone: string; now?: Date },
+  c: {
+    requestId: number;
+    upstream: OrderUpstream;
+    pipeline: string;
+    /** What is being ordered (an intention uuid, a product code): kept on the placement for the human who checks. */
+    target: string;
+    dailyCap: number;
+    timeZone: string;
+    /** The pipeline's resolution (location, product…), stored on the request with the intent. */
+    details?: Record<string, unknown>;
+    now?: Date;
+  },
 ): Promise<ClaimResult> {
   const day = orderDay(c.timeZone, c.now);
   return db.transaction().execute(async (trx): Promise<ClaimResult> => {
@@ -199,7 +210,15 @@ export async function claimForOrdering(
     await trx.insertInto('order_placements').values({ request_id: c.requestId, upstream: c.upstream, target: c.target, order_day: day }).execute();
     await trx
       .updateTable('order_requests')
-      .set({ status: 'ordering', claimed_by: c.pipeline, intent_recorded_at: sql`now()`, attempts: sql`attempts + 1`, reason: null, updated_at: sql`now()` })
+      .set({
+        status: 'ordering',
+        claimed_by: c.pipeline,
+        intent_recorded_at: sql`now()`,
+        attempts: sql`attempts + 1`,
+        reason: null,
+        updated_at: sql`now()`,
+        ...(c.details ? { details: jsonb(c.details) } : {}),
+      })
       .where('id', '=', c.requestId)
       .execute();
     return { ok: true, placedToday: Number(n) + 1 };
@@ -207,3 +226,56 @@ export async function claimForOrdering(
 }
 
 export { markCompleted, markFailed, markNeedsAttention, markWaiting, recordOrderPlaced, recordOrderRefused, requeueOrderRequest, resolveInterruptedOrder } from './order-request-transitions.js';
+
+/** Today's placements against the cap, and whether ordering is blocked today (read-only; for plans and status). */
+export async function orderCapToday(
+  db: Db,
+  q: { upstream: OrderUpstream; dailyCap: number; timeZone: string; now?: Date },
+): Promise<{ day: string; placed: number; left: number; blockedReason: string | null }> {
+  const day = orderDay(q.timeZone, q.now);
+  const { n } = await db
+    .selectFrom('order_placements')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('upstream', '=', q.upstream)
+    .where('order_day', '=', day)
+    .executeTakeFirstOrThrow();
+  const blocked = await db.selectFrom('order_days').select('blocked_reason').where('upstream', '=', q.upstream).where('order_day', '=', day).executeTakeFirst();
+  return { day, placed: Number(n), left: Math.max(0, q.dailyCap - Number(n)), blockedReason: blocked?.blocked_reason ?? null };
+}
+
+/** Lifts today's block (a human fixed the account); the cap itself still applies. */
+export async function unblockOrderDay(db: Db, q: { upstream: OrderUpstream; timeZone: string; now?: Date }): Promise<void> {
+  await db
+    .updateTable('order_days')
+    .set({ blocked_reason: null, blocked_at: null })
+    .where('upstream', '=', q.upstream)
+    .where('order_day', '=', orderDay(q.timeZone, q.now))
+    .execute();
+}
+
+/** For `koppel status`: requests per status, and those a human must look at, with their reasons. */
+export async function orderRequestSummary(
+  db: Db,
+  q: { upstream: OrderUpstream; pipeline: string; limit?: number },
+): Promise<{ counts: Record<string, number>; attention: { id: number; status: string; reason: string | null }[] }> {
+  const scope = (eb: ExpressionBuilder<DB, 'order_requests'>) =>
+    eb.and([eb('upstream', '=', q.upstream), eb.or([eb('pipeline', '=', q.pipeline), eb('pipeline', 'is', null), eb('claimed_by', '=', q.pipeline)])]);
+  const rows = await db
+    .selectFrom('order_requests')
+    .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where(scope)
+    .groupBy('status')
+    .execute();
+  const attention = await db
+    .selectFrom('order_requests')
+    .select(['id', 'status', 'reason'])
+    .where(scope)
+    .where('status', 'in', ['needs-attention', 'waiting'])
+    .orderBy('id')
+    .limit(q.limit ?? 20)
+    .execute();
+  return {
+    counts: Object.fromEntries(rows.map((r) => [r.status, Number(r.n)])),
+    attention: attention.map((a) => ({ id: Number(a.id), status: a.status, reason: a.reason })),
+  };
+}

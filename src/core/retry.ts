@@ -52,7 +52,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
       return await fn(attempt);
     } catch (thrown) {
       const error = coerceError(thrown);
-      if (hooks.signal?.aborted) throw error;
+      if (hooks.signal?.aborted) throw hooks.signal.reason ?? error;
       const last = attempt >= policy.max_attempts;
       let delayMs: number;
       let reason: string;

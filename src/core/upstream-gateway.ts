@@ -1,4 +1,5 @@
 import PQueue from 'p-queue';
+import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { KoppelEvents } from './events.js';
 import { BackOffError, coerceError } from './errors.js';
@@ -40,11 +41,15 @@ export class UpstreamGateway {
   readonly #queue: PQueue;
   readonly #policy: RetryPolicy;
   readonly #events: KoppelEvents;
+  readonly #log: Logger | undefined;
   /** The queue is paused until this time (ms epoch) because the upstream asked us to back off; 0 = not paused. */
   #pausedUntil = 0;
+  /** Set while paused: the timer that restarts the queue at #pausedUntil. */
+  #resumeTimer: NodeJS.Timeout | undefined;
 
-  constructor(upstream: string, rate: RateLimit, policy: RetryPolicy, events: KoppelEvents) {
+  constructor(upstream: string, rate: RateLimit, policy: RetryPolicy, events: KoppelEvents, log?: Logger) {
     this.upstream = upstream;
+    this.#log = log;
     this.#policy = policy;
     this.#events = events;
     const everyMs = rate.per_second >= 1 ? 1000 : Math.ceil(1000 / rate.per_second);
@@ -62,8 +67,10 @@ export class UpstreamGateway {
       {
         signal: options.signal,
         reconnect: options.reconnect,
-        onRetry: ({ attempt, delayMs, reason }) =>
-          this.#events.emit('upstream:backoff', { upstream: this.upstream, op, attempt, delayMs, reason }),
+        onRetry: ({ attempt, delayMs, reason, error }) => {
+          this.#log?.warn({ op, attempt, delayMs, reason, err: { type: error.name, message: error.message } }, 'upstream call failed, retrying');
+          this.#events.emit('upstream:backoff', { upstream: this.upstream, op, attempt, delayMs, reason });
+        },
       },
     );
   }
@@ -108,12 +115,18 @@ export class UpstreamGateway {
     if (until <= this.#pausedUntil) return;
     this.#pausedUntil = until;
     this.#queue.pause();
-    setTimeout(() => {
-      if (Date.now() >= this.#pausedUntil) {
-        this.#pausedUntil = 0;
-        this.#queue.start();
-      }
-    }, until - Date.now()).unref();
+    this.#armResume();
+  }
+
+  #armResume(): void {
+    clearTimeout(this.#resumeTimer);
+    // Timers may fire a little early against Date.now(): re-arm until the pause has really passed.
+    this.#resumeTimer = setTimeout(() => {
+      if (Date.now() < this.#pausedUntil) return this.#armResume();
+      this.#pausedUntil = 0;
+      this.#resumeTimer = undefined;
+      this.#queue.start();
+    }, Math.max(1, this.#pausedUntil - Date.now()));
   }
 
   #emitDepth(): void {

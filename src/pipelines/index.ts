@@ -5,9 +5,15 @@
 import type { z } from 'zod';
 import type { PipelineDefinition } from '../core/types.js';
 import { maasplassenAvailability } from './maasplassen-availability/pipeline.js';
+import { ambitaMirror } from './ambita-mirror/pipeline.js';
+import { planviewerMirror } from './planviewer-mirror/pipeline.js';
+import { planogramCatalog } from './planogram-catalog/pipeline.js';
 
 export const pipelineTypes = [
   maasplassenAvailability,
+  ambitaMirror,
+  planviewerMirror,
+  planogramCatalog,
 ] as const satisfies readonly PipelineDefinition<z.ZodType, any>[];
 
 export type RegisteredPipeline = (typeof pipelineTypes)[number];

@@ -4,11 +4,15 @@ import { ConfigError } from '../core/errors.js';
 import { UpstreamGateway } from '../core/upstream-gateway.js';
 import type { UpstreamsConfig } from './config.js';
 import { MaasplassenClient } from './maasplassen/client.js';
+import { PlanviewerClient } from './planviewer/client.js';
 import { AmbitaClient } from './ambita/client.js';
+import { PlanogramBuilderClient } from './planogrambuilder/client.js';
 
 /** The rate-limited clients a pipeline can use, one per upstream, shared by every pipeline in the process. */
 export interface Upstreams {
   readonly maasplassen: MaasplassenClient;
+  readonly planviewer: PlanviewerClient;
+  readonly planogrambuilder: PlanogramBuilderClient;
   readonly ambita: AmbitaClient;
 }
 
@@ -40,6 +44,14 @@ export class UpstreamRegistry implements Upstreams {
     return this.#client('maasplassen', (cfg, gateway, log) => new MaasplassenClient(cfg, gateway, log));
   }
 
+  get planviewer(): PlanviewerClient {
+    return this.#client('planviewer', (cfg, gateway, log) => new PlanviewerClient(cfg, gateway, log));
+  }
+
+  get planogrambuilder(): PlanogramBuilderClient {
+    return this.#client('planogrambuilder', (cfg, gateway, log) => new PlanogramBuilderClient(cfg, gateway, log));
+  }
+
   get ambita(): AmbitaClient {
     return this.#client('ambita', (cfg, gateway, log) => new AmbitaClient(cfg, gateway, log));
   }
@@ -64,8 +76,9 @@ export class UpstreamRegistry implements Upstreams {
     if (existing) return existing as Upstreams[N];
     const cfg = this.#config[name];
     if (!cfg) throw new ConfigError(`upstreams.${name}: expected a block for this upstream, got nothing`);
-    const gateway = new UpstreamGateway(name, cfg.rate, cfg.retry, this.#events);
-    const client = build(cfg as NonNullable<UpstreamsConfig[N]>, gateway, this.#log.child({ upstream: name }));
+    const log = this.#log.child({ upstream: name });
+    const gateway = new UpstreamGateway(name, cfg.rate, cfg.retry, this.#events, log);
+    const client = build(cfg as NonNullable<UpstreamsConfig[N]>, gateway, log);
     this.#gateways.set(name, gateway);
     this.#clients.set(name, client);
     return client;

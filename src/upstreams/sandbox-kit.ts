@@ -57,7 +57,8 @@ export function createRandom(seed?: number): () => number {
 /** Mutable at run time (`handle.faults.errorRate = 0.1`), so one sandbox can be degraded mid-test. */
 export class FaultInjector {
   faults: SandboxFaults;
-  readonly #random: () => number;
+  /** Replaced when `set` is given a seed, so a test can pin the fault sequence mid-run. */
+  #random: () => number;
 
   constructor(input: SandboxFaultsInput = {}) {
     this.faults = sandboxFaultsSchema.parse(input);
@@ -66,6 +67,7 @@ export class FaultInjector {
 
   set(input: SandboxFaultsInput): void {
     this.faults = sandboxFaultsSchema.parse({ ...this.faults, ...input });
+    if (input.seed !== undefined) this.#random = createRandom(input.seed);
   }
 
   random(): number {

@@ -61,7 +61,12 @@ export async function createServerDatabase(): Promise<{ config: DatabaseConfig; 
   url.pathname = `/${name}`;
   return {
     config: { url: url.toString(), pglite_dir: './data/pglite', pool_size: 10 },
-    drop: () => adminQuery(tpl.adminUrl, `drop database if exists ${name} with (force)`),
+    drop: async () => {
+      // pg's Pool.end() resolves before its clients' sockets have closed; forcing the drop while they close
+      // kills them with 57P01, which surfaces as an unhandled error. Wait (bounded) for them to go first.
+      await waitForNoSessions(tpl.adminUrl, name);
+      await adminQuery(tpl.adminUrl, `drop database if exists ${name} with (force)`);
+    },
   };
 }
 
@@ -70,6 +75,20 @@ async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   await client.connect();
   try {
     await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitForNoSessions(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    for (let i = 0; i < 200; i++) {
+      const res = await client.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [database]);
+      if (res.rows[0]!.n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   } finally {
     await client.end();
   }

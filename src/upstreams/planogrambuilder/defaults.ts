@@ -34,7 +34,7 @@ export function defaultItem<K extends ItemKind>(kind: K, reference = ''): ItemBy
 
 /** Replaces PAB_UNSPECIFIED with the field's default, as the service does before storing an item. */
 export function resolveDefaults<T extends object>(item: T): T {
-  const out: Record<string, unknown> = { ...item };
+  const out: Record<string, unknown> = { ...(item as Record<string, unknown>) };
   for (const [field, value] of Object.entries(ASSUMED_BOOLEAN_DEFAULTS)) {
     if (field in out && (out[field] === 'PAB_UNSPECIFIED' || out[field] === undefined)) out[field] = value;
   }

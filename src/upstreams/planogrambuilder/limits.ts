@@ -101,7 +101,8 @@ export function validateItem(kind: ItemKind, item: AnyItem): Violation[] {
     if (!Number.isFinite(value) || (INTEGER_FIELDS.includes(field) && !Number.isInteger(value))) {
       out.push({ field, code: 'PAE_INVALID_ARGUMENT', reason: INTEGER_FIELDS.includes(field) ? 'is not a whole number' : 'is not a number' });
     } else if (value < min || value > max) {
-      out.push({ field, code: 'PAE_OUT_OF_RANGE', reason: `${value} is outside [${min}, ${max}]` });
+      // float32 on the wire: show the 7 significant digits it holds, not its binary expansion
+      out.push({ field, code: 'PAE_OUT_OF_RANGE', reason: `${Number(value.toPrecision(7))} is outside [${min}, ${max}]` });
     }
   }
   for (const field of COLOR_FIELDS) {

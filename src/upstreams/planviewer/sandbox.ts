@@ -17,8 +17,10 @@ export const PLANVIEWER_DEMO_CREDENTIALS = { access_key: 'pv-demo-access-key', s
 /** A second account, so tests can ask for a job that is not theirs (403). */
 export const PLANVIEWER_OTHER_CREDENTIALS = { access_key: 'pv-other-access-key', secret: 'pv-other-secret' } as const;
 
-/** Download faults, mutable at run time like `faults`. */
-export interface DownloadFaults {
+/** Planviewer-specific faults, mutable at run time like `faults`. */
+export interface WireFaults {
+  /** Share of orders that are placed but whose answer is lost (connection cut): the outcome koppel cannot know. */
+  lostOrderResponseRate: number;
   /** Share of retrievals whose body stops half-way (Content-Length promised, connection cut). */
   truncateRate: number;
   /** Share of retrievals with flipped bytes but the right length (Planviewer sends no checksum to catch it). */
@@ -28,7 +30,7 @@ export interface DownloadFaults {
 export interface PlanviewerSandboxOptions extends SandboxStateOptions {
   port?: number;
   faults?: SandboxFaultsInput;
-  downloadFaults?: Partial<DownloadFaults>;
+  wireFaults?: Partial<WireFaults>;
   /** Payment on account for the demo account. @default true */
   paymentOnAccount?: boolean;
   log?: Logger;
@@ -36,7 +38,7 @@ export interface PlanviewerSandboxOptions extends SandboxStateOptions {
 
 export interface PlanviewerSandbox extends SandboxHandle {
   readonly faults: FaultInjector;
-  readonly downloadFaults: DownloadFaults;
+  readonly wireFaults: WireFaults;
   readonly state: PlanviewerSandboxState;
   readonly requests: ReceivedRequest[];
   /** Orders placed, in order. */
@@ -57,7 +59,7 @@ export async function startPlanviewerSandbox(options: PlanviewerSandboxOptions =
   const other = PLANVIEWER_OTHER_CREDENTIALS;
   state.accounts.set(other.access_key, { accessKey: other.access_key, secret: other.secret, paymentOnAccount: true });
   const faults = new FaultInjector(options.faults);
-  const downloadFaults: DownloadFaults = { truncateRate: 0, corruptRate: 0, ...options.downloadFaults };
+  const wireFaults: WireFaults = { lostOrderResponseRate: 0, truncateRate: 0, corruptRate: 0, ...options.wireFaults };
   const requests: ReceivedRequest[] = [];
 
   const server = await startHttpSandbox({
@@ -65,14 +67,14 @@ export async function startPlanviewerSandbox(options: PlanviewerSandboxOptions =
     faults,
     log: requests,
     faultBody: (status) => ({ error: { code: status, message: status === 429 ? 'Too Many Requests' : 'Internal Server Error' } }),
-    handler: (req, res, url) => route(state, { faults, downloadFaults }, req, res, url),
+    handler: (req, res, url) => route(state, { faults, wireFaults }, req, res, url),
   });
 
   return {
     url: server.origin,
     credentials: { ...PLANVIEWER_DEMO_CREDENTIALS, daily_order_cap: state.dailyCap },
     faults,
-    downloadFaults,
+    wireFaults,
     state,
     requests,
     ordersPlaced: () => [...state.orders],
@@ -104,7 +106,7 @@ async function jsonBody(req: IncomingMessage): Promise<unknown> {
 
 async function route(
   state: PlanviewerSandboxState,
-  f: { faults: FaultInjector; downloadFaults: DownloadFaults },
+  f: { faults: FaultInjector; wireFaults: WireFaults },
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
@@ -139,7 +141,13 @@ async function route(
     const body = orderRequestSchema.safeParse(await jsonBody(req));
     if (!body.success) return error(res, 400, 'Invalid set of uuids');
     const result = state.order(account, body.data.uuids);
-    if ('jobs' in result) return sendJson(res, 200, result.jobs.map((j) => ({ uuid: j.uuid, job: { uuid: j.job } })));
+    if ('jobs' in result) {
+      if (f.wireFaults.lostOrderResponseRate > 0 && f.faults.random() < f.wireFaults.lostOrderResponseRate) {
+        res.destroy(); // placed, but the answer never arrives
+        return;
+      }
+      return sendJson(res, 200, result.jobs.map((j) => ({ uuid: j.uuid, job: { uuid: j.job } })));
+    }
     if (result.refused === 'unknown') return error(res, 400, 'Invalid set of uuids');
     if (result.refused === 'payment') return error(res, 402, 'Payment Required');
     return sendJson(res, 429, [{ error: 'true', message: DAILY_CAP_MESSAGE }]);
@@ -187,10 +195,10 @@ function authenticate(state: PlanviewerSandboxState, req: IncomingMessage) {
   return state.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
 }
 
-function sendDeliverable(state: PlanviewerSandboxState, f: { faults: FaultInjector; downloadFaults: DownloadFaults }, job: SandboxJob, res: ServerResponse): void {
+function sendDeliverable(state: PlanviewerSandboxState, f: { faults: FaultInjector; wireFaults: WireFaults }, job: SandboxJob, res: ServerResponse): void {
   state.retrievals.set(job.uuid, (state.retrievals.get(job.uuid) ?? 0) + 1);
-  const truncate = f.downloadFaults.truncateRate > 0 && f.faults.random() < f.downloadFaults.truncateRate;
-  const corrupt = !truncate && f.downloadFaults.corruptRate > 0 && f.faults.random() < f.downloadFaults.corruptRate;
+  const truncate = f.wireFaults.truncateRate > 0 && f.faults.random() < f.wireFaults.truncateRate;
+  const corrupt = !truncate && f.wireFaults.corruptRate > 0 && f.faults.random() < f.wireFaults.corruptRate;
   res.writeHead(200, {
     'content-type': job.contentType,
     'content-length': job.size,

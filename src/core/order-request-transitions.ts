@@ -1,0 +1,138 @@
+/**
+ * The moves of an order request after a claim, and the ones only a human makes. Each is one guarded UPDATE
+ * (the WHERE names the status it moves from), so a move from the wrong state changes nothing and says so.
+ * See `order-requests.ts` for the state machine as a whole.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { ConfigError } from './errors.js';
+import type { DB } from '../db/schema.js';
+import { orderDay } from './order-day.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+const jsonb = (value: unknown) => sql<Record<string, unknown>>`${JSON.stringify(value)}::jsonb`;
+
+async function move(
+  db: Db,
+  id: number,
+  from: readonly string[],
+  set: Record<string, unknown>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('order_requests')
+    .set({ ...set, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('status', 'in', [...from])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * The upstream accepted the order: store its id on the placement and the request (`ordering` → `ordered`).
+ * Run it in the same transaction as the pipeline's own rows for the order (pass the transaction).
+ */
+export async function recordOrderPlaced(db: Db, requestId: number, upstreamOrderId: string): Promise<void> {
+  await db
+    .updateTable('order_placements')
+    .set({ upstream_order_id: upstreamOrderId, placed_at: sql`now()` })
+    .where('request_id', '=', requestId)
+    .execute();
+  const moved = await move(db, requestId, ['ordering'], { status: 'ordered', upstream_order_id: upstreamOrderId, ordered_at: sql`now()`, reason: null });
+  if (!moved) throw new Error(`order request ${requestId} was not in 'ordering' when its order ${upstreamOrderId} was recorded`);
+}
+
+/**
+ * The upstream definitely did NOT place the order (400, 402, 429 with the cap body): the placement is
+ * removed, so the request may be ordered again once it is `pending`. `blockDay` stops all ordering on this
+ * upstream for the rest of the day (the vendor's cap, or payment off), recorded for every replica.
+ */
+export async function recordOrderRefused(
+  db: Kysely<DB>,
+  requestId: number,
+  r: {
+    status: 'pending' | 'failed' | 'needs-attention' | 'waiting';
+    reason: string;
+    notBefore?: Date;
+    blockDay?: { upstream: string; timeZone: string; reason: string; now?: Date };
+  },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('order_placements').where('request_id', '=', requestId).where('upstream_order_id', 'is', null).execute();
+    await move(trx, requestId, ['ordering'], { status: r.status, reason: r.reason, not_before: r.notBefore ?? null });
+    if (r.blockDay) {
+      const day = orderDay(r.blockDay.timeZone, r.blockDay.now);
+      await trx
+        .insertInto('order_days')
+        .values({ upstream: r.blockDay.upstream, order_day: day, blocked_reason: r.blockDay.reason, blocked_at: sql`now()` })
+        .onConflict((oc) => oc.columns(['upstream', 'order_day']).doUpdateSet({ blocked_reason: r.blockDay!.reason, blocked_at: sql`now()` }))
+        .execute();
+    }
+  });
+}
+
+/**
+ * Money is at stake and koppel will not guess: the order's outcome is unknown, or the account needs a human.
+ * From `ordering` the placement stays, so the request can never be ordered again without `resolveInterruptedOrder`.
+ */
+export async function markNeedsAttention(db: Db, requestId: number, reason: string): Promise<boolean> {
+  return move(db, requestId, ['pending', 'ordering', 'ordered'], { status: 'needs-attention', reason });
+}
+
+/** A human must decide before this can be ordered (ambiguous location or intention); `details` lists the candidates. */
+export async function markWaiting(db: Db, requestId: number, reason: string, details?: Record<string, unknown>): Promise<boolean> {
+  return move(db, requestId, ['pending'], { status: 'waiting', reason, ...(details ? { details: jsonb(details) } : {}) });
+}
+
+/** Final: the order's deliverables are in (`ordered` → `completed`). */
+export async function markCompleted(db: Db, requestId: number, reason: string | null = null): Promise<boolean> {
+  return move(db, requestId, ['ordered'], { status: 'completed', reason });
+}
+
+/** Final failure, before ordering (nothing spent) or after (the upstream job failed). */
+export async function markFailed(db: Db, requestId: number, reason: string): Promise<boolean> {
+  return move(db, requestId, ['pending', 'ordered'], { status: 'failed', reason });
+}
+
+/**
+ * Back to `pending` (a human edited the request or fixed the account), merging `requestPatch` into the
+ * payload. Refused while an order is recorded for the request: that needs `resolveInterruptedOrder`.
+ */
+export async function requeueOrderRequest(db: Kysely<DB>, requestId: number, requestPatch: Record<string, unknown> = {}): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const placed = await trx.selectFrom('order_placements').select('request_id').where('request_id', '=', requestId).executeTakeFirst();
+    if (placed) throw new ConfigError(`order request ${requestId}: an order is recorded for it; use resolve, not retry`);
+    const moved = await move(trx, requestId, ['waiting', 'failed', 'needs-attention', 'pending'], {
+      status: 'pending',
+      reason: null,
+      not_before: null,
+      request: sql`request || ${JSON.stringify(requestPatch)}::jsonb`,
+    });
+    if (!moved) throw new ConfigError(`order request ${requestId}: not found, or not in a state that can be retried`);
+  });
+}
+
+/**
+ * A human checked the upstream account for an interrupted order: either it was placed (`ordered` with its id,
+ * so the pipeline follows it) or it was not (placement removed, back to `pending`, ordered on the next run).
+ */
+export async function resolveInterruptedOrder(
+  db: Kysely<DB>,
+  requestId: number,
+  answer: { ordered: string } | { notOrdered: true },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const placement = await trx.selectFrom('order_placements').selectAll().where('request_id', '=', requestId).forUpdate().executeTakeFirst();
+    if (!placement || placement.upstream_order_id !== null) {
+      throw new ConfigError(`order request ${requestId}: no interrupted order to resolve`);
+    }
+    if ('ordered' in answer) {
+      await trx.updateTable('order_placements').set({ upstream_order_id: answer.ordered, placed_at: sql`now()` }).where('request_id', '=', requestId).execute();
+      const moved = await move(trx, requestId, ['needs-attention'], { status: 'ordered', upstream_order_id: answer.ordered, ordered_at: sql`now()`, reason: 'resolved by hand: ordered' });
+      if (!moved) throw new ConfigError(`order request ${requestId}: expected it to need attention`);
+    } else {
+      await trx.deleteFrom('order_placements').where('request_id', '=', requestId).execute();
+      const moved = await move(trx, requestId, ['needs-attention'], { status: 'pending', reason: 'resolved by hand: not ordered' });
+      if (!moved) throw new ConfigError(`order request ${requestId}: expected it to need attention`);
+    }
+  });
+}

@@ -1,0 +1,196 @@
+/**
+ * The mirror's rows in Postgres: followed orders, their assets, received pushes. Every write here describes
+ * something already true on disk (a file written or removed), so a crash between the two leaves a state the
+ * next reconcile repairs: a file without its row is re-downloaded onto the same name, a row whose file is gone
+ * is found by the disk check.
+ */
+import { type Kysely, sql, type Transaction } from 'kysely';
+import type { DB } from '../../db/schema.js';
+
+type Db = Kysely<DB> | Transaction<DB>;
+
+export interface StoredAssetRow {
+  asset_id: string;
+  order_id: number;
+  state: 'stored' | 'deleted' | 'removed';
+  path: string | null;
+  size: number | null;
+  sha256: string | null;
+}
+
+export interface AssetWrite {
+  asset_id: string;
+  order_id: number;
+  supplier_order_id: number | null;
+  order_line_id: number | null;
+  name: string | null;
+  filename: string | null;
+  product_category: string | null;
+  asset_status: string;
+  state: 'stored' | 'deleted' | 'removed';
+  path: string | null;
+  size?: number | null;
+  sha256?: string | null;
+  removed_reason?: string | null;
+}
+
+/** Starts following an order; a second call for the same order changes nothing. */
+export async function trackOrder(
+  db: Db,
+  o: { pipeline: string; orderId: number; requestId?: number | null; technicalReference?: string | null; reference?: string | null; status?: string | null },
+): Promise<boolean> {
+  const result = await db
+    .insertInto('ambita_orders')
+    .values({
+      pipeline: o.pipeline,
+      order_id: o.orderId,
+      request_id: o.requestId ?? null,
+      technical_reference: o.technicalReference ?? null,
+      reference: o.reference ?? null,
+      status: o.status ?? null,
+    })
+    .onConflict((oc) => oc.columns(['pipeline', 'order_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+export async function isTracked(db: Db, pipeline: string, orderId: number): Promise<boolean> {
+  const row = await db.selectFrom('ambita_orders').select('order_id').where('pipeline', '=', pipeline).where('order_id', '=', orderId).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function recordPush(db: Db, p: { pipeline: string; orderId: number; status: string | null }): Promise<void> {
+  await db.insertInto('ambita_pushes').values({ pipeline: p.pipeline, order_id: p.orderId, push_status: p.status }).execute();
+}
+
+/** Pushes not yet handled, oldest first. */
+export async function pendingPushes(db: Db, pipeline: string): Promise<{ id: number; orderId: number }[]> {
+  const rows = await db.selectFrom('ambita_pushes').select(['id', 'order_id']).where('pipeline', '=', pipeline).where('handled_at', 'is', null).orderBy('id').execute();
+  return rows.map((r) => ({ id: Number(r.id), orderId: Number(r.order_id) }));
+}
+
+export async function markPushesHandled(db: Db, ids: readonly number[], runId: number): Promise<void> {
+  for (let i = 0; i < ids.length; i += 5000) {
+    await db
+      .updateTable('ambita_pushes')
+      .set({ handled_at: sql`now()`, handled_run_id: runId })
+      .where('id', 'in', ids.slice(i, i + 5000))
+      .execute();
+  }
+}
+
+/**
+ * Orders to read in this run: those never read yet, and on a sweep every order whose files were not removed
+ * (cancelled/refunded orders are final). FINISHED orders stay in the sweep: Ambita adds files after finishing.
+ */
+export async function ordersToRead(db: Db, pipeline: string, sweep: boolean): Promise<number[]> {
+  let q = db.selectFrom('ambita_orders').select('order_id').where('pipeline', '=', pipeline);
+  q = sweep ? q.where('files_removed_at', 'is', null) : q.where('checked_at', 'is', null);
+  const rows = await q.orderBy('order_id').execute();
+  return rows.map((r) => Number(r.order_id));
+}
+
+/** Known assets of these orders, grouped by order. */
+export async function assetsOf(db: Db, pipeline: string, orderIds: readonly number[]): Promise<Map<number, Map<string, StoredAssetRow>>> {
+  const out = new Map<number, Map<string, StoredAssetRow>>();
+  for (let i = 0; i < orderIds.length; i += 5000) {
+    const rows = await db
+      .selectFrom('ambita_assets')
+      .select(['asset_id', 'order_id', 'state', 'path', 'size', 'sha256'])
+      .where('pipeline', '=', pipeline)
+      .where('order_id', 'in', orderIds.slice(i, i + 5000))
+      .execute();
+    for (const r of rows) {
+      const orderId = Number(r.order_id);
+      if (!out.has(orderId)) out.set(orderId, new Map());
+      out.get(orderId)!.set(r.asset_id, { ...r, order_id: orderId, size: r.size === null ? null : Number(r.size) });
+    }
+  }
+  return out;
+}
+
+/** Inserts or overwrites one asset's row with what is now true on disk. */
+export async function writeAsset(db: Db, pipeline: string, a: AssetWrite): Promise<void> {
+  const stored = a.state === 'stored';
+  const values = {
+    pipeline,
+    ...a,
+    size: a.size ?? null,
+    sha256: a.sha256 ?? null,
+    removed_reason: stored ? null : (a.removed_reason ?? null),
+    downloaded_at: stored ? sql<Date>`now()` : null,
+    removed_at: stored ? null : sql<Date>`now()`,
+  };
+  await db
+    .insertInto('ambita_assets')
+    .values(values)
+    .onConflict((oc) =>
+      oc.columns(['pipeline', 'asset_id']).doUpdateSet({
+        asset_status: a.asset_status,
+        state: a.state,
+        path: a.path,
+        // A removal keeps the size and sha256 of the file that was there, for the record.
+        ...(stored ? { size: values.size, sha256: values.sha256, downloaded_at: sql`now()`, removed_at: null, removed_reason: null } : { removed_at: sql`now()`, removed_reason: values.removed_reason }),
+        updated_at: sql`now()`,
+      }),
+    )
+    .execute();
+}
+
+export async function recordOrderRead(
+  db: Db,
+  pipeline: string,
+  o: { orderId: number; status: string; priceNet: number | null; priceVat: number | null; dateOrdered: string | null; dateStatus: string | null; reference: string | null; filesRemoved: boolean },
+): Promise<void> {
+  await db
+    .updateTable('ambita_orders')
+    .set({
+      status: o.status,
+      price_net: o.priceNet,
+      price_vat: o.priceVat,
+      date_ordered: o.dateOrdered,
+      date_status: o.dateStatus,
+      reference: o.reference,
+      checked_at: sql`now()`,
+      last_error: null,
+      ...(o.filesRemoved ? { files_removed_at: sql`coalesce(files_removed_at, now())` } : {}),
+    })
+    .where('pipeline', '=', pipeline)
+    .where('order_id', '=', o.orderId)
+    .execute();
+}
+
+export async function recordOrderError(db: Db, pipeline: string, orderId: number, message: string): Promise<void> {
+  await db.updateTable('ambita_orders').set({ last_error: message.slice(0, 1000) }).where('pipeline', '=', pipeline).where('order_id', '=', orderId).execute();
+}
+
+export async function requestIdOf(db: Db, pipeline: string, orderId: number): Promise<number | null> {
+  const row = await db.selectFrom('ambita_orders').select('request_id').where('pipeline', '=', pipeline).where('order_id', '=', orderId).executeTakeFirst();
+  return row?.request_id === null || row?.request_id === undefined ? null : Number(row.request_id);
+}
+
+/** Marks a stored asset that no longer appears on its order (its file was just removed). */
+export async function markAssetGone(db: Db, pipeline: string, assetId: string, state: 'deleted' | 'removed', reason: string): Promise<void> {
+  await db
+    .updateTable('ambita_assets')
+    .set({ state, removed_reason: reason, removed_at: sql`now()`, updated_at: sql`now()` })
+    .where('pipeline', '=', pipeline)
+    .where('asset_id', '=', assetId)
+    .execute();
+}
+
+/** When the last complete sweep started (ms epoch), from the `checkpoints` table; 0 = never. */
+export async function lastSweepAt(db: Db, pipeline: string): Promise<number> {
+  const row = await db.selectFrom('checkpoints').select('data').where('pipeline', '=', pipeline).where('name', '=', 'ambita-sweep').executeTakeFirst();
+  const at = (row?.data as { startedAt?: unknown } | undefined)?.startedAt;
+  return typeof at === 'number' ? at : 0;
+}
+
+export async function saveSweepAt(db: Db, pipeline: string, startedAt: number): Promise<void> {
+  const data = JSON.stringify({ startedAt });
+  await db
+    .insertInto('checkpoints')
+    .values({ pipeline, name: 'ambita-sweep', data })
+    .onConflict((oc) => oc.columns(['pipeline', 'name']).doUpdateSet({ data, updated_at: sql`now()` }))
+    .execute();
+}

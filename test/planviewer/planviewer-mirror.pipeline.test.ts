@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createWorld, requestStates, type World } from './harness.js';
+import { testDatabaseKinds } from '../helpers/database.js';
+
+const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
+
+describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
+  let w: World;
+  afterEach(async () => w?.close());
+
+  it('orders, follows and downloads; every request ends with a state and a reason', async () => {
+    w = await createWorld(kind);
+    const ok1 = await w.enqueue({ address: 'Castellastraat 2, 6512EX Nijmegen', product: 'vraagprijsrapport' });
+    const ok2 = await w.enqueue({ lot: 'ARNHEM P 530', product: 'kadastraledocumenten' });
+    const ok3 = await w.enqueue({ address: 'Dorpsweg 8, 9999 AA Groningen', product: 'percelenrapport' });
+    const plans = await w.enqueue({ address: 'Utrechtsestraat 61, 6811LW Arnhem', product: 'bestemmingsplanrapport' });
+    const ambiguous = await w.enqueue({ address: 'Keizersgracht 100, 1015AA Amsterdam', product: 'vraagprijsrapport' });
+    const waitingUser = await w.enqueue({ address: '9999AA 8a', product: 'eigendomsinformatie' });
+    const jobError = await w.enqueue({ address: '3511ED 1', product: 'hypotheekinformatie' });
+    const nothing = await w.enqueue({ address: '1234ZZ 1', product: 'vraagprijsrapport' });
+    const invalid = await w.enqueue({ product: 'vraagprijsrapport' });
+
+    const result = await w.run();
+    expect(result.outcome).toBe('failed'); // the job error counts as failed, and one request was rejected
+    const states = await requestStates(w);
+    for (const id of [ok1, ok2, ok3]) expect(states.get(id)).toMatchObject({ status: 'completed' });
+    expect(states.get(plans)!.status).toBe('waiting');
+    expect(states.get(plans)!.reason).toMatch(/2 intentions match rule "only"/);
+    expect(states.get(ambiguous)!.status).toBe('waiting');
+    expect(states.get(ambiguous)!.reason).toMatch(/no location matches the request exactly/);
+    expect(states.get(waitingUser)!.status).toBe('ordered');
+    expect(states.get(jobError)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/ended in error/) });
+    expect(states.get(nothing)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/no location/) });
+    expect(states.get(invalid)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/invalid request/) });
+
+    // Files on disk are the sandbox's bytes.
+    const files = await w.t.db.kysely.selectFrom('planviewer_files').selectAll().execute();
+    expect(files).toHaveLength(3);
+    for (const f of files) {
+      expect(await sha256(resolve(w.root, f.path))).toBe(await w.sandbox.expectedSha256(f.job_uuid));
+      expect(f.sha256).toBe(await w.sandbox.expectedSha256(f.job_uuid));
+    }
+    const perIntention = [...w.sandbox.ordersPerIntention().values()];
+    expect(perIntention.every((n) => n === 1)).toBe(true);
+    expect(w.sandbox.ordersPlaced()).toHaveLength(5);
+
+    // The waiting-for-user job shows its choices; a choice recorded in the database is sent on the next run.
+    const job = await w.t.db.kysely.selectFrom('planviewer_jobs').selectAll().where('request_id', '=', waitingUser).executeTakeFirstOrThrow();
+    expect(job.status).toBe('waiting for user');
+    expect(job.waiting).toMatchObject({ locaties: { '1': expect.any(String), '2': expect.any(String) } });
+    await w.t.db.kysely.updateTable('planviewer_jobs').set({ selected_index: 2 }).where('job_uuid', '=', job.job_uuid).execute();
+    const retrievalsBefore = new Map(w.sandbox.state.retrievals);
+    await w.run();
+    expect((await requestStates(w)).get(waitingUser)!.status).toBe('completed');
+    expect(w.sandbox.state.jobs.get(job.job_uuid)!.selected).toBe(2);
+    // Already downloaded files were not fetched again.
+    for (const [uuid, n] of retrievalsBefore) expect(w.sandbox.state.retrievals.get(uuid)).toBe(n);
+    expect(w.sandbox.ordersPlaced()).toHaveLength(5);
+  });
+
+  it('dry-run shows what would be ordered and changes nothing', async () => {
+    w = await createWorld(kind);
+    const id = await w.enqueue({ address: 'Castellastraat 2, 6512EX Nijmegen', product: 'vraagprijsrapport' });
+    const result = await w.run({ dryRun: true });
+    expect(result.outcome).toBe('dry-run');
+    expect(result.plan?.actions).toContainEqual(expect.objectContaining({ action: 'order', key: `request:${id}` }));
+    expect(w.sandbox.ordersPlaced()).toHaveLength(0);
+    expect((await requestStates(w)).get(id)!.status).toBe('pending');
+  });
+
+  it("stops at koppel's own daily cap, below the vendor's", async () => {
+    w = await createWorld(kind, { cap: 2 });
+    const ids = [];
+    for (const address of ['6512EX 2', '6811LW 61', '9999AA 8', '3511ED 1']) ids.push(await w.enqueue({ address, product: 'vraagprijsrapport' }));
+    await w.run();
+    expect(w.sandbox.ordersPlaced()).toHaveLength(2);
+    const states = await requestStates(w);
+    expect(ids.filter((id) => states.get(id)!.status === 'pending')).toHaveLength(2);
+    await w.run();
+    expect(w.sandbox.ordersPlaced()).toHaveLength(2);
+  });
+
+  it("treats the vendor's 429 as stop-for-today and 402 as needs-attention, never retried", async () => {
+    w = await createWorld(kind, { cap: 50, sandbox: { dailyCap: 1, capGrace: 0 } });
+    const a = await w.enqueue({ address: '6512EX 2', product: 'vraagprijsrapport' });
+    const b = await w.enqueue({ address: '6811LW 61', product: 'vraagprijsrapport' });
+    const c = await w.enqueue({ address: '3511ED 1', product: 'vraagprijsrapport' });
+    await w.run();
+    let states = await requestStates(w);
+    expect(states.get(a)!.status).toBe('completed');
+    expect(states.get(b)).toMatchObject({ status: 'pending', reason: expect.stringMatching(/daily order cap/) });
+    expect(states.get(c)!.status).toBe('pending');
+    const orderCalls = () => w.sandbox.requests.filter((r) => r.path.endsWith('/jobs/order')).length;
+    expect(orderCalls()).toBe(2); // the 429 was not retried, and c was not tried
+    await w.run();
+    expect(orderCalls()).toBe(2); // blocked for the rest of the day, across runs
+
+    await w.t.db.kysely.deleteFrom('order_days').execute(); // a new day
+    w.sandbox.state.dailyCap = 100;
+    w.sandbox.setPaymentOnAccount(false);
+    await w.run();
+    states = await requestStates(w);
+    expect(states.get(b)).toMatchObject({ status: 'needs-attention', reason: expect.stringMatching(/402/) });
+    expect(states.get(c)!.status).toBe('pending');
+    expect(orderCalls()).toBe(3);
+  });
+
+  it('leaves an order with an unknown outcome for a human, never re-ordered', async () => {
+    w = await createWorld(kind, { sandbox: { wireFaults: { lostOrderResponseRate: 1 } } });
+    const id = await w.enqueue({ address: '6512EX 2', product: 'vraagprijsrapport' });
+    const result = await w.run();
+    expect(result.outcome).toBe('failed');
+    const s = (await requestStates(w)).get(id)!;
+    expect(s.status).toBe('needs-attention');
+    expect(s.reason).toMatch(/outcome unknown/);
+    w.sandbox.wireFaults.lostOrderResponseRate = 0;
+    await w.run();
+    expect(w.sandbox.ordersPlaced()).toHaveLength(1);
+    expect(w.sandbox.requests.filter((r) => r.path.endsWith('/jobs/order'))).toHaveLength(1);
+    expect((await requestStates(w)).get(id)!.status).toBe('needs-attention');
+  });
+
+  it('sanitises hostile vendor filenames and recovers from truncated downloads', async () => {
+    w = await createWorld(kind, { sandbox: { hostileFilenames: true, wireFaults: { truncateRate: 0.5 }, faults: { seed: 7 } } });
+    const addresses = ['6512EX 2', '6811LW 61', '9999AA 8', '3511ED 1', '5611EB 12', '9999AA 8a'];
+    for (const address of addresses) await w.enqueue({ address, product: 'vraagprijsrapport' });
+    await w.run();
+    await w.run();
+    const files = await w.t.db.kysely.selectFrom('planviewer_files').selectAll().execute();
+    expect(files).toHaveLength(addresses.length);
+    for (const f of files) {
+      const abs = resolve(w.root, f.path);
+      expect(abs.startsWith(join(w.root, 'planviewer', f.job_uuid) + '/')).toBe(true);
+      expect(f.path).not.toMatch(/[\u0000-\u001f]/);
+      expect(await sha256(abs)).toBe(await w.sandbox.expectedSha256(f.job_uuid));
+    }
+  });
+});
