@@ -79,8 +79,9 @@ export async function writeFileAtomic(
     },
   });
   const source = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+  const out = createWriteStream(temp, { flags: 'wx' });
   try {
-    await pipeline(source, meter, createWriteStream(temp, { flags: 'wx' }), { signal: options.signal });
+    await pipeline(source, meter, out, { signal: options.signal });
     const sha256 = hash.digest('hex');
     if (options.expectedSize !== undefined && size !== options.expectedSize) {
       throw new RetryableError(`download of ${basename(path)} was ${size} bytes, expected ${options.expectedSize} (truncated)`);
@@ -91,6 +92,9 @@ export async function writeFileAtomic(
     await rename(temp, path);
     return { path, size, sha256 };
   } catch (err) {
+    // pipeline() rejects as soon as the source breaks, possibly before the write stream has even created the
+    // temporary file: wait for it to close, or the rm below runs first and the .part file is left behind.
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     await rm(temp, { force: true });
     if (err instanceof RetryableError || options.signal?.aborted) throw err;
     // A broken stream mid-body is the network's fault, not the file's: retry.

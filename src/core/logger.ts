@@ -1,10 +1,9 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** Paths that hold credentials in anything we log (request options, headers, config blocks). */
-const REDACT_PATHS = [
-  '*.password', '*.secret', '*.client_secret', '*.token', '*.access_token', '*.apikey', '*.hmac', '*.authorization',
-  '*.Authorization', 'headers.authorization', 'req.headers.authorization', '*.webhook_token', '*.access_key',
-];
+const REDACT_KEYS = ['password', 'secret', 'client_secret', 'token', 'access_token', 'apikey', 'hmac', 'authorization', 'Authorization', 'webhook_token', 'access_key'];
+// `*.key` only matches one level down, so each key is listed at the top level as well.
+const REDACT_PATHS = [...REDACT_KEYS, ...REDACT_KEYS.map((k) => `*.${k}`), 'req.headers.authorization'];
 
 export interface LoggerOptions {
   level: string;
@@ -19,7 +18,7 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const secrets = [...(options.secrets ?? [])].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-  const encoded = secrets.flatMap((s) => [JSON.stringify(s).slice(1, -1), encodeURIComponent(s)]);
+  const encoded = secrets.flatMap((s) => percentForms(s).concat(JSON.stringify(s).slice(1, -1)));
   const needles = [...new Set([...secrets, ...encoded])].filter((s) => s.length >= 4);
   return pino(
     {
@@ -39,4 +38,13 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+}
+
+/**
+ * The ways a secret is percent-encoded in URLs and bodies we log: encodeURIComponent, the form encoding of
+ * URLSearchParams (`+` for space, `!'()~` escaped), each also with lower-case hex digits.
+ */
+function percentForms(secret: string): string[] {
+  const forms = [encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)];
+  return forms.flatMap((f) => [f, f.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())]);
 }

@@ -12,6 +12,11 @@ type Db = Kysely<DB> | Transaction<DB>;
 
 const jsonb = (value: unknown) => sql<Record<string, unknown>>`${JSON.stringify(value)}::jsonb`;
 
+/** Runs `fn` in a transaction, joining the caller's when `db` already is one (kysely does not nest them). */
+function inTransaction<T>(db: Db, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db as Transaction<DB>) : db.transaction().execute(fn);
+}
+
 async function move(
   db: Db,
   id: number,
@@ -47,7 +52,7 @@ export async function recordOrderPlaced(db: Db, requestId: number, upstreamOrder
  * upstream for the rest of the day (the vendor's cap, or payment off), recorded for every replica.
  */
 export async function recordOrderRefused(
-  db: Kysely<DB>,
+  db: Db,
   requestId: number,
   r: {
     status: 'pending' | 'failed' | 'needs-attention' | 'waiting';
@@ -56,7 +61,7 @@ export async function recordOrderRefused(
     blockDay?: { upstream: string; timeZone: string; reason: string; now?: Date };
   },
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     await trx.deleteFrom('order_placements').where('request_id', '=', requestId).where('upstream_order_id', 'is', null).execute();
     await move(trx, requestId, ['ordering'], { status: r.status, reason: r.reason, not_before: r.notBefore ?? null });
     if (r.blockDay) {
@@ -97,8 +102,8 @@ export async function markFailed(db: Db, requestId: number, reason: string): Pro
  * Back to `pending` (a human edited the request or fixed the account), merging `requestPatch` into the
  * payload. Refused while an order is recorded for the request: that needs `resolveInterruptedOrder`.
  */
-export async function requeueOrderRequest(db: Kysely<DB>, requestId: number, requestPatch: Record<string, unknown> = {}): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+export async function requeueOrderRequest(db: Db, requestId: number, requestPatch: Record<string, unknown> = {}): Promise<void> {
+  await inTransaction(db, async (trx) => {
     const placed = await trx.selectFrom('order_placements').select('request_id').where('request_id', '=', requestId).executeTakeFirst();
     if (placed) throw new ConfigError(`order request ${requestId}: an order is recorded for it; use resolve, not retry`);
     const moved = await move(trx, requestId, ['waiting', 'failed', 'needs-attention', 'pending'], {
@@ -116,11 +121,11 @@ export async function requeueOrderRequest(db: Kysely<DB>, requestId: number, req
  * so the pipeline follows it) or it was not (placement removed, back to `pending`, ordered on the next run).
  */
 export async function resolveInterruptedOrder(
-  db: Kysely<DB>,
+  db: Db,
   requestId: number,
   answer: { ordered: string } | { notOrdered: true },
 ): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await inTransaction(db, async (trx) => {
     const placement = await trx.selectFrom('order_placements').selectAll().where('request_id', '=', requestId).forUpdate().executeTakeFirst();
     if (!placement || placement.upstream_order_id !== null) {
       throw new ConfigError(`order request ${requestId}: no interrupted order to resolve`);

@@ -91,6 +91,7 @@ export async function startMirrorHarness(
     run: (opts) => runner.run(PIPELINE, opts),
     async settle() {
       const results: RunResult[] = [];
+      await sandbox.flushPushes();
       while (pending > 0) {
         h.triggers += pending;
         pending = 0; // several pushes before a run coalesce into one run, as in the daemon

@@ -26,7 +26,12 @@ const FIXTURE = fileURLToPath(new URL('./fixtures/run-pipeline.ts', import.meta.
 const KILLED_RUNS = Number(process.env.KOPPEL_SIGKILL_RUNS ?? 25);
 const SEED = Number(process.env.KOPPEL_SIGKILL_SEED ?? Date.now() % 100_000);
 const ADDRESSES = ['6512EX 2', '6811LW 61', '9999AA 8', '9999AA 8a', '3511ED 1', '5611EB 12'];
-const PRODUCTS = ['vraagprijsrapport', 'percelenrapport', 'koopsomoverzicht', 'maatvoering-perceel'];
+const PRODUCTS = ['vraagprijsrapport', 'percelenrapport', 'koopsomoverzicht', 'maatvoering-perceel', 'kadastraledocumenten', 'uittreksel-kadastrale-kaart'];
+/** Every request orders a distinct intention that finishes (see sandbox-data.ts). */
+const REQUESTS = [
+  ...ADDRESSES.flatMap((address) => PRODUCTS.map((product) => ({ address, product }))),
+  ...ADDRESSES.filter((a) => a !== '6811LW 61').map((address) => ({ address, product: 'bestemmingsplankaart' })),
+];
 
 /** Runs the fixture; kills it with SIGKILL right after its `killAtLine`-th log line (never, when undefined). */
 function runChild(configPath: string, killAtLine: number | undefined): Promise<{ killed: boolean; lines: number }> {
@@ -97,18 +102,20 @@ describe('planviewer-mirror under SIGKILL', () => {
       }),
     );
     // Queue the requests through a first, unkilled run's database (it also applies migrations).
-    const requests = ADDRESSES.flatMap((address) => PRODUCTS.map((product) => ({ address, product })));
+    const requests = REQUESTS;
     await runChild(configPath, 1); // migrate, then die at once
-    await withDb(database, async (db) => {
-      for (const request of requests) {
-        await db.insertInto('order_requests').values({ upstream: 'planviewer', request: JSON.stringify(request) as never }).execute();
-      }
-    });
-
+    // Requests arrive over time, so that every killed run has orders to place, jobs to poll and files to fetch.
+    const perRun = Math.ceil(requests.length / KILLED_RUNS);
     const random = createRandom(SEED);
     let kills = 0;
     for (let i = 0; i < KILLED_RUNS; i++) {
-      const { killed } = await runChild(configPath, 2 + Math.floor(random() * 120));
+      const batch = requests.slice(i * perRun, (i + 1) * perRun);
+      await withDb(database, async (db) => {
+        for (const request of batch) {
+          await db.insertInto('order_requests').values({ upstream: 'planviewer', request: JSON.stringify(request) as never }).execute();
+        }
+      });
+      const { killed } = await runChild(configPath, 2 + Math.floor(random() * 40));
       if (killed) kills++;
     }
     // Then let it finish: a few clean runs converge.

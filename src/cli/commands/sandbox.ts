@@ -4,11 +4,15 @@ import type { GlobalConfig, Wrap } from '../program.js';
 import { startMaasplassenSandbox } from '../../upstreams/maasplassen/sandbox.js';
 import type { SandboxHandle } from '../../upstreams/sandbox-kit.js';
 import { startPlanogramBuilderSandbox } from '../../upstreams/planogrambuilder/sandbox.js';
+import { startPlanviewerSandbox } from '../../upstreams/planviewer/sandbox.js';
+import { startAmbitaSandbox } from '../../upstreams/ambita/sandbox.js';
 
 /** Every upstream's sandbox, started on consecutive ports from `--port` (0 = any free port). */
 const SANDBOXES: { name: string; start: (port: number) => Promise<SandboxHandle> }[] = [
   { name: 'maasplassen', start: (port) => startMaasplassenSandbox({ port }) },
   { name: 'planogrambuilder', start: (port) => startPlanogramBuilderSandbox({ port }) },
+  { name: 'planviewer', start: (port) => startPlanviewerSandbox({ port }) },
+  { name: 'ambita', start: (port) => startAmbitaSandbox({ port }) },
 ];
 
 export async function startAllSandboxes(basePort: number): Promise<{ name: string; handle: SandboxHandle }[]> {

@@ -36,7 +36,6 @@ export async function placeOrders(ctx: PipelineContext<AmbitaMirrorConfig>): Pro
   for (const req of await reconcileInterruptedOrders(db, { upstream: UPSTREAM, pipeline })) {
     log.error({ requestId: req.id }, 'order request interrupted mid-order: needs attention (never re-ordered automatically)');
   }
-  await adoptResolvedOrders(ctx);
   for (const req of await pendingOrderRequests(db, { upstream: UPSTREAM, pipeline })) {
     if (ctx.stopSignal.aborted) return;
     const parsed = ambitaOrderRequestSchema.safeParse(req.request);
@@ -112,8 +111,11 @@ async function placeOne(ctx: PipelineContext<AmbitaMirrorConfig>, requestId: num
   return true;
 }
 
-/** Requests a human resolved as "ordered" (`koppel order ambita resolve … --ordered <id>`) are followed from now on. */
-async function adoptResolvedOrders(ctx: PipelineContext<AmbitaMirrorConfig>): Promise<void> {
+/**
+ * Requests a human resolved as "ordered" (`koppel order ambita resolve … --ordered <id>`) are followed from now
+ * on. Called from plan (it only adds koppel's own tracking rows), so the same run already reads those orders.
+ */
+export async function adoptResolvedOrders(ctx: PipelineContext<AmbitaMirrorConfig>): Promise<void> {
   const rows = await ctx.db
     .selectFrom('order_requests as r')
     .select(['r.id', 'r.upstream_order_id'])

@@ -10,7 +10,7 @@ import { definePipeline, type PipelineContext, type PlannedAction } from '../../
 import { applyCatalog, type CatalogPlan, planCatalog } from './catalog.js';
 import { type AmbitaMirrorConfig, ambitaMirrorConfigSchema } from './config.js';
 import * as store from './mirror-store.js';
-import { placeOrders, plannedOrders } from './ordering.js';
+import { adoptResolvedOrders, placeOrders, plannedOrders } from './ordering.js';
 import { forEachConcurrent } from './pool.js';
 import { type OrderPlan, planOrder, removeFile } from './reconcile.js';
 import { mirrorStatus } from './status.js';
@@ -38,6 +38,7 @@ export const ambitaMirror = definePipeline({
     const now = Date.now();
     const sweep = ctx.options.full || now - (await store.lastSweepAt(db, pipeline)) >= config.sweep_interval_minutes * 60_000;
     const catalog = sweep && config.municipalities.length > 0 ? await planCatalog(db, ctx.upstreams.ambita, config.municipalities, ctx.abortSignal) : null;
+    await adoptResolvedOrders(ctx);
     const requests = await plannedOrders(db, pipeline);
     const pushes = new Map<number, number[]>();
     for (const p of await store.pendingPushes(db, pipeline)) pushes.set(p.orderId, [...(pushes.get(p.orderId) ?? []), p.id]);

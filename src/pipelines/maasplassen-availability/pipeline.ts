@@ -1,7 +1,7 @@
 import { contentHash } from '../../core/content-hash.js';
 import type { ItemState } from '../../core/item-state.js';
 import { type PipelineContext, definePipeline } from '../../core/types.js';
-import type { AvailabilityEntry } from '../../upstreams/maasplassen/client.js';
+import type { AvailabilityEntry, MaasplassenClient } from '../../upstreams/maasplassen/client.js';
 import { type MaasplassenAvailabilityConfig, maasplassenAvailabilityConfigSchema } from './config.js';
 import { mirrorFleet, readFleet } from './fleet-mirror.js';
 import { loadAvailabilityMapping, mapAvailabilityRow } from './mapping.js';
@@ -99,29 +99,24 @@ export const maasplassenAvailability = definePipeline({
     const { pushes } = plan.state as AvailabilityPlanState;
     const client = ctx.upstreams.maasplassen;
     const size = ctx.config.chunk_size;
+    const chunks: PendingPush[][] = [];
+    for (let i = 0; i < pushes.length; i += size) chunks.push(pushes.slice(i, i + size));
+    let next = 0;
     let done = 0;
-    for (let i = 0; i < pushes.length; i += size) {
-      // Between chunks is the checkpoint: everything pushed so far is recorded, so a stop loses nothing.
-      if (ctx.stopSignal.aborted) {
-        ctx.log.warn({ remaining: pushes.length - i }, 'stopping early: shutdown requested');
-        break;
+    // As many chunks in flight as the upstream's rate limit allows; the gateway's queue does the limiting.
+    const worker = async () => {
+      while (next < chunks.length) {
+        // Between chunks is the checkpoint: everything pushed so far is recorded, so a stop loses nothing.
+        if (ctx.stopSignal.aborted) return;
+        const chunk = chunks[next++]!;
+        await pushChunk(ctx, client, chunk);
+        done += chunk.length;
+        ctx.progress(done, pushes.length, 'push');
       }
-      const chunk = pushes.slice(i, i + size);
-      const byKey = new Map(chunk.map((p) => [p.key, p]));
-      const outcome = await pushWithBisection(
-        chunk.map((p) => p.entry),
-        (entries) => client.updateAvailability(entries, ctx.abortSignal),
-      );
-      const landed = outcome.pushed.map((e) => byKey.get(entryKey(e))!);
-      await ctx.state.putMany(landed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
-      for (const p of landed) ctx.count(p.isNew ? 'created' : 'updated');
-      for (const r of outcome.rejected) {
-        await ctx.reject.add({ itemKey: entryKey(r.entry), reason: r.reason, value: r.entry.prizes });
-      }
-      if (outcome.requests > 1) ctx.log.info({ chunk: chunk.length, requests: outcome.requests, rejected: outcome.rejected.length }, 'chunk bisected');
-      done += chunk.length;
-      ctx.progress(done, pushes.length, 'push');
-    }
+    };
+    const workers = Math.min(chunks.length, ctx.global.upstreams.maasplassen?.rate.concurrency ?? 1);
+    await Promise.all(Array.from({ length: workers }, worker));
+    if (next < chunks.length) ctx.log.warn({ remaining: pushes.length - done }, 'stopped early: shutdown requested');
   },
 
   async status(ctx) {
@@ -136,4 +131,18 @@ export const maasplassenAvailability = definePipeline({
 
 function inRange(date: string, since?: string, until?: string): boolean {
   return (!since || date >= since) && (!until || date <= until);
+}
+
+/** Pushes one chunk (bisecting on rollback), records what landed, reports what the service refused. */
+async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush[]): Promise<void> {
+  const byKey = new Map(chunk.map((p) => [p.key, p]));
+  const outcome = await pushWithBisection(
+    chunk.map((p) => p.entry),
+    (entries) => client.updateAvailability(entries, ctx.abortSignal),
+  );
+  const landed = outcome.pushed.map((e) => byKey.get(entryKey(e))!);
+  await ctx.state.putMany(landed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
+  for (const p of landed) ctx.count(p.isNew ? 'created' : 'updated');
+  for (const r of outcome.rejected) await ctx.reject.add({ itemKey: entryKey(r.entry), reason: r.reason, value: r.entry.prizes });
+  if (outcome.requests > 1) ctx.log.info({ chunk: chunk.length, requests: outcome.requests, rejected: outcome.rejected.length }, 'chunk bisected');
 }

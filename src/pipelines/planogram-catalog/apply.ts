@@ -56,7 +56,9 @@ export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Prom
       step();
     });
 
-    const pendingRefresh = s.refreshes.filter((r) => s.uploads.some((u) => uploaded.has(u.image.name) && u.users.includes(r.key)));
+    // Refresh only items whose image did reach the service; a failed upload leaves the old image, not a stale item.
+    const usesUploaded = new Set(s.uploads.filter((u) => uploaded.has(u.image.name)).flatMap((u) => u.users));
+    const pendingRefresh = s.refreshes.filter((r) => usesUploaded.has(r.key));
     await forEachConcurrent(pendingRefresh, concurrency, ctx.stopSignal, async (r) => {
       try {
         await client.call(itemMethod(r.kind, 'Refresh'), { reference: r.reference }, opts(r.key));

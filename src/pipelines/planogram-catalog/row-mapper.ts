@@ -55,7 +55,8 @@ export class RowMapper {
       const base = violation.field.replace(/\[\d+\]$/, '');
       const spec = this.#fields.find(([f]) => f === base)?.[1];
       const column = spec?.column ?? spec?.columns?.join('+') ?? base;
-      return { ok: false, reference, column, reason: `${violation.field} ${violation.reason}`, value: String(fieldValue(item, violation.field)) };
+      const cell = spec?.column !== undefined ? values[spec.column] : undefined;
+      return { ok: false, reference, column, reason: `${violation.field} ${violation.reason}`, value: cell ?? String(fieldValue(item, violation.field)) };
     }
     return { ok: true, reference: reference!, item: item as unknown as AnyItem };
   }

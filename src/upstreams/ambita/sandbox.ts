@@ -68,6 +68,8 @@ export interface AmbitaSandbox extends SandboxHandle {
   /** Requests whose path starts with `prefix`. */
   requestCount(prefix?: string): number;
   tokensIssued(): number;
+  /** Resolves when every push sent so far has been answered (the NEW push of an HTTP order is sent after the reply). */
+  flushPushes(): Promise<void>;
 }
 
 export async function startAmbitaSandbox(options: AmbitaSandboxOptions = {}): Promise<AmbitaSandbox> {
@@ -245,6 +247,7 @@ export async function startAmbitaSandbox(options: AmbitaSandboxOptions = {}): Pr
     liveAssets: () => book.liveAssets(),
     requestCount: (prefix = '/') => requests.filter((r) => r.path.startsWith(prefix)).length,
     tokensIssued: () => auth.issued,
+    flushPushes: () => pusher.drain(),
     async close() {
       await pusher.drain();
       await http.close();

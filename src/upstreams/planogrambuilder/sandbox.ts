@@ -42,6 +42,8 @@ export interface PlanogramBuilderSandbox extends SandboxHandle {
   /** Changes the token lifetime (tests shorten it to prove renewal). */
   setTokenTtl(ms: number): void;
   setLostResponseRate(rate: number): void;
+  /** Calls `listener` with each method as a call arrives (tests use it to kill a client mid-run). Returns an unsubscribe. */
+  onCall(listener: (method: MethodName) => void): () => void;
   readonly state: PlanoSandboxState;
 }
 
@@ -54,6 +56,7 @@ export async function startPlanogramBuilderSandbox(options: PlanogramBuilderSand
   let lostResponseRate = options.lostResponseRate ?? 0;
   /** Authenticated calls left before every token is revoked; undefined = no revocation planned. */
   let revokeIn: number | undefined;
+  const listeners = new Set<(method: MethodName) => void>();
 
   const server = new grpc.Server({
     'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
@@ -64,6 +67,7 @@ export async function startPlanogramBuilderSandbox(options: PlanogramBuilderSand
   for (const method of METHOD_NAMES) {
     handlers[method] = (call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>, callback: grpc.sendUnaryData<unknown>) => {
       calls[method]++;
+      for (const listener of listeners) listener(method);
       void answer(method, call.request).then(
         (reply) => callback(null, reply),
         (err: Partial<grpc.StatusObject>) => callback(err, null),
@@ -136,6 +140,10 @@ export async function startPlanogramBuilderSandbox(options: PlanogramBuilderSand
     },
     setLostResponseRate(rate) {
       lostResponseRate = rate;
+    },
+    onCall(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
     close: () =>
       new Promise<void>((resolve) => {

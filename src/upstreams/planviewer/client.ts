@@ -136,7 +136,7 @@ export class PlanviewerClient {
     return this.#gateway.call(
       'retrieve',
       async (signal) => {
-        const res = await this.#fetch('retrieve', 'GET', paths.retrieve(jobUuid), undefined, signal, 'application/octet-stream, */*');
+        const res = await this.#fetch('retrieve', 'GET', paths.retrieve(jobUuid), undefined, signal, 'application/octet-stream, */*', this.#cfg.download_timeout_ms);
         if (!res.ok) throw await this.#failure('retrieve', res);
         if (!res.body) throw new RetryableError('planviewer retrieve: empty body', { upstream: UPSTREAM, op: 'retrieve' });
         const vendorFilename = dispositionFilename(res.headers.get('content-disposition'));
@@ -187,7 +187,15 @@ export class PlanviewerClient {
     return parsed.data;
   }
 
-  #fetch(op: string, method: string, path: string, body: unknown, signal: AbortSignal | undefined, accept = 'application/json') {
+  #fetch(
+    op: string,
+    method: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    accept = 'application/json',
+    timeoutMs = this.#cfg.timeout_ms,
+  ) {
     const headers: Record<string, string> = { authorization: this.#authorization, accept };
     if (body !== undefined) headers['content-type'] = 'application/json';
     this.#log.debug({ op, method, path }, 'planviewer request');
@@ -198,7 +206,7 @@ export class PlanviewerClient {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      timeoutMs: this.#cfg.timeout_ms,
+      timeoutMs,
       signal,
     });
   }

@@ -21,6 +21,11 @@ export const planviewerConfigSchema = z
       .default('Europe/Amsterdam')
       .refine((tz) => isTimeZone(tz), 'expected an IANA time zone like "Europe/Amsterdam"')
       .describe('time zone of the order day'),
+    /**
+     * Deadline of one download attempt, body included (`timeout_ms` is for the small JSON calls; a 200 MiB
+     * deliverable on a slow line needs longer). @default 1800000
+     */
+    download_timeout_ms: z.number().int().min(1000).max(86_400_000).default(1_800_000).describe('deadline of one download in ms'),
     ...upstreamCallOptionsSchema,
   })
   .strict();

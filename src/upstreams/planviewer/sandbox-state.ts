@@ -134,6 +134,29 @@ export class PlanviewerSandboxState {
     return { jobs };
   }
 
+  /** A job that is already finished, without an order (for benchmarks that measure downloads alone). */
+  addFinishedJob(accessKey: string, intentionUuid: string, size: number): SandboxJob {
+    const intention = this.intentions.get(intentionUuid);
+    if (!intention) throw new Error(`no sandbox intention ${intentionUuid}`);
+    const uuid = randomUUID();
+    const job: SandboxJob = {
+      uuid,
+      account: accessKey,
+      intention: intentionUuid,
+      product: intention.product,
+      location: intention.location,
+      outcome: 'finished',
+      status: 'finished',
+      current: 1,
+      total: 1,
+      size,
+      ...this.#fileMeta(intention, uuid),
+      orderedAt: this.#now(),
+    };
+    this.jobs.set(uuid, job);
+    return job;
+  }
+
   /** Called for each job named in a status poll. */
   polled(job: SandboxJob): void {
     if ((this.#options.lifecycle ?? 'poll') === 'poll') this.advance(job.uuid);

@@ -1,0 +1,148 @@
+/**
+ * `koppel order ambita …`: queue an Ambita order request, answer the ones that need a human, or follow an
+ * order placed outside koppel.
+ *
+ *   koppel order ambita --product WI99990001 [--product …] --cadastre 9999-1-1-0-0 --address "Infoveien 1, 9999 Infoland" [--reference case-42]
+ *   koppel order ambita --product WI99990004 --organization 987654321 --share-number 12
+ *   koppel order ambita --product WI99990005 --map area.geojson [--srid 25833]
+ *   koppel order ambita resolve <request> --ordered <order id> | --not-ordered
+ *   koppel order ambita retry <request>
+ *   koppel order ambita track <order id> [--pipeline name]
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.js';
+import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder } from '../../core/order-requests.js';
+import { ambitaOrderRequestSchema } from '../../pipelines/ambita-mirror/mapping.js';
+import { trackOrder } from '../../pipelines/ambita-mirror/mirror-store.js';
+import { EXIT } from '../exit-codes.js';
+import { withApp } from '../load-app.js';
+import type { GlobalConfig, Wrap } from '../program.js';
+
+interface QueueOptions {
+  product: string[];
+  cadastre?: string;
+  address?: string;
+  organization?: string;
+  shareNumber?: string;
+  map?: string;
+  srid: string;
+  reference?: string;
+  pipeline?: string;
+  again?: boolean;
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const positiveInt = (name: string, v: string): number => {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new ConfigError(`${name}: expected a positive integer, got "${v}"`);
+  return Number(v);
+};
+
+/** Adds `ambita` (with its subcommands) under `koppel order`. */
+export function ambitaOrderCommand(order: Command, config: GlobalConfig, wrap: Wrap): Command {
+  const cmd = order
+    .command('ambita')
+    .description('queue an Ambita order request (products + cadastre, share or map), or answer one')
+    .option('--product <code>', 'product code, e.g. WI99990001 (repeat for several)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--cadastre <knr-gnr-bnr-fnr-snr>', 'cadastre order: all five parts, e.g. 9999-1-1-0-0')
+    .option('--address <text>', 'cadastre order: "{street}, {postcode} {place}"')
+    .option('--organization <number>', 'share order: the housing company\'s 9-digit organisation number')
+    .option('--share-number <text>', 'share order: the share number')
+    .option('--map <file>', 'map order: a GeoJSON file with a closed Polygon')
+    .option('--srid <code>', 'map order: spatial reference, 25833 or 25832', '25833')
+    .option('--reference <text>', 'assignment key (Ambita bills by it)')
+    .option('--pipeline <name>', 'only this ambita-mirror pipeline may take the request')
+    .option('--again', 'queue it even if the same request was queued before (orders and pays again)')
+    .action(wrap((opts: QueueOptions) => queue(config(), opts)));
+
+  cmd
+    .command('resolve <request>')
+    .description('resolve an order whose outcome was unknown, after checking the Ambita account')
+    .option('--ordered <orderId>', 'it WAS placed: this is its order (collection) id; koppel follows it')
+    .option('--not-ordered', 'it was NOT placed: queue it again')
+    .action(wrap((request: string, opts: { ordered?: string; notOrdered?: boolean }) => resolve(config(), positiveInt('request', request), opts)));
+
+  cmd
+    .command('retry <request>')
+    .description('put a failed or needs-attention request (with no order recorded) back in the queue')
+    .action(wrap((request: string) => retry(config(), positiveInt('request', request))));
+
+  cmd
+    .command('track <orderId>')
+    .description('mirror an order placed outside koppel (e.g. in Ambita\'s web shop)')
+    .option('--pipeline <name>', 'the ambita-mirror pipeline that follows it (default: the only one)')
+    .action(wrap((orderId: string, opts: { pipeline?: string }) => track(config(), positiveInt('orderId', orderId), opts.pipeline)));
+  return cmd;
+}
+
+function orderData(opts: QueueOptions): Record<string, unknown> {
+  const kinds = [opts.cadastre !== undefined || opts.address !== undefined, opts.organization !== undefined || opts.shareNumber !== undefined, opts.map !== undefined];
+  if (kinds.filter(Boolean).length !== 1) throw new ConfigError('expected exactly one of --cadastre/--address, --organization/--share-number, --map');
+  if (kinds[0]) return { cadastre: opts.cadastre, address: opts.address };
+  if (kinds[1]) return { organizationNumber: opts.organization, shareNumber: opts.shareNumber };
+  let geojson: unknown;
+  try {
+    geojson = JSON.parse(readFileSync(opts.map!, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`--map: cannot read a GeoJSON file at ${opts.map}: ${(err as Error).message}`);
+  }
+  const g = geojson as { type?: string; geometry?: unknown; features?: { geometry?: unknown }[] };
+  const geometry = g.type === 'Feature' ? g.geometry : g.type === 'FeatureCollection' ? g.features?.[0]?.geometry : geojson;
+  return { geometry, spatialReference: opts.srid };
+}
+
+async function queue(configFlag: string | undefined, opts: QueueOptions): Promise<number> {
+  if (!opts.product?.length) throw new ConfigError('--product: expected at least one product code, got nothing');
+  const parsed = ambitaOrderRequestSchema.safeParse({ products: opts.product, orderData: orderData(opts), ...(opts.reference ? { reference: opts.reference } : {}) });
+  if (!parsed.success) {
+    throw new ConfigError(`order request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  }
+  return withApp(configFlag, async (app) => {
+    const pipelines = app.config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
+    if (opts.pipeline && !pipelines.includes(opts.pipeline)) {
+      throw new ConfigError(`--pipeline: expected one of the ambita-mirror pipelines (${pipelines.join(', ') || 'none'}), got "${opts.pipeline}"`);
+    }
+    // The same request twice is most likely a slip of the finger: it would be ordered and paid twice.
+    const key = opts.again ? null : createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex').slice(0, 32);
+    const { request: row, created } = await enqueueOrderRequest(app.db.kysely, { upstream: 'ambita', pipeline: opts.pipeline ?? null, request: parsed.data, idempotencyKey: key });
+    if (!created) {
+      out(`already queued as request #${row.id} (${row.status}); use --again to order it once more`);
+      return EXIT.ok;
+    }
+    out(`queued order request #${row.id}; it is ordered by the next run of ${opts.pipeline ?? (pipelines.join(' or ') || 'an ambita-mirror pipeline (none configured)')}`);
+    return EXIT.ok;
+  });
+}
+
+async function resolve(configFlag: string | undefined, id: number, opts: { ordered?: string; notOrdered?: boolean }): Promise<number> {
+  if ((opts.ordered === undefined) === !opts.notOrdered) throw new ConfigError('expected exactly one of --ordered <order id>, --not-ordered');
+  if (opts.ordered !== undefined) positiveInt('--ordered', opts.ordered);
+  return withApp(configFlag, async (app) => {
+    // The pipeline starts following an order resolved as placed on its next run.
+    await resolveInterruptedOrder(app.db.kysely, id, opts.ordered ? { ordered: opts.ordered } : { notOrdered: true });
+    out(`request #${id} resolved; the next run picks it up`);
+    return EXIT.ok;
+  });
+}
+
+async function retry(configFlag: string | undefined, id: number): Promise<number> {
+  return withApp(configFlag, async (app) => {
+    await requeueOrderRequest(app.db.kysely, id);
+    out(`request #${id} is back in the queue`);
+    return EXIT.ok;
+  });
+}
+
+async function track(configFlag: string | undefined, orderId: number, pipeline: string | undefined): Promise<number> {
+  return withApp(configFlag, async (app) => {
+    const pipelines = app.config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
+    const name = pipeline ?? (pipelines.length === 1 ? pipelines[0] : undefined);
+    if (!name || !pipelines.includes(name)) {
+      throw new ConfigError(`--pipeline: expected one of the ambita-mirror pipelines (${pipelines.join(', ') || 'none'}), got ${pipeline ? `"${pipeline}"` : 'nothing'}`);
+    }
+    const added = await trackOrder(app.db.kysely, { pipeline: name, orderId });
+    out(added ? `pipeline ${name} now follows Ambita order ${orderId}; its next run mirrors the files` : `pipeline ${name} already follows order ${orderId}`);
+    return EXIT.ok;
+  });
+}

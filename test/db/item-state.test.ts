@@ -1,0 +1,84 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ItemStateStore, type ItemState } from '../../src/core/item-state.js';
+import { type TestDatabase, createTestDatabase, testDatabaseKinds } from '../helpers/database.js';
+
+// More than one write batch (1000) and more than one read batch (5000), so every loop crosses a boundary.
+const N = 5_250;
+const key = (i: number) => `item-${String(i).padStart(6, '0')}`;
+const states = (n: number, version: string): ItemState[] =>
+  Array.from({ length: n }, (_, i) => ({ key: key(i), hash: `h${version}-${i}`, remoteId: i % 2 ? `r${i}` : null, data: i % 3 ? { i, version } : null }));
+
+describe.each(testDatabaseKinds)('ItemStateStore on %s', (kind) => {
+  let t: TestDatabase;
+  beforeEach(async () => {
+    t = await createTestDatabase(kind);
+  });
+  afterEach(() => t.drop());
+
+  it('putMany/getMany/all round-trip across batch boundaries, keyed per pipeline', async () => {
+    const store = new ItemStateStore(t.db.kysely, 'p1', null);
+    const other = new ItemStateStore(t.db.kysely, 'p2', null);
+    await store.putMany(states(N, 'a'));
+    await other.putMany([{ key: key(1), hash: 'other', remoteId: null, data: null }]);
+
+    const wanted = Array.from({ length: N + 10 }, (_, i) => key(i)); // 10 keys that were never stored
+    const got = await store.getMany(wanted);
+    expect(got.size).toBe(N);
+    expect(got.get(key(1))).toEqual({ key: key(1), hash: 'ha-1', remoteId: 'r1', data: { i: 1, version: 'a' } });
+    expect(got.get(key(3))).toEqual({ key: key(3), hash: 'ha-3', remoteId: 'r3', data: null });
+    expect(got.get(key(5_200))?.hash).toBe('ha-5200');
+    expect(got.has(key(N))).toBe(false);
+
+    const all: string[] = [];
+    for await (const s of store.all()) all.push(s.key);
+    expect(all).toHaveLength(N);
+    expect(all).toEqual([...all].sort());
+    expect(new Set(all).size).toBe(N);
+    expect((await other.getMany([key(1)])).get(key(1))?.hash).toBe('other');
+  });
+
+  it('putMany overwrites hash, remote id and data, and records the run', async () => {
+    const run1 = await insertRun(t, 'p1');
+    const run2 = await insertRun(t, 'p1');
+    await new ItemStateStore(t.db.kysely, 'p1', run1).putMany(states(1_500, 'a'));
+    const changed = states(1_500, 'b').map((s, i) => (i % 2 === 0 ? { ...s, remoteId: 'new', data: { changed: true } } : s));
+    await new ItemStateStore(t.db.kysely, 'p1', run2).putMany(changed);
+    const rows = await t.db.kysely.selectFrom('item_state').selectAll().where('pipeline', '=', 'p1').orderBy('item_key').execute();
+    expect(rows).toHaveLength(1_500);
+    expect(rows[0]).toMatchObject({ item_key: key(0), content_hash: 'hb-0', remote_id: 'new', data: { changed: true }, last_run_id: run2 });
+    expect(rows[1]).toMatchObject({ item_key: key(1), content_hash: 'hb-1', remote_id: 'r1', data: { i: 1, version: 'b' } });
+  });
+
+  it('deleteMany removes exactly the given keys of its pipeline, across batches', async () => {
+    const store = new ItemStateStore(t.db.kysely, 'p1', null);
+    const other = new ItemStateStore(t.db.kysely, 'p2', null);
+    await store.putMany(states(N, 'a'));
+    await other.putMany(states(10, 'a'));
+    const doomed = Array.from({ length: N }, (_, i) => key(i)).filter((_, i) => i % 5 !== 0);
+    await store.deleteMany(doomed);
+    const left: string[] = [];
+    for await (const s of store.all()) left.push(s.key);
+    expect(left).toHaveLength(N / 5);
+    expect(left.every((k) => Number(k.slice(5)) % 5 === 0)).toBe(true);
+    expect((await other.getMany(states(10, 'a').map((s) => s.key))).size).toBe(10);
+  });
+
+  it('handles empty inputs without a query error', async () => {
+    const store = new ItemStateStore(t.db.kysely, 'p1', null);
+    await store.putMany([]);
+    await store.deleteMany([]);
+    expect((await store.getMany([])).size).toBe(0);
+    const all: ItemState[] = [];
+    for await (const s of store.all()) all.push(s);
+    expect(all).toEqual([]);
+  });
+});
+
+async function insertRun(t: TestDatabase, pipeline: string): Promise<number> {
+  const row = await t.db.kysely
+    .insertInto('runs')
+    .values({ pipeline, type: 'test', outcome: 'succeeded', dry_run: false, full_sync: false, host: 'h', pid: 1 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
