@@ -6,11 +6,14 @@
  *
  *   npx tsx bench/ambita-mirror.ts [--orders 500] [--concurrency 8] [--kb 2]
  *
- * The sandbox runs in the same process; its in-memory files (orders × 5 × kb) are included in the peak RSS.
+ * Each database kind runs in its own child process, so each peak RSS is its own. The sandbox runs in that
+ * process too; its in-memory files (orders × 5 × kb) are included in the peak RSS.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
@@ -20,7 +23,12 @@ import { trackOrder } from '../src/pipelines/ambita-mirror/mirror-store.js';
 import { startAmbitaSandbox } from '../src/upstreams/ambita/sandbox.js';
 
 const { values: args } = parseArgs({
-  options: { orders: { type: 'string', default: '500' }, concurrency: { type: 'string', default: '8' }, kb: { type: 'string', default: '2' } },
+  options: {
+    orders: { type: 'string', default: '500' },
+    concurrency: { type: 'string', default: '8' },
+    kb: { type: 'string', default: '2' },
+    db: { type: 'string' },
+  },
 });
 const ORDERS = Number(args.orders);
 
@@ -79,25 +87,38 @@ async function bench(label: string, database: { url: string; pglite_dir: string 
   await rm(root, { recursive: true, force: true });
 }
 
-const pgliteDir = await mkdtemp(join(tmpdir(), 'ambita-bench-pglite-'));
-await bench('pglite', { url: '', pglite_dir: pgliteDir });
-await rm(pgliteDir, { recursive: true, force: true });
-
-const adminUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const admin = new pg.Client({ connectionString: adminUrl });
-try {
-  await admin.connect();
-} catch {
-  process.stdout.write('postgres: not reachable, skipped\n');
-  process.exit(0);
+if (!args.db) {
+  // Parent: one child per database kind, same flags.
+  const self = fileURLToPath(import.meta.url);
+  const rest = ['--orders', args.orders!, '--concurrency', args.concurrency!, '--kb', args.kb!];
+  for (const db of ['pglite', 'postgres']) {
+    spawnSync(process.execPath, [...process.execArgv, self, '--db', db, ...rest], { stdio: 'inherit' });
+  }
+} else if (args.db === 'pglite') {
+  const pgliteDir = await mkdtemp(join(tmpdir(), 'ambita-bench-pglite-'));
+  await bench('pglite', { url: '', pglite_dir: pgliteDir });
+  await rm(pgliteDir, { recursive: true, force: true });
+} else {
+  await benchPostgres();
 }
-const name = `koppel_bench_${process.pid}`;
-await admin.query(`create database ${name}`);
-const url = new URL(adminUrl);
-url.pathname = `/${name}`;
-try {
-  await bench('postgres', { url: url.toString(), pglite_dir: './data/pglite' });
-} finally {
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.end();
+
+async function benchPostgres(): Promise<void> {
+  const adminUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+  const admin = new pg.Client({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+  } catch {
+    process.stdout.write('postgres: not reachable, skipped\n');
+    return;
+  }
+  const name = `koppel_bench_${process.pid}`;
+  await admin.query(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  try {
+    await bench('postgres', { url: url.toString(), pglite_dir: './data/pglite' });
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
 }

@@ -1,0 +1,156 @@
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/demo/availability-data.js';
+import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { maasUpstream } from '../fixtures/koppel-process.js';
+import { pollUntil } from '../fixtures/poll.js';
+import { type TestApp, createTestApp } from '../helpers/app.js';
+import { testDatabaseKinds } from '../helpers/database.js';
+
+const BOATS = ['91', '92', '93'];
+const DATES = dateRange('2027-06-01', 10);
+
+describe.each(testDatabaseKinds)('Runner.run on %s', (kind) => {
+  let sandbox: MaasplassenSandbox;
+  let app: TestApp;
+  let csv: string;
+
+  beforeAll(async () => {
+    sandbox = await startMaasplassenSandbox();
+  });
+  afterAll(() => sandbox.close());
+
+  beforeEach(async () => {
+    sandbox.reset();
+    sandbox.faults.set({ latencyMs: 0, errorRate: 0 });
+    app = await createTestApp(
+      kind,
+      (dir) => {
+        csv = join(dir, 'availability.csv');
+        return {
+          upstreams: { maasplassen: maasUpstream(sandbox) },
+          pipelines: [
+            { name: 'boats', type: 'maasplassen-availability', source: { csv }, chunk_size: 5 },
+            { name: 'other', type: 'maasplassen-availability', source: { csv: join(dir, 'missing.csv') } },
+            { name: 'off', type: 'maasplassen-availability', enabled: false, source: { csv } },
+          ],
+        };
+      },
+      { MAAS_SECRET: String(sandbox.credentials.secret) },
+    );
+    await writeAvailabilityCsv(csv, exampleAvailability(BOATS, DATES));
+  });
+  afterEach(() => app.dispose());
+
+  const runs = (pipeline = 'boats') => app.db.kysely.selectFrom('runs').selectAll().where('pipeline', '=', pipeline).orderBy('id').execute();
+
+  it('records every run with start, end, outcome and counts', async () => {
+    const before = Date.now();
+    const first = await app.runner.run('boats');
+    const second = await app.runner.run('boats');
+    expect(first.outcome).toBe('succeeded');
+    expect(second.outcome).toBe('succeeded');
+    const rows = await runs();
+    expect(rows.map((r) => r.id)).toEqual([first.runId, second.runId]);
+    expect(rows[0]).toMatchObject({ type: 'maasplassen-availability', outcome: 'succeeded', dry_run: false, full_sync: false, seen: 30, created: 30, updated: 0, unchanged: 0, rejected: 0, failed: 0, error: null, pid: process.pid });
+    expect(rows[1]).toMatchObject({ outcome: 'succeeded', seen: 30, created: 0, unchanged: 30 });
+    for (const r of rows) {
+      expect(new Date(r.started_at).getTime()).toBeGreaterThanOrEqual(before - 1000);
+      expect(r.ended_at).not.toBeNull();
+      expect(new Date(r.ended_at!).getTime()).toBeGreaterThanOrEqual(new Date(r.started_at).getTime());
+    }
+    expect(first.counts).toEqual({ seen: 30, created: 30, updated: 0, unchanged: 0, rejected: 0, failed: 0 });
+  });
+
+  it('skips a second run of a pipeline in progress in this process, and never overlaps it', async () => {
+    sandbox.faults.set({ latencyMs: 100 });
+    const first = app.runner.run('boats');
+    await pollUntil('the first run to be recorded as running', async () => (await runs()).some((r) => r.outcome === 'running'));
+    expect(app.runner.active).toEqual(['boats']);
+    const second = await app.runner.run('boats');
+    expect(second).toMatchObject({ outcome: 'skipped', runId: null, reason: 'already running in this process' });
+    // Another pipeline is not blocked by it.
+    const other = await app.runner.run('other');
+    expect(other.outcome).toBe('failed');
+    expect((await first).outcome).toBe('succeeded');
+    expect(await runs()).toHaveLength(1);
+    expect(app.runner.active).toEqual([]);
+    // Once the first is over, the pipeline runs again.
+    expect((await app.runner.run('boats')).outcome).toBe('succeeded');
+  });
+
+  it('closes a run left running by a dead process as crashed', async () => {
+    const dead = await app.db.kysely
+      .insertInto('runs')
+      .values({ pipeline: 'boats', type: 'maasplassen-availability', outcome: 'running', dry_run: false, full_sync: false, host: 'gone', pid: 999_999 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const untouched = await app.db.kysely
+      .insertInto('runs')
+      .values({ pipeline: 'other', type: 'maasplassen-availability', outcome: 'running', dry_run: false, full_sync: false, host: 'gone', pid: 999_999 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const result = await app.runner.run('boats');
+    expect(result.outcome).toBe('succeeded');
+    const rows = await runs();
+    expect(rows[0]).toMatchObject({ id: dead.id, outcome: 'crashed' });
+    expect(rows[0]!.ended_at).not.toBeNull();
+    expect(rows[0]!.error).toContain('ended before the run was recorded');
+    expect(rows[1]).toMatchObject({ id: result.runId, outcome: 'succeeded' });
+    // Only the pipeline that ran closes its own stale runs.
+    expect((await runs('other'))[0]).toMatchObject({ id: untouched.id, outcome: 'running' });
+  });
+
+  it('records a failing run as failed with the error message', async () => {
+    const result = await app.runner.run('other');
+    expect(result.outcome).toBe('failed');
+    expect(result.error?.message).toMatch(/missing\.csv/);
+    const [row] = await runs('other');
+    expect(row).toMatchObject({ id: result.runId, outcome: 'failed' });
+    expect(row!.error).toBe(result.error!.message);
+    expect(row!.ended_at).not.toBeNull();
+    expect(app.logs.records.some((r) => r.msg === 'run failed' && r.pipeline === 'other')).toBe(true);
+  });
+
+  it('records an upstream failure as failed with its message', async () => {
+    sandbox.faults.set({ errorRate: 1 });
+    const result = await app.runner.run('boats');
+    expect(result.outcome).toBe('failed');
+    const [row] = await runs();
+    expect(row!.outcome).toBe('failed');
+    expect(row!.error).toBeTruthy();
+    expect(row!.error).toBe(result.error!.message);
+  });
+
+  it('records dry runs as dry-run and sends nothing mutating', async () => {
+    const result = await app.runner.run('boats', { dryRun: true, full: true });
+    expect(result.outcome).toBe('dry-run');
+    expect(result.plan?.summary).toMatchObject({ push: 30 });
+    expect(sandbox.availabilityCount(1)).toBe(0);
+    expect(await runs()).toMatchObject([{ id: result.runId, outcome: 'dry-run', dry_run: true, full_sync: true }]);
+    expect((await app.db.kysely.selectFrom('item_state').select('item_key').execute()).length).toBe(0);
+  });
+
+  it('stores rejected items in rejections with the run id, beyond one flush batch', async () => {
+    // 600 bad rows: more than the reporter's flush size (500), so both the mid-run and the final flush are used.
+    const bad = Array.from({ length: 600 }, (_, i) => `91,2027-13-${String((i % 28) + 1).padStart(2, '0')},ja,Hele dag,,9500,,,`);
+    await writeAvailabilityCsv(csv, exampleAvailability(BOATS, DATES), bad);
+    const earlier = await app.runner.run('other'); // a run of another pipeline, whose rejections must not mix in
+    const result = await app.runner.run('boats');
+    expect(result.outcome).toBe('rejected');
+    expect(result.counts).toMatchObject({ created: 30, rejected: 600 });
+    const rows = await app.db.kysely.selectFrom('rejections').selectAll().orderBy('line').execute();
+    expect(rows).toHaveLength(600);
+    expect(rows.every((r) => r.run_id === result.runId && r.pipeline === 'boats' && r.field === 'date')).toBe(true);
+    expect(rows[0]).toMatchObject({ line: 32, reason: 'expected a date YYYY-MM-DD', value: '2027-13-01' });
+    expect(earlier.runId).not.toBe(result.runId);
+    const [row] = (await runs()).slice(-1);
+    expect(row).toMatchObject({ outcome: 'rejected', rejected: 600 });
+  });
+
+  it('refuses unknown and disabled pipelines as usage errors', async () => {
+    expect(() => app.runner.run('nope')).toThrow(/pipeline "nope" is not in the config \(configured: boats, other, off\)/);
+    expect(() => app.runner.run('off')).toThrow(/disabled/);
+    expect(await app.db.kysely.selectFrom('runs').select('id').execute()).toEqual([]);
+  });
+});
