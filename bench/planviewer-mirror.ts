@@ -9,9 +9,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +67,7 @@ if (args.serve) {
   const big = { uuid: sandbox.state.addFinishedJob(PLANVIEWER_DEMO_CREDENTIALS.access_key, bigIntention, Number(args['big-mib']) * MiB).uuid, intention: bigIntention };
   process.stdout.write(`${JSON.stringify({ url: sandbox.url, jobs, big })}\n`);
 } else if (args.phase) {
-  const spec = JSON.parse(args.spec!) as Spec & { set: 'small' | 'big' };
+  const spec = JSON.parse(await readFile(args.spec!, 'utf8')) as Spec & { set: 'small' | 'big' };
   const figures = args.phase === 'raw' ? await rawPhase(spec) : await koppelPhase(spec);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 } else {
@@ -193,8 +194,8 @@ async function main(): Promise<void> {
   const sandboxProc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', '--jobs', args.jobs!, '--mib', args.mib!, '--big-mib', args['big-mib']!], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const [line] = (await once(sandboxProc.stdout!, 'data')) as [Buffer];
-  const served = JSON.parse(line.toString().split('\n')[0]!) as Pick<Spec, 'url' | 'jobs' | 'big'>;
+  const [line] = (await once(createInterface({ input: sandboxProc.stdout! }), 'line')) as [string];
+  const served = JSON.parse(line) as Pick<Spec, 'url' | 'jobs' | 'big'>;
   const rows: [string, string, Figures][] = [];
   const pgDb = await postgresDatabase();
   try {
@@ -212,7 +213,9 @@ async function main(): Promise<void> {
           await c.end();
         }
         const spec = { ...served, concurrency: Number(args.concurrency), dir, database: db, set };
-        const figures = await child(['--phase', database ? 'koppel' : 'raw', '--spec', JSON.stringify(spec)]);
+        const specFile = join(dir, 'spec.json');
+        await writeFile(specFile, JSON.stringify(spec));
+        const figures = await child(['--phase', database ? 'koppel' : 'raw', '--spec', specFile]);
         rows.push([label, set === 'small' ? `${served.jobs.length} × ${args.mib} MiB` : `1 × ${args['big-mib']} MiB`, figures]);
         await rm(dir, { recursive: true, force: true });
       }

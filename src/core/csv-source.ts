@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { Transform } from 'node:stream';
 import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
@@ -66,48 +67,85 @@ async function readHeaderLine(path: string, encoding: string): Promise<string> {
 /**
  * Yields every record of the file with its starting line. Bad records (wrong column count, unclosed quote,
  * oversized, undecodable bytes) come out as `{ line, error }` and the stream goes on; memory stays flat.
+ * An unclosed quote would swallow the rest of the file, so parsing restarts on the line after the record
+ * that opened it: one bad record never costs the ones after it.
  */
 export async function* readCsv(path: string, options: Partial<CsvOptions> = {}): AsyncGenerator<CsvRow> {
   // Callers may pass a larger settings object (e.g. a pipeline's source block): take only our keys.
   const opts = csvOptionsSchema.parse({ delimiter: options.delimiter, encoding: options.encoding, max_record_chars: options.max_record_chars });
   const encoding = ICONV_NAMES[opts.encoding];
-  let header: string;
+  let headerLine: string;
   try {
-    header = await readHeaderLine(path, encoding);
+    headerLine = await readHeaderLine(path, encoding);
   } catch (err) {
     throw new ConfigError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const delimiter = opts.delimiter === 'auto' ? detectDelimiter(header) : opts.delimiter;
-  const skipped: CsvRow[] = [];
-  const parser = createReadStream(path)
-    .pipe(iconv.decodeStream(encoding, { stripBOM: true }))
-    .pipe(
-      parse({
-        delimiter,
-        columns: (names: string[]) => names.map((n) => n.trim()),
-        info: true,
-        raw: true,
-        bom: true,
-        skip_empty_lines: true,
-        skip_records_with_error: true,
-        max_record_size: opts.max_record_chars,
-      }),
-    );
-  parser.on('skip', (err: Error & { code?: string; lines?: number }) => {
-    skipped.push({ line: err.lines ?? 0, error: describeCsvError(err) });
-  });
-  for await (const chunk of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
-    while (skipped.length) yield skipped.shift()!;
-    const inner = chunk.raw.replace(/\r?\n$/, '').split('\n').length - 1;
-    const line = chunk.info.lines - inner;
-    const bad = Object.entries(chunk.record).find(([, v]) => v.includes('\uFFFD'));
-    if (bad && opts.encoding === 'utf-8') {
-      yield { line, error: `column "${bad[0]}" is not valid UTF-8 (if the file is a spreadsheet export, set encoding: windows-1252)` };
-      continue;
+  const delimiter = opts.delimiter === 'auto' ? detectDelimiter(headerLine) : opts.delimiter;
+  let header: string[] | undefined;
+  let firstLine = 1; // physical line where this pass starts (1 = the header)
+  for (;;) {
+    const offset = firstLine - 1;
+    const skipped: CsvRow[] = [];
+    // Set when the parser cannot go on in this pass (unclosed quote, oversized record): report, then restart.
+    let restart: { row: CsvRow; nextLine: number } | undefined;
+    let lastEnd = firstLine; // physical line where the last good record (or the header) ended
+    const parser = createReadStream(path)
+      .pipe(iconv.decodeStream(encoding, { stripBOM: true }))
+      .pipe(skipLines(offset))
+      .pipe(
+        parse({
+          delimiter,
+          columns: header ?? ((names: string[]) => (header = names.map((n) => n.trim()))),
+          info: true,
+          raw: true,
+          bom: true,
+          skip_empty_lines: true,
+          skip_records_with_error: true,
+          max_record_size: opts.max_record_chars,
+        }),
+      );
+    parser.on('skip', (err: Error & { code?: string; lines?: number }) => {
+      const start = lastEnd + 1;
+      if (err.code === 'CSV_QUOTE_NOT_CLOSED') restart = { row: { line: start, error: describeCsvError(err) }, nextLine: start + 1 };
+      else if (err.code === 'CSV_MAX_RECORD_SIZE') restart = { row: { line: start, error: describeCsvError(err) }, nextLine: (err.lines ?? 0) + offset + 1 };
+      else skipped.push({ line: (err.lines ?? 0) + offset, error: describeCsvError(err) });
+    });
+    for await (const chunk of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
+      const inner = chunk.raw.replace(/\r?\n$/, '').split('\n').length - 1;
+      lastEnd = chunk.info.lines + offset;
+      const line = lastEnd - inner;
+      // The parser runs ahead of us, so a skipped record may be known before earlier good ones: keep line order.
+      while (skipped.length && skipped[0]!.line < line) yield skipped.shift()!;
+      const bad = Object.entries(chunk.record).find(([, v]) => v.includes('\uFFFD'));
+      if (bad && opts.encoding === 'utf-8') {
+        yield { line, error: `column "${bad[0]}" is not valid UTF-8 (if the file is a spreadsheet export, set encoding: windows-1252)` };
+        continue;
+      }
+      yield { line, values: chunk.record };
     }
-    yield { line, values: chunk.record };
+    while (skipped.length) yield skipped.shift()!;
+    if (!restart || !header) return;
+    yield restart.row;
+    firstLine = restart.nextLine;
   }
-  while (skipped.length) yield skipped.shift()!;
+}
+
+/** Drops the first `count` lines of a decoded text stream. */
+function skipLines(count: number): Transform {
+  let left = count;
+  return new Transform({
+    decodeStrings: false,
+    transform(chunk: string | Buffer, _enc, done) {
+      let text = typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+      while (left > 0 && text.length > 0) {
+        const nl = text.indexOf('\n');
+        if (nl < 0) return done();
+        text = text.slice(nl + 1);
+        left--;
+      }
+      done(null, text);
+    },
+  });
 }
 
 function describeCsvError(err: Error & { code?: string }): string {
@@ -116,9 +154,9 @@ function describeCsvError(err: Error & { code?: string }): string {
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
       return `wrong number of columns: ${err.message.replace(/^Invalid Record Length: /, '')}`;
     case 'CSV_QUOTE_NOT_CLOSED':
-      return `unclosed quote: ${err.message.replace(/^Quote Not Closed: /, '')}`;
+      return 'unclosed quote: a quoted field opened on this line never closes (the record is skipped; reading goes on at the next line)';
     case 'CSV_MAX_RECORD_SIZE':
-      return 'record too large (see max_record_chars)';
+      return 'record too large (more than source max_record_chars); skipped without loading it';
     default:
       return err.message;
   }

@@ -7,9 +7,10 @@ import { startAllSandboxes } from '../cli/commands/sandbox.js';
 import { createDemoEnv, type DemoStep } from './demo-env.js';
 import { maasplassenAvailabilityDemo } from './maasplassen-availability.js';
 import { planviewerMirrorDemo } from './planviewer-mirror.js';
+import { ambitaMirrorDemo } from './ambita-mirror.js';
 
 /** One line per pipeline that has a demo. */
-const STEPS: DemoStep[] = [maasplassenAvailabilityDemo, planviewerMirrorDemo];
+const STEPS: DemoStep[] = [maasplassenAvailabilityDemo, planviewerMirrorDemo, ambitaMirrorDemo];
 
 async function main(): Promise<number> {
   const sandboxes = await startAllSandboxes(0);

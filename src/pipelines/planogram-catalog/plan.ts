@@ -28,6 +28,13 @@ interface ImageUse {
 
 const KINDS: ItemKind[] = ['product', 'accessory', 'material'];
 
+/** A remote item as the plan keeps it while the catalog streams past. */
+interface RemoteItem {
+  reference: string;
+  hash: string;
+  json: string;
+}
+
 export async function planCatalog(ctx: Ctx): Promise<Plan<CatalogPlanState>> {
   const mappings = await loadMappings(ctx.config);
   const client = ctx.upstreams.planogrambuilder;
@@ -65,8 +72,11 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, mappings: Map
   for (const [kind, mapping] of mappings) {
     const file = resolve(config.source[SECTION_OF[kind]]!);
     ctx.progress(0, 0, `reading remote ${SECTION_OF[kind]}`);
-    const remote = new Map<string, AnyItem>();
-    for await (const item of client.list(kind, { signal })) remote.set(item.reference.toLowerCase(), item);
+    // Kept as hash + JSON text rather than objects: a third of the memory for a 100k-item catalog.
+    const remote = new Map<string, RemoteItem>();
+    for await (const item of client.list(kind, { signal })) {
+      remote.set(item.reference.toLowerCase(), { reference: item.reference, hash: itemHash(item), json: JSON.stringify(item) });
+    }
     const remoteTotal = remote.size;
     const mapper = new RowMapper(kind, mapping);
     /** First line of each reference in this catalog (rejected rows included, so pruning never deletes them). */
@@ -104,10 +114,10 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, mappings: Map
       if (!existing) {
         state.writes.push({ kind, verb: 'create', key, item: mapped.item, hash, source: file, line: row.line });
         actions.push({ action: 'create', key, detail: { kind, reference: mapped.reference, line: row.line } });
-      } else if (itemHash(existing) !== hash) {
+      } else if (existing.hash !== hash) {
         state.writes.push({ kind, verb: 'update', key, item: mapped.item, hash, source: file, line: row.line });
         const why = stored.get(key)?.hash === hash ? 'changed remotely' : 'changed in the catalog';
-        actions.push({ action: 'update', key, detail: { kind, reference: existing.reference, line: row.line, why, changed: changedFields(existing, mapped.item) } });
+        actions.push({ action: 'update', key, detail: { kind, reference: existing.reference, line: row.line, why, changed: changedFields(JSON.parse(existing.json) as AnyItem, mapped.item) } });
       } else {
         written = false;
         unchanged++;
@@ -137,7 +147,7 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, mappings: Map
   return { summary, actions, state };
 }
 
-function prune(ctx: Ctx, kind: ItemKind, absent: Map<string, AnyItem>, inCatalog: Map<string, number>, remoteTotal: number, state: CatalogPlanState, actions: PlannedAction[]): void {
+function prune(ctx: Ctx, kind: ItemKind, absent: Map<string, RemoteItem>, inCatalog: Map<string, number>, remoteTotal: number, state: CatalogPlanState, actions: PlannedAction[]): void {
   const doomed = [...absent.entries()].filter(([lower]) => !inCatalog.has(lower)).map(([, item]): ItemRef => ({ kind, reference: item.reference, key: itemKey(kind, item.reference) }));
   if (doomed.length === 0) return;
   const share = doomed.length / remoteTotal;

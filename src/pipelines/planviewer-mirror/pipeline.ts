@@ -152,11 +152,13 @@ async function orderRequests(ctx: Ctx, requests: PlanviewerMirrorState['requests
         log.warn({ reason: resolution.reason }, 'nothing to order');
         ctx.count('skipped');
         break;
-      case 'wait':
-        await markWaiting(ctx.db, id, resolution.reason, resolution.details);
-        log.warn({ reason: resolution.reason }, 'request waits for a human');
+      case 'wait': {
+        const reason = resolution.reason.replace('<request>', String(id));
+        await markWaiting(ctx.db, id, reason, resolution.details);
+        log.warn({ reason, ...resolution.details }, 'request waits for a human');
         ctx.count('skipped');
         break;
+      }
       case 'error':
         log.warn({ reason: resolution.reason }, 'could not resolve the request; the next run tries again');
         ctx.count('failed');

@@ -65,13 +65,15 @@ export class SandboxOrderBook {
   readonly orders = new Map<number, SandboxOrder>();
   readonly #assets = new Map<string, { asset: SandboxAsset; orderId: number }>();
   readonly #now: () => number;
-  #nextCollection = 1664984;
+  /** Order ids keep rising across sandbox restarts (seeded from the clock), as Ambita's never repeat. */
+  #nextCollection: number;
   #nextSupplierOrder = 2640649;
   #nextLine = 11603164;
   #assetCounter = 0;
 
-  constructor(now: () => number) {
+  constructor(now: () => number, firstOrderId?: number) {
     this.#now = now;
+    this.#nextCollection = firstOrderId ?? Math.floor(now() / 1000);
   }
 
   /** Creates an order collection: one supplier order per municipality, one line per product (packages expand). */

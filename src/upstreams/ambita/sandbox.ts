@@ -29,6 +29,8 @@ export interface AmbitaSandboxOptions {
   pushLossRate?: number;
   /** Send `Repr-Digest` (RFC 9530) with downloads. Ambita documents no checksum, so off by default. */
   sendDigest?: boolean;
+  /** Id of the first order placed. @default seconds since 1970 on the sandbox clock (ids never repeat across restarts) */
+  firstOrderId?: number;
   /** Sandbox clock for token expiry and dates. @default Date.now */
   now?: () => number;
 }
@@ -76,7 +78,7 @@ export async function startAmbitaSandbox(options: AmbitaSandboxOptions = {}): Pr
   const now = options.now ?? Date.now;
   const faults = new FaultInjector(options.faults);
   const auth = new SandboxAuth(now, options.tokenLifetimeSeconds);
-  const book = new SandboxOrderBook(now);
+  const book = new SandboxOrderBook(now, options.firstOrderId);
   const requests: ReceivedRequest[] = [];
   const dialect = options.dialect ?? 'mixed';
   const pusher = new SandboxPusher(faults, options.pushIdField ?? 'orderCollectionId', options.pushLossRate ?? 0, options.callbackUrl);
