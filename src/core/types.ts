@@ -105,8 +105,8 @@ export interface PipelineContext<Config = unknown> {
 }
 
 /** A pipeline type: a name, a config schema, and the two halves of a run. */
-export interface PipelineDefinition<Schema extends z.ZodType = z.ZodType, State = unknown> {
-  readonly type: string;
+export interface PipelineDefinition<Schema extends z.ZodType = z.ZodType, State = unknown, Type extends string = string> {
+  readonly type: Type;
   readonly description: string;
   /** Upstreams the pipeline talks to; a run fails at start when one is not configured. */
   readonly upstreams: readonly (keyof Upstreams)[];
@@ -149,9 +149,9 @@ export interface WebhookRoute {
 }
 
 /** Typed identity: infers the config type from the schema (see test/pipeline-definition.test-d.ts). */
-export function definePipeline<Schema extends z.ZodType, State>(
-  def: PipelineDefinition<Schema, State>,
-): PipelineDefinition<Schema, State> {
+export function definePipeline<Schema extends z.ZodType, State, const Type extends string = string>(
+  def: PipelineDefinition<Schema, State, Type>,
+): PipelineDefinition<Schema, State, Type> {
   return Object.freeze(def);
 }
 

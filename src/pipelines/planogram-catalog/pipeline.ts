@@ -8,7 +8,7 @@ import { planogramCatalogConfigSchema } from './config.js';
 import { planCatalog } from './plan.js';
 import type { CatalogPlanState } from './plan-state.js';
 
-export const planogramCatalog = definePipeline<typeof planogramCatalogConfigSchema, CatalogPlanState>({
+export const planogramCatalog = definePipeline<typeof planogramCatalogConfigSchema, CatalogPlanState, 'planogram-catalog'>({
   type: 'planogram-catalog',
   description: 'CSV catalogs of products, accessories and materials (and their images) into PlanogramBuilder',
   upstreams: ['planogrambuilder'],

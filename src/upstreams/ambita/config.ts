@@ -18,9 +18,11 @@ export const ambitaConfigSchema = z
     password: z.string().min(1).describe('Ambita user password'),
     /**
      * Secret koppel expects in the push-message callback URL (`/hooks/<pipeline>/<token>`) or in the
-     * `X-Koppel-Token` header. Without it the daemon serves no Ambita callback route. @example "${AMBITA_HOOK_TOKEN}"
+     * `X-Koppel-Token` header. Without it (or empty) the daemon serves no Ambita callback route. @example "${AMBITA_HOOK_TOKEN}"
      */
-    webhook_token: z.string().min(16, 'expected at least 16 characters').optional().describe('secret of the push callback'),
+    webhook_token: z
+      .preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'expected at least 16 characters').optional())
+      .describe('secret of the push callback'),
     /** Renew the access token this many seconds before it expires (Ambita's tokens live one hour). @default 120 */
     token_renew_margin_s: z.number().int().min(0).max(3000).default(120).describe('renew the token this long before expiry'),
     ...upstreamCallOptionsSchema,

@@ -67,6 +67,8 @@ export class SandboxOrderBook {
   readonly #now: () => number;
   /** Order ids keep rising across sandbox restarts (seeded from the clock), as Ambita's never repeat. */
   #nextCollection: number;
+  /** Seeds asset ids, so they differ between sandbox runs as the order ids do. */
+  readonly #idSeed: number;
   #nextSupplierOrder = 2640649;
   #nextLine = 11603164;
   #assetCounter = 0;
@@ -74,6 +76,7 @@ export class SandboxOrderBook {
   constructor(now: () => number, firstOrderId?: number) {
     this.#now = now;
     this.#nextCollection = firstOrderId ?? Math.floor(now() / 1000);
+    this.#idSeed = this.#nextCollection;
   }
 
   /** Creates an order collection: one supplier order per municipality, one line per product (packages expand). */
@@ -200,7 +203,7 @@ export class SandboxOrderBook {
 
   #newAsset(orderId: number, product: SandboxProduct | undefined, input: AddAssetInput): SandboxAsset {
     // 32 hex characters, like Ambita's asset ids; derived from a counter so runs are reproducible.
-    const id = createHash('md5').update(`ambita-asset-${++this.#assetCounter}`).digest('hex');
+    const id = createHash('md5').update(`ambita-asset-${this.#idSeed}-${++this.#assetCounter}`).digest('hex');
     const ext = input.ext ?? product?.fileExt ?? 'pdf';
     const base = (product?.name ?? 'Dokument').replace(/[^\p{L}\p{N}]+/gu, '_');
     const content = input.content === undefined ? assetContent(id, ext) : Buffer.from(input.content);
