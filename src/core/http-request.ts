@@ -29,7 +29,10 @@ export async function fetchUpstream(req: HttpRequest): Promise<Response> {
     });
   } catch (err) {
     if (req.signal?.aborted) throw req.signal.reason;
-    const what = deadline.aborted ? `timed out after ${req.timeoutMs} ms` : `failed: ${(err as Error).message}`;
+    // undici reports "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND, …) is in its cause.
+    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
+    const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+    const what = deadline.aborted ? `timed out after ${req.timeoutMs} ms` : `failed: ${detail} (${new URL(req.url).host})`;
     throw new RetryableError(`${req.upstream} ${req.op} ${what}`, { upstream: req.upstream, op: req.op, cause: err });
   }
 }

@@ -36,7 +36,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       return;
     }
     for (const { route, match } of compiled) {
-      const params = match(url.pathname);
+      let params: Record<string, string> | undefined;
+      try {
+        params = match(url.pathname);
+      } catch {
+        // A malformed %-escape in a path param is the caller's mistake, not ours.
+        return reply(res, 400, { error: 'malformed path' });
+      }
       if (!params || req.method !== route.method) continue;
       // Refuse oversized bodies before reading them (Content-Length), and while reading (chunked).
       const declared = Number(req.headers['content-length'] ?? 0);

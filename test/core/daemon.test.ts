@@ -9,6 +9,7 @@ import type { App } from '../../src/core/app.js';
 import { type DaemonHandle, startDaemon } from '../../src/core/daemon.js';
 import { startHttpServer } from '../../src/core/http-server.js';
 import type { WebhookRoute } from '../../src/core/types.js';
+import { openDatabase } from '../../src/db/database.js';
 import type { DB } from '../../src/db/schema.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/demo/availability-data.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
@@ -154,9 +155,11 @@ describe.each(testDatabaseKinds)('daemon on %s', (kind) => {
 
   it('/healthz is 503 when the database is unreachable or closed', async () => {
     const unreachable = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: 'postgres://koppel@127.0.0.1:1/none', connectionTimeoutMillis: 2000 }) }) });
-    const closed = await createTestDatabase(kind);
-    await closed.drop();
-    for (const kysely of [unreachable, closed.db.kysely]) {
+    // A closed handle: on the server a second handle on the app's own database (dropping a database under a
+    // closing pool races with its sockets), on PGlite a scratch database.
+    const closed = kind === 'postgres' ? await openDatabase(app.config.database) : (await createTestDatabase('pglite')).db;
+    await closed.close();
+    for (const kysely of [unreachable, closed.kysely]) {
       const broken: App = { ...app, db: { ...app.db, kysely } };
       const d = await startDaemon(broken, { port: 0 });
       try {
