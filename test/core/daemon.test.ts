@@ -157,9 +157,17 @@ describe.each(testDatabaseKinds)('daemon on %s', (kind) => {
     const unreachable = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: 'postgres://koppel@127.0.0.1:1/none', connectionTimeoutMillis: 2000 }) }) });
     // A closed handle: on the server a second handle on the app's own database (dropping a database under a
     // closing pool races with its sockets), on PGlite a scratch database.
-    const closed = kind === 'postgres' ? await openDatabase(app.config.database) : (await createTestDatabase('pglite')).db;
-    await closed.close();
-    for (const kysely of [unreachable, closed.kysely]) {
+    let closed: Kysely<DB>;
+    if (kind === 'postgres') {
+      const second = await openDatabase(app.config.database);
+      await second.close();
+      closed = second.kysely;
+    } else {
+      const scratch = await createTestDatabase('pglite');
+      await scratch.drop();
+      closed = scratch.db.kysely;
+    }
+    for (const kysely of [unreachable, closed]) {
       const broken: App = { ...app, db: { ...app.db, kysely } };
       const d = await startDaemon(broken, { port: 0 });
       try {
