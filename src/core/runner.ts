@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { KoppelConfig, PipelineEntry } from '../config/schema.js';
@@ -42,6 +43,8 @@ export class Runner {
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
+    // Every upstream call in flight listens on these (queue slot, fetch, gRPC); hundreds at once are normal.
+    setMaxListeners(0, this.#stop.signal, this.#abort.signal);
   }
 
   get stopping(): boolean {

@@ -6,11 +6,12 @@ import { resolve } from 'node:path';
 import { startAllSandboxes } from '../cli/commands/sandbox.js';
 import { createDemoEnv, type DemoStep } from './demo-env.js';
 import { maasplassenAvailabilityDemo } from './maasplassen-availability.js';
+import { planogramCatalogDemo } from './planogram-catalog.js';
 import { planviewerMirrorDemo } from './planviewer-mirror.js';
 import { ambitaMirrorDemo } from './ambita-mirror.js';
 
 /** One line per pipeline that has a demo. */
-const STEPS: DemoStep[] = [maasplassenAvailabilityDemo, planviewerMirrorDemo, ambitaMirrorDemo];
+const STEPS: DemoStep[] = [maasplassenAvailabilityDemo, planogramCatalogDemo, planviewerMirrorDemo, ambitaMirrorDemo];
 
 async function main(): Promise<number> {
   const sandboxes = await startAllSandboxes(0);

@@ -11,7 +11,7 @@ import { applyCatalog, type CatalogPlan, planCatalog } from './catalog.js';
 import { type AmbitaMirrorConfig, ambitaMirrorConfigSchema } from './config.js';
 import * as store from './mirror-store.js';
 import { adoptResolvedOrders, placeOrders, plannedOrders } from './ordering.js';
-import { forEachConcurrent } from './pool.js';
+import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import { type OrderPlan, planOrder, removeFile } from './reconcile.js';
 import { mirrorStatus } from './status.js';
 import { ambitaWebhooks } from './webhook.js';

@@ -1,4 +1,5 @@
 import { contentHash } from '../../core/content-hash.js';
+import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { ItemState } from '../../core/item-state.js';
 import { type PipelineContext, definePipeline } from '../../core/types.js';
 import type { AvailabilityEntry, MaasplassenClient } from '../../upstreams/maasplassen/client.js';
@@ -101,22 +102,15 @@ export const maasplassenAvailability = definePipeline({
     const size = ctx.config.chunk_size;
     const chunks: PendingPush[][] = [];
     for (let i = 0; i < pushes.length; i += size) chunks.push(pushes.slice(i, i + size));
-    let next = 0;
     let done = 0;
     // As many chunks in flight as the upstream's rate limit allows; the gateway's queue does the limiting.
-    const worker = async () => {
-      while (next < chunks.length) {
-        // Between chunks is the checkpoint: everything pushed so far is recorded, so a stop loses nothing.
-        if (ctx.stopSignal.aborted) return;
-        const chunk = chunks[next++]!;
-        await pushChunk(ctx, client, chunk);
-        done += chunk.length;
-        ctx.progress(done, pushes.length, 'push');
-      }
-    };
-    const workers = Math.min(chunks.length, ctx.global.upstreams.maasplassen?.rate.concurrency ?? 1);
-    await Promise.all(Array.from({ length: workers }, worker));
-    if (next < chunks.length) ctx.log.warn({ remaining: pushes.length - done }, 'stopped early: shutdown requested');
+    // Between chunks is the checkpoint: everything pushed so far is recorded, so a stop loses nothing.
+    await forEachConcurrent(chunks, ctx.global.upstreams.maasplassen?.rate.concurrency ?? 1, ctx.stopSignal, async (chunk) => {
+      await pushChunk(ctx, client, chunk);
+      done += chunk.length;
+      ctx.progress(done, pushes.length, 'push');
+    });
+    if (done < pushes.length) ctx.log.warn({ remaining: pushes.length - done }, 'stopped early: shutdown requested');
   },
 
   async status(ctx) {

@@ -8,7 +8,7 @@ import { PermanentError } from '../../core/errors.js';
 import type { Plan, PipelineContext } from '../../core/types.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
 import { type ItemKind, ITEM_KINDS, itemMethod, type Requests } from '../../upstreams/planogrambuilder/wire.js';
-import { forEachConcurrent } from './concurrent.js';
+import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { PlanogramCatalogConfig } from './config.js';
 import { imageState } from './images.js';
 import { type CatalogPlanState, StateBuffer, type WriteAction } from './plan-state.js';

@@ -3,7 +3,6 @@
  * or leave alone; per image upload or not; which items need Refresh; what to prune. Nothing remote changes here.
  */
 import { createHash } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
 import { readCsv } from '../../core/csv-source.js';
 import { ConfigError } from '../../core/errors.js';
@@ -12,7 +11,7 @@ import type { Plan, PlannedAction, PipelineContext } from '../../core/types.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
 import type { AnyItem, ItemKind } from '../../upstreams/planogrambuilder/wire.js';
 import { changedFields, imagesOf, itemHash, itemKey } from './compare.js';
-import { forEachConcurrent } from './concurrent.js';
+import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { PlanogramCatalogConfig } from './config.js';
 import { fileKey, imageState, indexFolder, lookupImage } from './images.js';
 import { type KindMapping, loadMappingFile, SECTION_OF } from './mapping.js';
@@ -38,8 +37,6 @@ interface RemoteItem {
 export async function planCatalog(ctx: Ctx): Promise<Plan<CatalogPlanState>> {
   const mappings = await loadMappings(ctx.config);
   const client = ctx.upstreams.planogrambuilder;
-  // Every call in flight listens on the run's abort signal (queue slot + gRPC call); hundreds are expected.
-  setMaxListeners(0, ctx.abortSignal);
   const release = await client.connect(ctx.abortSignal);
   try {
     const plan = await buildPlan(ctx, client, mappings, release);
