@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createWorld, requestStates, type World } from './harness.js';
+import { claimForOrdering, requeueOrderRequest, resolveInterruptedOrder } from '../../src/core/order-requests.js';
+import { planviewerMirror } from '../../src/pipelines/planviewer-mirror/pipeline.js';
+import { createWorld, PIPELINE, requestStates, type World } from './harness.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 
 const sha256 = async (path: string) => createHash('sha256').update(await readFile(path)).digest('hex');
@@ -137,5 +139,60 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
       expect(f.path).not.toMatch(/[\u0000-\u001f]/);
       expect(await sha256(abs)).toBe(await w.sandbox.expectedSha256(f.job_uuid));
     }
+  });
+
+  it('orders a waiting request once a human picks the location, and shows pending work in status', async () => {
+    w = await createWorld(kind);
+    const id = await w.enqueue({ address: 'Keizersgracht 100, 1015AA Amsterdam', product: 'vraagprijsrapport' });
+    await w.run();
+    const row = await w.t.db.kysely.selectFrom('order_requests').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.status).toBe('waiting');
+    expect(row.reason).toContain(`koppel order planviewer resolve ${id} --location`);
+    const candidates = (row.details as { candidates: { uuid: string; title: string }[] }).candidates;
+    expect(candidates.map((c) => c.title)).toEqual(['Keizersgracht 100-1, 1015AA Amsterdam', 'Keizersgracht 100-2, 1015AA Amsterdam']);
+    const status = await planviewerMirror.status!({ db: w.t.db.kysely, config: w.config.pipelines[0]!.settings as never, pipeline: PIPELINE, global: w.config });
+    expect(status).toMatchObject({ requests: { waiting: 1 }, needs_attention: [{ id, status: 'waiting' }] });
+
+    await requeueOrderRequest(w.t.db.kysely, id, { location_uuid: candidates[1]!.uuid });
+    await w.run();
+    expect((await requestStates(w)).get(id)!.status).toBe('completed');
+    const job = w.sandbox.jobs()[0]!;
+    expect(job.location).toBe(candidates[1]!.uuid);
+    expect(w.logs.text).not.toContain('pv-demo-secret');
+  });
+
+  it('follows an interrupted order once a human says which job it became', async () => {
+    w = await createWorld(kind);
+    const id = await w.enqueue({ address: '6512EX 2', product: 'vraagprijsrapport' });
+    const plan = await w.run({ dryRun: true });
+    const intention = (plan.plan!.actions.find((a) => a.action === 'order')!.detail as { intention: string }).intention;
+    // A run that died right after the order call: intent recorded, job placed upstream, answer never stored.
+    await claimForOrdering(w.t.db.kysely, {
+      requestId: id,
+      upstream: 'planviewer',
+      pipeline: PIPELINE,
+      target: intention,
+      dailyCap: 10,
+      timeZone: 'Europe/Amsterdam',
+      details: { location: { uuid: 'l', title: 'Castellastraat 2' }, product: 'vraagprijsrapport', intention: { uuid: intention } },
+    });
+    const account = w.sandbox.state.accounts.get('pv-demo-access-key')!;
+    const placed = w.sandbox.state.order(account, [intention]);
+    const jobUuid = 'jobs' in placed ? placed.jobs[0]!.job : '';
+    const result = await w.run();
+    expect(result.outcome).toBe('failed');
+    expect((await requestStates(w)).get(id)).toMatchObject({ status: 'needs-attention', reason: expect.stringMatching(/may or may not have placed/) });
+    expect(w.sandbox.ordersPlaced()).toHaveLength(1);
+
+    await w.t.db.kysely.transaction().execute(async (trx) => {
+      await resolveInterruptedOrder(trx, id, { ordered: jobUuid });
+      await trx
+        .insertInto('planviewer_jobs')
+        .values({ job_uuid: jobUuid, request_id: id, pipeline: PIPELINE, product: 'vraagprijsrapport', intention_uuid: intention })
+        .execute();
+    });
+    await w.run();
+    expect((await requestStates(w)).get(id)!.status).toBe('completed');
+    expect(w.sandbox.ordersPlaced()).toHaveLength(1);
   });
 });
