@@ -58,7 +58,9 @@ async function readHeaderLine(path: string, encoding: string): Promise<string> {
   try {
     const buf = Buffer.alloc(64 * 1024);
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    return iconv.decode(buf.subarray(0, bytesRead), encoding).split(/\r?\n/, 1)[0] ?? '';
+    // The parser skips blank lines, so the header is the first line with something on it ('' = none at all).
+    const text = iconv.decode(buf.subarray(0, bytesRead), encoding).replace(/^\uFEFF/, '');
+    return text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '';
   } finally {
     await handle.close();
   }
@@ -80,6 +82,8 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
   } catch (err) {
     throw new ConfigError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
+  // An empty file is a failed or truncated export, not "no rows" (that is a header line alone): say so.
+  if (headerLine === '') throw new ConfigError(`${path}: the file is empty (expected a header line)`);
   const delimiter = opts.delimiter === 'auto' ? detectDelimiter(headerLine) : opts.delimiter;
   let header: string[] | undefined;
   let firstLine = 1; // physical line where this pass starts (1 = the header)
@@ -88,7 +92,9 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
     const skipped: CsvRow[] = [];
     // Set when the parser cannot go on in this pass (unclosed quote, oversized record): report, then restart.
     let restart: { row: CsvRow; nextLine: number } | undefined;
-    let lastEnd = firstLine; // physical line where the last good record (or the header) ended
+    // Physical line where the last record the PARSER finished ended (good or skipped). The parser runs ahead of
+    // the consumer, so this is kept in parse order (on_record / skip), never from the consumer's position.
+    let parsedEnd = firstLine;
     const parser = createReadStream(path)
       .pipe(iconv.decodeStream(encoding, { stripBOM: true }))
       .pipe(skipLines(offset))
@@ -102,23 +108,33 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
           skip_empty_lines: true,
           skip_records_with_error: true,
           max_record_size: opts.max_record_chars,
+          on_record: (record, context) => {
+            parsedEnd = context.lines + offset;
+            return record;
+          },
         }),
       );
     parser.on('skip', (err: Error & { code?: string; lines?: number }) => {
-      const start = lastEnd + 1;
+      const start = parsedEnd + 1;
+      if (err.lines !== undefined) parsedEnd = err.lines + offset;
       if (err.code === 'CSV_QUOTE_NOT_CLOSED') restart = { row: { line: start, error: describeCsvError(err) }, nextLine: start + 1 };
       else if (err.code === 'CSV_MAX_RECORD_SIZE') restart = { row: { line: start, error: describeCsvError(err) }, nextLine: (err.lines ?? 0) + offset + 1 };
       else skipped.push({ line: (err.lines ?? 0) + offset, error: describeCsvError(err) });
     });
     for await (const chunk of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
       const inner = chunk.raw.replace(/\r?\n$/, '').split('\n').length - 1;
-      lastEnd = chunk.info.lines + offset;
-      const line = lastEnd - inner;
+      const line = chunk.info.lines + offset - inner;
       // The parser runs ahead of us, so a skipped record may be known before earlier good ones: keep line order.
       while (skipped.length && skipped[0]!.line < line) yield skipped.shift()!;
       const bad = Object.entries(chunk.record).find(([, v]) => v.includes('\uFFFD'));
       if (bad && opts.encoding === 'utf-8') {
         yield { line, error: `column "${bad[0]}" is not valid UTF-8 (if the file is a spreadsheet export, set encoding: windows-1252)` };
+        continue;
+      }
+      // A NUL never belongs in text: it marks a binary or corrupted file, and Postgres and most APIs refuse it.
+      const nul = Object.entries(chunk.record).find(([, v]) => v.includes('\u0000'));
+      if (nul) {
+        yield { line, error: `column "${nul[0]}" contains a NUL byte (binary or corrupted data)` };
         continue;
       }
       yield { line, values: chunk.record };
@@ -152,7 +168,8 @@ function describeCsvError(err: Error & { code?: string }): string {
   switch (err.code) {
     case 'CSV_RECORD_INCONSISTENT_COLUMNS':
     case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
-      return `wrong number of columns: ${err.message.replace(/^Invalid Record Length: /, '')}`;
+      // The parser's own "on line N" counts from where the current pass started: the row carries the real line.
+      return `wrong number of columns: ${err.message.replace(/^Invalid Record Length: /, '').replace(/ on line \d+$/, '')}`;
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'unclosed quote: a quoted field opened on this line never closes (the record is skipped; reading goes on at the next line)';
     case 'CSV_MAX_RECORD_SIZE':

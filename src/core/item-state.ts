@@ -10,8 +10,8 @@ export interface ItemState {
   data: Record<string, unknown> | null;
 }
 
-// Postgres caps bind parameters at 65535; 6 columns × 1000 rows stays well below it.
-const WRITE_BATCH = 1000;
+// Rows per upsert statement: large enough to amortise the round trip, small enough to keep memory flat.
+const WRITE_BATCH = 2000;
 const READ_BATCH = 5000;
 
 /** Change detection by content hash, per pipeline, read and written in batches. */
@@ -59,32 +59,20 @@ export class ItemStateStore {
     }
   }
 
-  /** Records items as synced (insert or overwrite), in batches. */
+  /**
+   * Records items as synced (insert or overwrite), in batches. Each batch is one statement over `unnest` of
+   * column arrays: six bind parameters instead of six per row, which is what makes it as fast as a raw upsert.
+   */
   async putMany(items: readonly ItemState[]): Promise<void> {
     for (let i = 0; i < items.length; i += WRITE_BATCH) {
       const chunk = items.slice(i, i + WRITE_BATCH);
-      await this.#db
-        .insertInto('item_state')
-        .values(
-          chunk.map((s) => ({
-            pipeline: this.#pipeline,
-            item_key: s.key,
-            content_hash: s.hash,
-            remote_id: s.remoteId,
-            data: s.data === null ? null : JSON.stringify(s.data),
-            last_run_id: this.#runId,
-          })),
-        )
-        .onConflict((oc) =>
-          oc.columns(['pipeline', 'item_key']).doUpdateSet({
-            content_hash: (eb) => eb.ref('excluded.content_hash'),
-            remote_id: (eb) => eb.ref('excluded.remote_id'),
-            data: (eb) => eb.ref('excluded.data'),
-            last_run_id: (eb) => eb.ref('excluded.last_run_id'),
-            updated_at: sql`now()`,
-          }),
-        )
-        .execute();
+      await sql`
+        insert into item_state (pipeline, item_key, content_hash, remote_id, data, last_run_id)
+        select ${this.#pipeline}, k, h, r, d::jsonb, ${this.#runId}::bigint
+        from unnest(${chunk.map((s) => s.key)}::text[], ${chunk.map((s) => s.hash)}::text[], ${chunk.map((s) => s.remoteId)}::text[], ${chunk.map((s) => (s.data === null ? null : JSON.stringify(s.data)))}::text[]) as t(k, h, r, d)
+        on conflict (pipeline, item_key) do update set
+          content_hash = excluded.content_hash, remote_id = excluded.remote_id, data = excluded.data,
+          last_run_id = excluded.last_run_id, updated_at = now()`.execute(this.#db);
     }
   }
 

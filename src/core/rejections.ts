@@ -69,12 +69,12 @@ export class RejectionReporter {
         rows.map((r) => ({
           run_id: this.#runId!,
           pipeline: this.#pipeline,
-          item_key: r.itemKey ?? null,
-          source: r.source ?? null,
+          item_key: storable(r.itemKey),
+          source: storable(r.source),
           line: r.line ?? null,
-          field: r.field ?? null,
-          reason: r.reason,
-          value: shorten(r.value) ?? null,
+          field: storable(r.field),
+          reason: storable(r.reason)!,
+          value: storable(shorten(r.value)),
         })),
       )
       .execute();
@@ -85,4 +85,12 @@ function shorten(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length > VALUE_LIMIT ? `${text.slice(0, VALUE_LIMIT)}… (${text.length} chars)` : text;
+}
+
+/**
+ * Postgres text refuses NUL, and a rejected item is exactly where hostile bytes end up: spell NUL out as `\x00`
+ * so that one bad value can never fail the whole run's report.
+ */
+function storable(text: string | undefined): string | null {
+  return text === undefined ? null : text.replace(/\u0000/g, '\\x00');
 }

@@ -111,7 +111,7 @@ export class Runner {
       const log = rootLog.child({ pipeline: entry.name, runId });
       const ctx = this.#context(entry, def, options, runId, log, counts);
       events.emit('run:start', { pipeline: entry.name, type: def.type, runId, dryRun: !!options.dryRun });
-      log.info({ type: def.type, dryRun: !!options.dryRun, full: !!options.full }, 'run started');
+      log.info({ type: def.type, dryRun: !!options.dryRun, full: !!options.full, tick: options.tick?.toISOString() }, 'run started');
 
       let outcome: RunOutcome;
       let error: Error | undefined;

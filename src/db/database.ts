@@ -47,6 +47,9 @@ async function openServer(cfg: DatabaseConfig): Promise<Database> {
     kind: 'postgres',
     async tryLock(name) {
       const client = new pg.Client({ connectionString: cfg.url });
+      // A session the server ends (restart, pg_terminate_backend) emits 'error'; unhandled, it would crash the
+      // daemon. The lock goes with the session; the run in hand finishes and the next run takes the lock anew.
+      client.on('error', () => undefined);
       await client.connect();
       const res = await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1, hashtext($2)) as ok', [LOCK_NAMESPACE, name]);
       if (!res.rows[0]?.ok) {

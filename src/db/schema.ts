@@ -4,6 +4,7 @@
  */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 
+// Already optional on insert: wrapping it in Generated<> would make selects return the ColumnType itself, not a Date.
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 export interface RunsTable {
@@ -14,7 +15,7 @@ export interface RunsTable {
   outcome: string;
   dry_run: boolean;
   full_sync: boolean;
-  started_at: Generated<Timestamp>;
+  started_at: Timestamp;
   ended_at: Timestamp | null;
   seen: Generated<number>;
   created: Generated<number>;
@@ -35,7 +36,7 @@ export interface ItemStateTable {
   /** jsonb; written as a JSON string. */
   data: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   last_run_id: number | null;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 
 export interface RejectionsTable {
@@ -48,14 +49,14 @@ export interface RejectionsTable {
   field: string | null;
   reason: string;
   value: string | null;
-  created_at: Generated<Timestamp>;
+  created_at: Timestamp;
 }
 
 export interface CheckpointsTable {
   pipeline: string;
   name: string;
   data: ColumnType<Record<string, unknown>, string, string>;
-  updated_at: Generated<Timestamp>;
+  updated_at: Timestamp;
 }
 
 export interface MaasplassenFleetTable {
@@ -73,7 +74,7 @@ export interface ScheduleTicksTable {
   pipeline: string;
   tick: Timestamp;
   claimed_by: string;
-  claimed_at: Generated<Timestamp>;
+  claimed_at: Timestamp;
 }
 
 type Json = JSONColumnType<Record<string, unknown>, Record<string, unknown>, Record<string, unknown>>;

@@ -168,7 +168,14 @@ describe('koppel command line: output and exit codes', () => {
   it('daemon: serves /healthz, stops on SIGTERM with exit 0 and "stopped", logs no secret', async () => {
     const daemon = startKoppel(['daemon', '--port', '0', '--config', config], env);
     try {
-      const started = await pollUntil('the daemon to report its port', () => logRecords(daemon.stdout).find((r) => r.msg === 'daemon started'), 30_000);
+      const started = await pollUntil(
+        'the daemon to report its port',
+        () => {
+          if (daemon.child.exitCode !== null) throw new Error(`daemon exited with ${daemon.child.exitCode}: ${daemon.stderr}${daemon.stdout}`);
+          return logRecords(daemon.stdout).find((r) => r.msg === 'daemon started');
+        },
+        30_000,
+      );
       const port = Number(started.port);
       expect(port).toBeGreaterThan(0);
       expect(await getStatus(port, '/healthz')).toBe(200);

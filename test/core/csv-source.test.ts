@@ -41,6 +41,15 @@ describe('readCsv', () => {
     ]);
   });
 
+  it('restarts after an unclosed quote without repeating records, even when the parser ran ahead', async () => {
+    const good = Array.from({ length: 1000 }, (_, i) => `${i};x`).join('\n');
+    const out = await rows(`a;b\n${good}\n9999;"open\n${Array.from({ length: 5 }, (_, i) => `t${i};y`).join('\n')}\n`);
+    const lines = out.filter((r) => r.values).map((r) => r.line);
+    expect(lines).toHaveLength(1005);
+    expect(new Set(lines).size).toBe(1005);
+    expect(out.find((r) => r.error)).toEqual({ line: 1002, error: expect.stringContaining('unclosed quote') });
+  });
+
   it('detects ; , and tab, ignoring separators inside quotes', () => {
     expect(detectDelimiter('a;b;"c,d,e"')).toBe(';');
     expect(detectDelimiter('a,b,c')).toBe(',');

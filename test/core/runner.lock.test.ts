@@ -93,6 +93,28 @@ describe.skipIf(!hasPostgres)('one runner per pipeline across processes (real Po
     }
   });
 
+  it('survives the server ending the lock session mid-run (no unhandled error), and the lock is free after', async () => {
+    const url = app.config.database.url;
+    sandbox.faults.set({ latencyMs: 100 });
+    const running = app.runner.run('boats');
+    await pollUntil('the run to take its lock', async () => (await advisoryLocks(url)) === 1);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const res = await admin.query<{ ok: boolean }>(
+        "select pg_terminate_backend(pid) as ok from pg_locks where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())",
+      );
+      expect(res.rows.map((r) => r.ok)).toEqual([true]);
+    } finally {
+      await admin.end();
+    }
+    const result = await running;
+    expect(result.outcome).toBe('succeeded');
+    expect(await advisoryLocks(url)).toBe(0);
+    sandbox.faults.set({ latencyMs: 0 });
+    expect((await app.runner.run('boats')).outcome).toBe('succeeded');
+  });
+
   describe('schedule tick claims', () => {
     let replica: App;
     beforeEach(async () => {

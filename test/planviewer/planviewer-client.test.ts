@@ -152,6 +152,15 @@ describe('planviewer client against the sandbox', () => {
     expect(file.sha256).toBe(await sandbox.expectedSha256(job));
   });
 
+  it('cannot see a corrupted body of the right length (Planviewer sends no checksum), but indexes what it wrote', async () => {
+    await start({ lifecycle: 'manual', wireFaults: { corruptRate: 1 } });
+    const job = await client.order(await intentionFor('6512EX', '2'));
+    sandbox.advance(job, 10);
+    const file = await client.download(job, (name) => join(dir, `c-${name}`));
+    expect(file.sha256).not.toBe(await sandbox.expectedSha256(job));
+    expect(createHash('sha256').update(await readFile(file.path)).digest('hex')).toBe(file.sha256);
+  });
+
   it('goes through waiting for user with kik waiting/select', async () => {
     await start({ lifecycle: 'manual', steps: 4 });
     const [loc] = await client.search('adres', { bool: { must: [{ field: { fields: ['postcode'], query: '9999AA' } }, { field: { fields: ['huisnummer'], query: '8' } }, { field: { fields: ['huisletter'], query: 'a' } }] } });

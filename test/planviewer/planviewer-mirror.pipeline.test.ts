@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimForOrdering, requeueOrderRequest, resolveInterruptedOrder } from '../../src/core/order-requests.js';
@@ -194,5 +194,20 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
     await w.run();
     expect((await requestStates(w)).get(id)!.status).toBe('completed');
     expect(w.sandbox.ordersPlaced()).toHaveLength(1);
+  });
+
+  it('with --full, fetches again a file that disappeared from disk, and only that one', async () => {
+    w = await createWorld(kind);
+    await w.enqueue({ address: '6512EX 2', product: 'vraagprijsrapport' });
+    await w.enqueue({ address: '6811LW 61', product: 'vraagprijsrapport' });
+    await w.run();
+    const [gone, kept] = await w.t.db.kysely.selectFrom('planviewer_files').selectAll().orderBy('job_uuid').execute();
+    await rm(resolve(w.root, gone!.path));
+    await w.run();
+    expect(w.sandbox.state.retrievals.get(gone!.job_uuid)).toBe(1); // a plain run trusts its index
+    await w.run({ full: true });
+    expect(w.sandbox.state.retrievals.get(gone!.job_uuid)).toBe(2);
+    expect(w.sandbox.state.retrievals.get(kept!.job_uuid)).toBe(1);
+    expect(await sha256(resolve(w.root, gone!.path))).toBe(await w.sandbox.expectedSha256(gone!.job_uuid));
   });
 });

@@ -65,7 +65,8 @@ describe('planviewer-mirror under SIGKILL', () => {
   beforeAll(async () => {
     sandbox = await startPlanviewerSandbox({ dailyCap: 1000, deliverableSize: () => 512 * 1024 });
     dir = await mkdtemp(join(tmpdir(), 'koppel-pv-kill-'));
-    if (hasPostgres) {
+    // KOPPEL_SIGKILL_DB=pglite runs it on the embedded database even when a server is there.
+    if (hasPostgres && process.env.KOPPEL_SIGKILL_DB !== 'pglite') {
       const server = await createServerDatabase();
       dropDb = server.drop;
       database = { url: server.config.url };

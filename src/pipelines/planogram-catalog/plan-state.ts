@@ -1,43 +1,38 @@
-/** What `plan` hands to `apply`: every call the run will make, decided up front. */
+/**
+ * What `plan` hands to `apply`. Its size does not grow with the catalog's items: per reference a compact index
+ * entry (see reference-index.ts), per changed image its file facts, per deletion a reference. Apply reads the
+ * catalogs again for the items themselves.
+ */
 import type { ItemState, ItemStateStore } from '../../core/item-state.js';
-import type { AnyItem, ItemKind } from '../../upstreams/planogrambuilder/wire.js';
+import type { PlannedAction } from '../../core/types.js';
+import type { ItemKind } from '../../upstreams/planogrambuilder/wire.js';
+import type { CatalogSource } from './catalog-rows.js';
 import type { LocalImage } from './images.js';
+import type { ReferenceIndex } from './reference-index.js';
 
-export interface WriteAction {
-  kind: ItemKind;
-  verb: 'create' | 'update';
-  key: string;
-  item: AnyItem;
-  hash: string;
-  /** Where the row came from, for rejections the service answers. */
-  source: string;
-  line: number;
-}
-
-export interface ItemRef {
-  kind: ItemKind;
-  reference: string;
-  key: string;
-}
-
-export interface UploadAction {
-  image: LocalImage;
-  /** Keys of every synced item naming this image: each must be written or refreshed after the upload. */
-  users: string[];
+/** One catalog's part of the plan. */
+export interface KindPlan {
+  src: CatalogSource;
+  index: ReferenceIndex;
+  /** Rows to create or update, and rows to checkpoint without a call. */
+  writes: number;
+  settles: number;
+  /** Lower-cased references of remote items to delete (empty when pruning is off or refused). */
+  deletes: string[];
 }
 
 export interface CatalogPlanState {
   /** Ends the API session taken for this run (SignOut when no other run holds it). */
   release: () => Promise<void>;
-  uploads: UploadAction[];
-  writes: WriteAction[];
-  /** Unchanged items naming an uploaded image: their thumbnail and 3D model would stay stale without Refresh. */
-  refreshes: ItemRef[];
-  deletes: ItemRef[];
+  kinds: KindPlan[];
+  /** Images to upload, keyed by lower-cased name. */
+  uploads: Map<string, LocalImage>;
+  /** Kinds with unchanged items naming an image to upload: they need Refresh after the upload. */
+  refreshKinds: Set<ItemKind>;
+  /** Image checkpoints to record without any call (found unchanged, but re-hashed or never recorded). */
+  settledImages: ItemState[];
   /** Set when pruning was refused (too large a share without --force): the run fails after the rest is done. */
   pruneRefused: string | undefined;
-  /** Checkpoints to record without any call (remote already equal, or an image found unchanged). */
-  settled: ItemState[];
 }
 
 /** Buffers item-state writes and stores them in batches, one batch at a time. */
@@ -60,5 +55,41 @@ export class StateBuffer {
     const batch = this.#pending.splice(0, this.#pending.length);
     this.#writing = this.#writing.then(() => (batch.length ? this.#store.putMany(batch) : undefined));
     return this.#writing;
+  }
+}
+
+/**
+ * The actions `--dry-run` prints: the first `perAction` of each kind of action, in plan order, and a count of
+ * the rest. The summary carries the full counts.
+ */
+export class ActionSample {
+  readonly actions: PlannedAction[] = [];
+  readonly #perAction: number;
+  readonly #counts = new Map<string, number>();
+  #omitted = 0;
+
+  constructor(perAction: number) {
+    this.#perAction = perAction;
+  }
+
+  get omitted(): number {
+    return this.#omitted;
+  }
+
+  /** Keeps the action if its kind still has room; returns it when kept (so its detail can be completed). */
+  add(action: PlannedAction): PlannedAction | undefined {
+    const n = this.#counts.get(action.action) ?? 0;
+    this.#counts.set(action.action, n + 1);
+    if (n >= this.#perAction) {
+      this.#omitted++;
+      return undefined;
+    }
+    this.actions.push(action);
+    return action;
+  }
+
+  /** Whether an action of this kind would still be kept (to skip building its detail when not). */
+  room(action: string): boolean {
+    return (this.#counts.get(action) ?? 0) < this.#perAction;
   }
 }

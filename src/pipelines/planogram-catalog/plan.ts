@@ -1,45 +1,37 @@
 /**
  * The plan: read the remote catalog (List, paged) and each CSV (streamed), and decide per item create, update
  * or leave alone; per image upload or not; which items need Refresh; what to prune. Nothing remote changes here.
+ *
+ * Memory stays flat in the catalog's length: the remote side is kept as a 16-byte hash per reference and the
+ * decisions as flag bits (reference-index.ts); stored checkpoints are read in batches for the rows that need
+ * them; the plan's actions are a sample with full counts in the summary. Apply reads the catalogs again.
  */
-import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
-import { readCsv } from '../../core/csv-source.js';
-import { ConfigError } from '../../core/errors.js';
-import type { ItemState } from '../../core/item-state.js';
-import type { Plan, PlannedAction, PipelineContext } from '../../core/types.js';
-import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
-import type { AnyItem, ItemKind } from '../../upstreams/planogrambuilder/wire.js';
-import { changedFields, imagesOf, itemHash, itemKey } from './compare.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
+import type { Plan, PipelineContext } from '../../core/types.js';
+import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
+import { type AnyItem, type ItemKind, ITEM_KINDS, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
+import { type CatalogSource, catalogRows, loadSources } from './catalog-rows.js';
+import { changedFields, imagesOf, itemHash, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
-import { fileKey, imageState, indexFolder, lookupImage } from './images.js';
-import { type KindMapping, loadMappingFile, SECTION_OF } from './mapping.js';
-import type { CatalogPlanState, ItemRef, UploadAction, WriteAction } from './plan-state.js';
-import { RowMapper } from './row-mapper.js';
+import { SECTION_OF } from './mapping.js';
+import { type ImageUse, KIND_BIT, planImages, type Reject } from './plan-images.js';
+import { ActionSample, type CatalogPlanState, type KindPlan } from './plan-state.js';
+import { Flag, ReferenceIndex } from './reference-index.js';
 
 type Ctx = PipelineContext<PlanogramCatalogConfig>;
 
-interface ImageUse {
-  name: string;
-  users: { key: string; kind: ItemKind; reference: string; source: string; line: number; written: boolean }[];
-}
-
-const KINDS: ItemKind[] = ['product', 'accessory', 'material'];
-
-/** A remote item as the plan keeps it while the catalog streams past. */
-interface RemoteItem {
-  reference: string;
-  hash: string;
-  json: string;
-}
+/** Actions of each kind (create, update, …) a plan lists; the summary counts them all. */
+const SAMPLE_PER_ACTION = 200;
+/** Unchanged rows whose stored checkpoint is read in one query. */
+const LOOKUP_BATCH = 1000;
 
 export async function planCatalog(ctx: Ctx): Promise<Plan<CatalogPlanState>> {
-  const mappings = await loadMappings(ctx.config);
+  const sources = await loadSources(ctx.config);
   const client = ctx.upstreams.planogrambuilder;
   const release = await client.connect(ctx.abortSignal);
   try {
-    const plan = await buildPlan(ctx, client, mappings, release);
+    const plan = await buildPlan(ctx, client, sources, release);
     if (ctx.options.dryRun) await release();
     return plan;
   } catch (err) {
@@ -48,171 +40,160 @@ export async function planCatalog(ctx: Ctx): Promise<Plan<CatalogPlanState>> {
   }
 }
 
-async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, mappings: Map<ItemKind, KindMapping>, release: () => Promise<void>): Promise<Plan<CatalogPlanState>> {
-  const { config, options } = ctx;
-  const signal = ctx.abortSignal;
-  const full = !!options.full;
-  const stored = new Map<string, ItemState>();
-  for await (const s of ctx.state.all()) stored.set(s.key, s);
-
-  const state: CatalogPlanState = { release, uploads: [], writes: [], refreshes: [], deletes: [], pruneRefused: undefined, settled: [] };
-  const actions: PlannedAction[] = [];
+async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: CatalogSource[], release: () => Promise<void>): Promise<Plan<CatalogPlanState>> {
+  const state: CatalogPlanState = { release, kinds: [], uploads: new Map(), refreshKinds: new Set(), settledImages: [], pruneRefused: undefined };
+  const sample = new ActionSample(SAMPLE_PER_ACTION);
   const images = new Map<string, ImageUse>();
-  let unchanged = 0;
   let rejected = 0;
-  const reject = async (r: Parameters<Ctx['reject']['add']>[0]) => {
+  const reject: Reject = async (r) => {
     rejected++;
     ctx.count('rejected');
     await ctx.reject.add(r);
   };
 
-  for (const [kind, mapping] of mappings) {
-    const file = resolve(config.source[SECTION_OF[kind]]!);
-    ctx.progress(0, 0, `reading remote ${SECTION_OF[kind]}`);
-    // Kept as hash + JSON text rather than objects: a third of the memory for a 100k-item catalog.
-    const remote = new Map<string, RemoteItem>();
-    for await (const item of client.list(kind, { signal })) {
-      remote.set(item.reference.toLowerCase(), { reference: item.reference, hash: itemHash(item), json: JSON.stringify(item) });
-    }
-    const remoteTotal = remote.size;
-    const mapper = new RowMapper(kind, mapping);
-    /** First line of each reference in this catalog (rejected rows included, so pruning never deletes them). */
-    const firstLine = new Map<string, number>();
-    let header = false;
-    for await (const row of readCsv(file, { ...config.csv, ...mapping.csv })) {
-      ctx.count('seen');
-      if (row.error !== undefined) {
-        await reject({ source: file, line: row.line, reason: row.error });
-        continue;
-      }
-      if (!header) {
-        mapper.checkHeader(Object.keys(row.values), file);
-        header = true;
-      }
-      const mapped = mapper.map(row.values);
-      const lower = mapped.reference?.toLowerCase();
-      if (lower) {
-        const first = firstLine.get(lower);
-        if (first !== undefined) {
-          await reject({ itemKey: itemKey(kind, lower), source: file, line: row.line, field: mapping.fields.reference?.column, reason: `duplicate reference "${mapped.reference}" (first at line ${first}); not sent twice`, value: mapped.reference });
-          continue;
-        }
-        firstLine.set(lower, row.line);
-      }
-      if (!mapped.ok) {
-        await reject({ itemKey: lower && itemKey(kind, lower), source: file, line: row.line, field: mapped.column, reason: mapped.reason, value: mapped.value });
-        continue;
-      }
-      const key = itemKey(kind, mapped.reference);
-      const hash = itemHash(mapped.item);
-      const existing = remote.get(lower!);
-      remote.delete(lower!); // what stays in `remote` is absent from the catalog
-      let written = true;
-      if (!existing) {
-        state.writes.push({ kind, verb: 'create', key, item: mapped.item, hash, source: file, line: row.line });
-        actions.push({ action: 'create', key, detail: { kind, reference: mapped.reference, line: row.line } });
-      } else if (existing.hash !== hash) {
-        state.writes.push({ kind, verb: 'update', key, item: mapped.item, hash, source: file, line: row.line });
-        const why = stored.get(key)?.hash === hash ? 'changed remotely' : 'changed in the catalog';
-        actions.push({ action: 'update', key, detail: { kind, reference: existing.reference, line: row.line, why, changed: changedFields(JSON.parse(existing.json) as AnyItem, mapped.item) } });
-      } else {
-        written = false;
-        unchanged++;
-        ctx.count('unchanged');
-        if (full || stored.get(key)?.hash !== hash) state.settled.push({ key, hash, remoteId: existing.reference, data: null });
-      }
-      for (const name of imagesOf(mapped.item)) {
-        const use = images.get(name.toLowerCase()) ?? { name, users: [] };
-        use.users.push({ key, kind, reference: existing?.reference ?? mapped.reference, source: file, line: row.line, written });
-        images.set(name.toLowerCase(), use);
-      }
-    }
-    if (config.prune) prune(ctx, kind, remote, firstLine, remoteTotal, state, actions);
+  let unchanged = 0;
+  for (const src of sources) {
+    ctx.progress(0, 0, `reading remote ${SECTION_OF[src.kind]}`);
+    const index = new ReferenceIndex();
+    for await (const item of client.list(src.kind, { signal: ctx.abortSignal })) index.addRemote(item.reference.toLowerCase(), itemHash(item));
+    const remoteTotal = index.size;
+    const kind: KindPlan = { src, index, writes: 0, settles: 0, deletes: [] };
+    unchanged += await readCatalog(ctx, client, kind, sample, images, reject);
+    if (ctx.config.prune) prune(ctx, kind, remoteTotal, state, sample);
+    state.kinds.push(kind);
   }
 
-  if (config.source.images) await planImages(ctx, client, resolve(config.source.images), images, stored, state, actions, reject);
-
+  const refresh = ctx.config.source.images ? await planImages(ctx, client, resolve(ctx.config.source.images), images, state, sample, reject) : 0;
+  const count = (flag: number) => state.kinds.reduce((n, k) => n + k.index.count(flag), 0);
   const summary = {
-    create: state.writes.filter((w) => w.verb === 'create').length,
-    update: state.writes.filter((w) => w.verb === 'update').length,
+    create: count(Flag.CREATE),
+    update: count(Flag.UPDATE),
     unchanged,
-    upload: state.uploads.length,
-    refresh: state.refreshes.length,
-    delete: state.deletes.length,
+    upload: state.uploads.size,
+    refresh,
+    delete: state.kinds.reduce((n, k) => n + k.deletes.length, 0),
     rejected,
   };
-  return { summary, actions, state };
+  return { summary, actions: sample.actions, omitted: sample.omitted, state };
 }
 
-function prune(ctx: Ctx, kind: ItemKind, absent: Map<string, RemoteItem>, inCatalog: Map<string, number>, remoteTotal: number, state: CatalogPlanState, actions: PlannedAction[]): void {
-  const doomed = [...absent.entries()].filter(([lower]) => !inCatalog.has(lower)).map(([, item]): ItemRef => ({ kind, reference: item.reference, key: itemKey(kind, item.reference) }));
-  if (doomed.length === 0) return;
-  const share = doomed.length / remoteTotal;
+/** An update the plan lists, completed after the stream with why it changed (and, for a dry run, what). */
+interface ListedUpdate {
+  key: string;
+  reference: string;
+  hash: string;
+  item: AnyItem;
+  detail: Record<string, unknown>;
+}
+
+/** Streams one catalog past the remote snapshot; returns how many rows are unchanged. */
+async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan, sample: ActionSample, images: Map<string, ImageUse>, reject: Reject): Promise<number> {
+  const { src, index } = plan;
+  const { kind, file } = src;
+  const full = !!ctx.options.full;
+  let unchanged = 0;
+  let pending: { slot: number; key: string; hash: string }[] = [];
+  // Unchanged remotely: checkpoint only where the stored one differs (or is missing), read a batch at a time.
+  const settle = async (): Promise<void> => {
+    const stored = full ? undefined : await ctx.state.getMany(pending.map((p) => p.key));
+    for (const p of pending) {
+      if (stored?.get(p.key)?.hash === p.hash) continue;
+      index.set(p.slot, Flag.SETTLE);
+      plan.settles++;
+    }
+    pending = [];
+  };
+  const updates: ListedUpdate[] = [];
+
+  for await (const row of catalogRows(src)) {
+    ctx.count('seen');
+    if (row.error !== undefined) {
+      await reject({ source: file, line: row.line, reason: row.error });
+      continue;
+    }
+    const mapped = row.mapped;
+    const lower = mapped.reference?.toLowerCase();
+    let slot = -1;
+    if (lower) {
+      const seen = index.see(lower, row.line);
+      if (seen.firstLine !== undefined) {
+        await reject({ itemKey: itemKey(kind, lower), source: file, line: row.line, field: src.mapping.fields.reference?.column, reason: `duplicate reference "${mapped.reference}" (first at line ${seen.firstLine}); not sent twice`, value: mapped.reference });
+        continue;
+      }
+      slot = seen.slot;
+    }
+    if (!mapped.ok) {
+      await reject({ itemKey: lower && itemKey(kind, lower), source: file, line: row.line, field: mapped.column, reason: mapped.reason, value: mapped.value });
+      continue;
+    }
+    const key = itemKey(kind, mapped.reference);
+    const hash = itemHash(mapped.item);
+    let written = true;
+    if (!index.has(slot, Flag.REMOTE)) {
+      index.set(slot, Flag.CREATE);
+      plan.writes++;
+      sample.add({ action: 'create', key, detail: { kind, reference: mapped.reference, line: row.line } });
+    } else if (!index.sameAsRemote(slot, hash)) {
+      index.set(slot, Flag.UPDATE);
+      plan.writes++;
+      const listed = sample.add({ action: 'update', key, detail: { kind, reference: mapped.reference, line: row.line } });
+      if (listed) updates.push({ key, reference: mapped.reference, hash, item: mapped.item, detail: listed.detail! });
+    } else {
+      written = false;
+      unchanged++;
+      ctx.count('unchanged');
+      pending.push({ slot, key, hash });
+      if (pending.length >= LOOKUP_BATCH) await settle();
+    }
+    for (const name of imagesOf(mapped.item)) {
+      const use = images.get(name.toLowerCase()) ?? { name, users: 0, kinds: 0, unchangedKinds: 0 };
+      use.users++;
+      use.kinds |= KIND_BIT[kind];
+      if (!written) use.unchangedKinds |= KIND_BIT[kind];
+      images.set(name.toLowerCase(), use);
+    }
+  }
+  if (pending.length) await settle();
+  await describeUpdates(ctx, client, kind, updates);
+  return unchanged;
+}
+
+/**
+ * Completes the listed updates: why (the stored checkpoint says whether the catalog or the remote side moved)
+ * and, for a dry run, which fields change — read with Get, since the snapshot keeps only hashes.
+ */
+async function describeUpdates(ctx: Ctx, client: PlanogramBuilderClient, kind: ItemKind, updates: ListedUpdate[]): Promise<void> {
+  if (updates.length === 0) return;
+  const stored = await ctx.state.getMany(updates.map((u) => u.key));
+  for (const u of updates) u.detail.why = stored.get(u.key)?.hash === u.hash ? 'changed remotely' : 'changed in the catalog';
+  if (!ctx.options.dryRun) return;
+  const field = ITEM_KINDS[kind].field;
+  await forEachConcurrent(updates, 8, ctx.abortSignal, async (u) => {
+    try {
+      const res = (await client.call(itemMethod(kind, 'Get') as 'GetProduct', { reference: u.reference }, { signal: ctx.abortSignal, itemKey: u.key })) as unknown as Record<string, AnyItem | null>;
+      const remote = res[field];
+      if (remote) u.detail.changed = changedFields(remote, u.item);
+    } catch (err) {
+      // Only the printout loses detail; the plan itself stands.
+      ctx.log.warn({ err, itemKey: u.key }, 'could not read the remote item to list its changed fields');
+    }
+  });
+}
+
+function prune(ctx: Ctx, plan: KindPlan, remoteTotal: number, state: CatalogPlanState, sample: ActionSample): void {
+  const { kind } = plan.src;
+  const doomed = plan.index.count(Flag.REMOTE, Flag.SEEN);
+  if (doomed === 0) return;
+  const share = doomed / remoteTotal;
   const refused = share > ctx.config.prune_max_share && !ctx.options.force;
   if (refused) {
-    const message = `prune refused: it would delete ${doomed.length} of ${remoteTotal} remote ${SECTION_OF[kind]} (${(share * 100).toFixed(1)} %), more than prune_max_share ${(ctx.config.prune_max_share * 100).toFixed(1)} %; re-run with --force if that is intended`;
+    const message = `prune refused: it would delete ${doomed} of ${remoteTotal} remote ${SECTION_OF[kind]} (${(share * 100).toFixed(1)} %), more than prune_max_share ${(ctx.config.prune_max_share * 100).toFixed(1)} %; re-run with --force if that is intended`;
     state.pruneRefused = state.pruneRefused ? `${state.pruneRefused}; ${message}` : message;
-    ctx.log.error({ kind, deletes: doomed.length, remoteTotal }, message);
-  } else state.deletes.push(...doomed);
-  for (const d of doomed) actions.push({ action: 'delete', key: d.key, detail: { kind, reference: d.reference, ...(refused ? { refused: true } : {}) } });
-}
-
-async function planImages(
-  ctx: Ctx,
-  client: PlanogramBuilderClient,
-  dir: string,
-  images: Map<string, ImageUse>,
-  stored: Map<string, ItemState>,
-  state: CatalogPlanState,
-  actions: PlannedAction[],
-  reject: (r: Parameters<Ctx['reject']['add']>[0]) => Promise<void>,
-): Promise<void> {
-  const full = !!ctx.options.full;
-  const index = await indexFolder(dir);
-  const remoteFiles = new Set<string>();
-  for await (const name of client.list('file', { signal: ctx.abortSignal })) remoteFiles.add(name.toLowerCase());
-  const refresh = new Map<string, ItemRef>();
-  const uploads: UploadAction[] = [];
-  await forEachConcurrent(images.entries(), 16, ctx.abortSignal, async ([lower, use]) => {
-    const known = full ? undefined : stored.get(fileKey(lower));
-    const look = await lookupImage(dir, index, use.name, known, full);
-    if (!look.ok) {
-      for (const u of use.users) await reject({ itemKey: u.key, source: u.source, line: u.line, field: 'images', reason: `${look.reason} (the item is synced without it)`, value: use.name });
-      return;
-    }
-    let upload: boolean;
-    if (!remoteFiles.has(lower)) upload = true;
-    else if (known) upload = known.hash !== look.image.sha256;
-    else {
-      // No checkpoint (first run against a filled account, or --full): compare with the remote content, a read.
-      const remote = await client.call('DownloadFile', { filename: use.name }, { signal: ctx.abortSignal, itemKey: fileKey(lower) });
-      upload = createHash('sha256').update(remote.data).digest('hex') !== look.image.sha256;
-    }
-    if (upload) {
-      uploads.push({ image: look.image, users: use.users.map((u) => u.key) });
-      for (const u of use.users) if (!u.written) refresh.set(u.key, { kind: u.kind, reference: u.reference, key: u.key });
-    } else if (look.hashed || !known) state.settled.push(imageState(look.image));
-  });
-  uploads.sort((a, b) => a.image.name.localeCompare(b.image.name));
-  state.uploads = uploads;
-  state.refreshes = [...refresh.values()].sort((a, b) => a.key.localeCompare(b.key));
-  for (const u of uploads) actions.push({ action: 'upload', key: fileKey(u.image.name), detail: { file: u.image.name, bytes: u.image.size, usedBy: u.users.length } });
-  for (const r of state.refreshes) actions.push({ action: 'refresh', key: r.key, detail: { kind: r.kind, reference: r.reference } });
-}
-
-async function loadMappings(config: PlanogramCatalogConfig): Promise<Map<ItemKind, KindMapping>> {
-  const out = new Map<ItemKind, KindMapping>();
-  const files = new Map<string, Awaited<ReturnType<typeof loadMappingFile>>>();
-  for (const kind of KINDS) {
-    const section = SECTION_OF[kind];
-    if (!config.source[section]) continue;
-    const path = typeof config.mapping === 'string' ? config.mapping : config.mapping[section];
-    if (!path) throw new ConfigError(`mapping.${section}: expected a mapping file, since source.${section} is set`);
-    const file = files.get(path) ?? (await loadMappingFile(resolve(path)));
-    files.set(path, file);
-    const mapping = file[section];
-    if (!mapping) throw new ConfigError(`mapping ${path}: expected a "${section}:" section, since source.${section} is set`);
-    out.set(kind, mapping);
+    ctx.log.error({ kind, deletes: doomed, remoteTotal }, message);
   }
-  return out;
+  for (const lower of plan.index.absent()) {
+    if (!refused) plan.deletes.push(lower);
+    // The API compares references case-insensitively (note [1]): the lower-cased one names the item.
+    sample.add({ action: 'delete', key: itemKey(kind, lower), detail: { kind, reference: lower, ...(refused ? { refused: true } : {}) } });
+  }
 }

@@ -128,7 +128,9 @@ export const planviewerMirror = definePipeline({
       waiting_for_user: waiting.map((w) => ({
         job: w.job_uuid,
         request: Number(w.request_id),
-        choices: (w.waiting as { locaties?: Record<string, string> } | null)?.locaties ?? {},
+        choices: Object.entries((w.waiting as { locaties?: Record<string, string> } | null)?.locaties ?? {})
+          .map(([index, text]) => `${index}: ${text}`)
+          .join(' | '),
         action: w.selected_index !== null ? `choice ${w.selected_index} is sent on the next run` : `koppel order planviewer select ${w.job_uuid} <index>`,
       })),
       files: Number(files.n),

@@ -25,6 +25,8 @@ export class SandboxAuth {
   tokenLifetimeSeconds: number;
   /** Tokens issued so far (all grants), for inspection. */
   issued = 0;
+  /** Every access and refresh token handed out, so tests can prove none of them reaches a log. */
+  readonly issuedTokens: string[] = [];
   readonly #now: () => number;
   readonly #access = new Map<string, { expiresAt: number; user: string }>();
   readonly #refresh = new Map<string, { expiresAt: number; user: string }>();
@@ -82,6 +84,7 @@ export class SandboxAuth {
     const access = randomUUID();
     const refresh = randomUUID();
     this.issued++;
+    this.issuedTokens.push(access, refresh);
     this.#access.set(access, { expiresAt: this.#now() + this.tokenLifetimeSeconds * 1000, user });
     this.#refresh.set(refresh, { expiresAt: this.#now() + REFRESH_LIFETIME_MS, user });
     return { access_token: access, token_type: 'Bearer', expires_in: this.tokenLifetimeSeconds, refresh_token: refresh, scope: [...SANDBOX_SCOPES] };

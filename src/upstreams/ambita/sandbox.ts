@@ -70,6 +70,8 @@ export interface AmbitaSandbox extends SandboxHandle {
   /** Requests whose path starts with `prefix`. */
   requestCount(prefix?: string): number;
   tokensIssued(): number;
+  /** Every access and refresh token handed out (for log-leak checks). */
+  issuedTokens(): readonly string[];
   /** Resolves when every push sent so far has been answered (the NEW push of an HTTP order is sent after the reply). */
   flushPushes(): Promise<void>;
 }
@@ -249,6 +251,7 @@ export async function startAmbitaSandbox(options: AmbitaSandboxOptions = {}): Pr
     liveAssets: () => book.liveAssets(),
     requestCount: (prefix = '/') => requests.filter((r) => r.path.startsWith(prefix)).length,
     tokensIssued: () => auth.issued,
+    issuedTokens: () => auth.issuedTokens,
     flushPushes: () => pusher.drain(),
     async close() {
       await pusher.drain();

@@ -94,6 +94,8 @@ export class PlanoSandboxState {
   readonly #userTokens = new Map<string, string>();
   readonly #now: () => number;
   tokenTtlMs: number;
+  /** Every access token handed out (revoked ones included), so tests can prove none of them reaches a log. */
+  readonly issuedTokens: string[] = [];
 
   constructor(options: SandboxStateOptions = {}) {
     this.#accounts = new Map((options.accounts ?? [DEMO_ACCOUNT]).map((a) => [a.account_id, a]));
@@ -147,6 +149,7 @@ export class PlanoSandboxState {
     if (previous) this.#tokens.delete(previous);
     // 32 random bytes in unpadded base64url: exactly 43 characters, as the guide documents.
     const token = randomBytes(32).toString('base64url');
+    this.issuedTokens.push(token);
     this.#tokens.set(token, { account: account.account_id, username: user.username, issuedAt: this.#now() });
     this.#userTokens.set(key, token);
     return ok('SignIn', { access_token: token });

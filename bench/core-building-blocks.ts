@@ -1,0 +1,129 @@
+/**
+ * The core's own costs next to the raw building blocks, measured in the same run:
+ * - CSV input: koppel's `readCsv` (decoding, line numbers, per-record errors) vs plain csv-parse, rows/s and peak RSS
+ *   for 1M rows, each in its own process;
+ * - state writes: `ItemStateStore.putMany` vs a raw batched `INSERT … ON CONFLICT` with pg, rows/s, on the Postgres
+ *   server (DATABASE_URL) and on the embedded PGlite.
+ */
+import { execFile } from 'node:child_process';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse';
+import pg from 'pg';
+import { readCsv } from '../src/core/csv-source.js';
+import { ItemStateStore } from '../src/core/item-state.js';
+import { openDatabase } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { peakRssMiB, reportResult } from './lib/sandbox-process.js';
+
+const CSV_ROWS = Number(process.env.BENCH_CSV_ROWS ?? 1_000_000);
+const STATE_ROWS = Number(process.env.BENCH_STATE_ROWS ?? 100_000);
+const part = process.argv.includes('--part') ? process.argv[process.argv.indexOf('--part') + 1] : undefined;
+
+async function writeCsv(path: string): Promise<void> {
+  const out = createWriteStream(path);
+  const write = async (s: string) => {
+    if (!out.write(s)) await once(out, 'drain');
+  };
+  await write('reference;name;width;height;depth;price;images\n');
+  for (let i = 0; i < CSV_ROWS; i++) await write(`P${i};"Product ${i}, large";${(i % 500) + 10},5;${i % 300};12;${i % 1000},95;p${i}.png|p${i}_b.png\n`);
+  out.end();
+  await once(out, 'finish');
+}
+
+async function csvPart(which: 'raw' | 'koppel', path: string) {
+  const t0 = performance.now();
+  let rows = 0;
+  if (which === 'raw') {
+    for await (const _ of createReadStream(path).pipe(parse({ delimiter: ';', columns: true }))) rows++;
+  } else {
+    for await (const r of readCsv(path, { delimiter: 'auto' })) if (r.values) rows++;
+  }
+  const ms = performance.now() - t0;
+  return { rows, ms: Math.round(ms), rowsPerSec: Math.round((rows / ms) * 1000), peakRssMiB: peakRssMiB() };
+}
+
+async function statePart(which: 'raw' | 'koppel', kind: 'postgres' | 'pglite', dir: string) {
+  const db = await openDatabase(kind === 'postgres' ? { url: process.env.DATABASE_URL!, pglite_dir: '', pool_size: 4 } : { url: '', pglite_dir: join(dir, 'pglite'), pool_size: 4 });
+  await migrateToLatest(db.kysely);
+  const pipeline = `bench-${which}-${process.pid}`;
+  const items = Array.from({ length: STATE_ROWS }, (_, i) => ({ key: `item-${i}`, hash: `h${i}`.padEnd(64, '0'), remoteId: null, data: null }));
+  const t0 = performance.now();
+  if (which === 'koppel') {
+    await new ItemStateStore(db.kysely, pipeline, null).putMany(items);
+  } else if (kind === 'postgres') {
+    // The building block: one multi-row upsert per 1000 rows over one pg connection.
+    const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await client.connect();
+    for (let i = 0; i < items.length; i += 1000) {
+      const chunk = items.slice(i, i + 1000);
+      const params: unknown[] = [];
+      const values = chunk.map((it, j) => {
+        params.push(pipeline, it.key, it.hash);
+        return `($${j * 3 + 1}, $${j * 3 + 2}, $${j * 3 + 3})`;
+      });
+      await client.query(
+        `insert into item_state (pipeline, item_key, content_hash) values ${values.join(',')} on conflict (pipeline, item_key) do update set content_hash = excluded.content_hash`,
+        params,
+      );
+    }
+    await client.end();
+  } else {
+    return undefined;
+  }
+  const ms = performance.now() - t0;
+  await db.kysely.deleteFrom('item_state').where('pipeline', '=', pipeline).execute();
+  await db.close();
+  return { rows: STATE_ROWS, ms: Math.round(ms), rowsPerSec: Math.round((STATE_ROWS / ms) * 1000) };
+}
+
+function child(args: string[], env: Record<string, string>): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', 'bench/core-building-blocks.ts', ...args], { env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(stderr || err.message));
+      resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, number>);
+    });
+  });
+}
+
+if (part) {
+  const [what, which, kind] = part.split(':') as ['csv' | 'state', 'raw' | 'koppel', 'postgres' | 'pglite' | undefined];
+  const result = what === 'csv' ? await csvPart(which, process.env.BENCH_FILE!) : await statePart(which, kind!, process.env.BENCH_DIR!);
+  process.stdout.write(`${JSON.stringify(result ?? null)}\n`);
+} else {
+  const dir = await mkdtemp(join(tmpdir(), 'koppel-bench-core-'));
+  try {
+    const file = join(dir, 'rows.csv');
+    await writeCsv(file);
+    const rawCsv = await child(['--part', 'csv:raw'], { BENCH_FILE: file });
+    const koppelCsv = await child(['--part', 'csv:koppel'], { BENCH_FILE: file });
+    process.stdout.write(
+      `csv ${CSV_ROWS} rows: koppel readCsv ${koppelCsv.rowsPerSec} rows/s (peak RSS ${koppelCsv.peakRssMiB} MiB) vs raw csv-parse ${rawCsv.rowsPerSec} rows/s (peak RSS ${rawCsv.peakRssMiB} MiB)\n`,
+    );
+    const state: Record<string, unknown> = {};
+    if (process.env.DATABASE_URL) {
+      const raw = await child(['--part', 'state:raw:postgres'], { BENCH_DIR: dir });
+      const ours = await child(['--part', 'state:koppel:postgres'], { BENCH_DIR: dir });
+      state.postgres = { koppel: ours, raw };
+      process.stdout.write(`state writes ${STATE_ROWS} rows on Postgres: ItemStateStore.putMany ${ours.rowsPerSec} rows/s vs raw batched upsert ${raw.rowsPerSec} rows/s\n`);
+    }
+    const embedded = await child(['--part', 'state:koppel:pglite'], { BENCH_DIR: dir });
+    state.pglite = { koppel: embedded };
+    process.stdout.write(`state writes ${STATE_ROWS} rows on PGlite: ItemStateStore.putMany ${embedded.rowsPerSec} rows/s\n`);
+    const pgState = state.postgres as { koppel: { rowsPerSec: number }; raw: { rowsPerSec: number } } | undefined;
+    reportResult({
+      bench: 'core-building-blocks',
+      figure: { name: 'CSV rows/s through readCsv', value: koppelCsv.rowsPerSec },
+      raw: { name: 'csv-parse rows/s', value: rawCsv.rowsPerSec },
+      ratio: Number((koppelCsv.rowsPerSec! / rawCsv.rowsPerSec!).toFixed(2)),
+      csv: { koppel: koppelCsv, raw: rawCsv },
+      state,
+      stateRatio: pgState ? Number((pgState.koppel.rowsPerSec / pgState.raw.rowsPerSec).toFixed(2)) : null,
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
