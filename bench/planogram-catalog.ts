@@ -1,163 +1,272 @@
 /**
- * Benchmark of `planogram-catalog` (figures, not a test): a 100k-product CSV imported into a PlanogramBuilder
- * sandbox running in a child process, then re-run without changes. Prints items/s, calls per item and peak RSS
- * of each run, next to the raw @grpc/grpc-js unary rate against the same sandbox at the same concurrency, so the
- * ratio shows what koppel adds (CSV, mapping, validation, hashing, queue, retry, state in the database).
+ * Benchmark of `planogram-catalog` (figures, not a test). A generated product CSV imported into a
+ * PlanogramBuilder sandbox, then re-run without changes; items/s, calls per item and the peak RSS of each run,
+ * next to the raw @grpc/grpc-js unary rate against the same sandbox at the same concurrency (the ratio shows
+ * what koppel adds: CSV, mapping, validation, hashing, queue, retry, state in the database). Then the memory
+ * run: a 1M-row first import, whose peak RSS must stay flat (issue 6: < 256 MB).
  *
- *   npx tsx bench/planogram-catalog.ts [--products 100000] [--concurrency 8] [--images 0]
- * DATABASE_URL set = use that Postgres; else the embedded PGlite on disk (the default a user gets).
+ * Every koppel run is its own process, so its peak RSS (getrusage maxrss) is that run's alone; every scenario
+ * gets a fresh sandbox process and a fresh database (a new database on the server, a new PGlite folder).
+ *
+ *   npx tsx bench/planogram-catalog.ts [--products 100000] [--large 1000000] [--concurrency 8] [--raw 20000]
+ * Env: BENCH_PRODUCTS, BENCH_LARGE_ROWS (0 = skip the memory run), DATABASE_URL (the Postgres server; without it
+ * everything runs on the embedded PGlite).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as grpc from '@grpc/grpc-js';
+import pg from 'pg';
+import pino from 'pino';
 import { stringify } from 'yaml';
-import { parseConfig } from '../src/config/load-config.js';
-import { openApp } from '../src/core/app.js';
-import { writeExampleCatalog } from '../src/demo/planogram-catalog-data.js';
-import { defaultItem } from '../src/upstreams/planogrambuilder/defaults.js';
-import { loadPlanoService, MAX_MESSAGE_BYTES } from '../src/upstreams/planogrambuilder/proto.js';
-import { startPlanogramBuilderSandbox } from '../src/upstreams/planogrambuilder/sandbox.js';
-import { METHOD_NAMES, MUTATING_METHODS } from '../src/upstreams/planogrambuilder/wire.js';
+import { rawUnaryRate, type SandboxAddress } from './lib/grpc-raw-rate.js';
+import { reportResult } from './lib/sandbox-process.js';
 
 const { values: args } = parseArgs({
   options: {
-    products: { type: 'string', default: '100000' },
+    products: { type: 'string', default: process.env.BENCH_PRODUCTS ?? '100000' },
+    large: { type: 'string', default: process.env.BENCH_LARGE_ROWS ?? '1000000' },
     concurrency: { type: 'string', default: '8' },
-    images: { type: 'string', default: '0' },
     raw: { type: 'string', default: '20000' },
     serve: { type: 'boolean', default: false },
+    part: { type: 'string' },
   },
 });
+const SELF = fileURLToPath(import.meta.url);
 
-if (args.serve) {
-  // Child mode: the sandbox alone in its own process, so it does not share an event loop with koppel.
+interface RunFigures {
+  outcome: string;
+  seen: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  failed: number;
+  seconds: number;
+  rssAfterOpenMiB: number;
+  peakRssMiB: number;
+}
+
+
+/** Child: the sandbox alone in its own process, answering `calls` and `reset` over IPC. */
+async function serve(): Promise<void> {
+  const { startPlanogramBuilderSandbox } = await import('../src/upstreams/planogrambuilder/sandbox.js');
   const sandbox = await startPlanogramBuilderSandbox();
   process.stdout.write(`${JSON.stringify({ endpoint: sandbox.endpoint, ...sandbox.credentials })}\n`);
   process.on('message', (msg) => {
-    if (msg === 'calls') process.send!(sandbox.calls());
-    if (msg === 'reset') sandbox.resetCalls();
+    if (msg === 'calls') process.send!({ calls: sandbox.calls(), mutating: sandbox.mutatingCalls() });
+    if (msg === 'reset') {
+      sandbox.resetCalls();
+      process.send!('ok');
+    }
   });
-} else {
-  await main();
+}
+
+/**
+ * One koppel run of the config in BENCH_CONFIG, printing its figures as the last line. It runs from a compiled
+ * build (as the production image runs koppel), not under tsx: the tsx loader alone adds ~95 MiB of RSS.
+ */
+const RUN_PART = `
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { stringify } from 'yaml';
+import { parseConfig } from './src/config/load-config.js';
+import { openApp } from './src/core/app.js';
+const config = parseConfig(stringify(JSON.parse(process.env.BENCH_CONFIG)), {});
+const app = await openApp(config, { logDestination: pino.destination({ dest: process.env.BENCH_LOG, sync: false }) });
+const rssAfterOpenMiB = Math.round(process.memoryUsage.rss() / 1048576);
+const t = performance.now();
+const result = await app.runner.run('bench');
+const seconds = (performance.now() - t) / 1000;
+await app.close();
+if (result.error) process.stderr.write('run ' + result.outcome + ': ' + result.error.message + '\\n');
+const figures = { outcome: result.outcome, ...result.counts, seconds: +seconds.toFixed(2), rssAfterOpenMiB, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) };
+process.stdout.write(JSON.stringify(figures) + '\\n');
+`;
+
+/** Compiles koppel into `dir` (with node_modules linked beside it) and writes the run script there. */
+async function build(dir: string): Promise<string> {
+  const t = performance.now();
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', dir, '--sourceMap', 'false'], (err, stdout) =>
+      err ? reject(new Error(`build failed: ${stdout || err.message}`)) : resolve(),
+    ),
+  );
+  await symlink(resolve('node_modules'), join(dir, 'node_modules'));
+  const script = join(dir, 'run-part.mjs');
+  await writeFile(script, RUN_PART);
+  log(`compiled koppel for the runs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return script;
 }
 
 async function main(): Promise<void> {
   const products = Number(args.products);
-  const concurrency = Number(args.concurrency);
+  const large = Number(args.large);
   const dir = await mkdtemp(join(tmpdir(), 'plano-bench-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const serverUrl = process.env.DATABASE_URL;
+  const cleanups: (() => Promise<unknown>)[] = [];
   try {
-    const [line] = (await once(child.stdout!, 'data')) as [Buffer];
-    const sandbox = JSON.parse(line.toString().split('\n')[0]!) as { endpoint: string; account_id: string; username: string; password: string };
-    const calls = () => ask<Record<string, number>>(child, 'calls');
+    const runScript = await build(join(dir, 'build'));
+    const catalog = await generate(join(dir, 'catalog'), products);
+    const scenarios: Record<string, unknown>[] = [];
+    let raw: { seconds: number; rate: number } | undefined;
 
-    let t = performance.now();
-    const catalog = await writeExampleCatalog({ dir, products, imageShare: Number(args.images) });
-    log(`generated ${products} products (${catalog.imageCount} images) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-
-    const config = parseConfig(
-      stringify({
-        log: { level: 'error' },
-        database: process.env.DATABASE_URL ? { url: process.env.DATABASE_URL } : { url: '', pglite_dir: join(dir, 'pglite') },
-        upstreams: {
-          planogrambuilder: {
-            endpoint: sandbox.endpoint, tls: false, account_id: sandbox.account_id, username: sandbox.username, password: sandbox.password,
-            rate: { concurrency, per_second: 10_000 }, page_size: 1000,
-          },
-        },
-        pipelines: [{ name: 'bench', type: 'planogram-catalog', source: { products: catalog.products, images: catalog.images }, mapping: 'mappings/products.yaml' }],
-      }),
-      {},
-    );
-    const app = await openApp(config);
-    log(`RSS with the app open (database migrated, before any run): ${Math.round(process.memoryUsage.rss() / 1048576)} MiB`);
-    const figures: Record<string, unknown>[] = [];
-    for (const label of ['first import', 'no-change re-run']) {
-      await ask(child, 'reset');
-      const rss = sampleRss();
-      t = performance.now();
-      const result = await app.runner.run('bench');
-      const seconds = (performance.now() - t) / 1000;
-      const peak = rss.stop();
-      const c = await calls();
-      const total = METHOD_NAMES.reduce((s, m) => s + (c?.[m] ?? 0), 0);
-      const mutating = MUTATING_METHODS.reduce((s, m) => s + (c?.[m] ?? 0), 0);
-      if (result.error) log(`${label}: ${result.outcome}: ${result.error.message}`);
-      figures.push({
-        run: label, outcome: result.outcome, items: result.counts.seen, seconds: +seconds.toFixed(1),
-        'items/s': Math.round(result.counts.seen / seconds), calls: total, 'calls/item': +(total / result.counts.seen).toFixed(3),
-        mutating, 'calls/s': Math.round(total / seconds), 'peak RSS MiB': peak,
-      });
+    const kinds: ('postgres' | 'pglite')[] = serverUrl ? ['postgres', 'pglite'] : ['pglite'];
+    for (const kind of kinds) {
+      const sandbox = await startSandbox();
+      cleanups.push(sandbox.stop);
+      const database = await freshDatabase(kind, dir, serverUrl, cleanups);
+      for (const label of ['first import', 'no-change re-run']) {
+        scenarios.push({ database: kind, rows: products, run: label, ...(await measure(runScript, sandbox, database, catalog, dir, `${kind}-${label}`)) });
+      }
+      if (!raw) raw = JSON.parse(await runChild(['--part', 'raw'], { BENCH_SANDBOX: JSON.stringify(sandbox.address) })) as { seconds: number; rate: number };
+      await sandbox.stop();
     }
-    await app.close();
+    if (large > 0) {
+      const kind = serverUrl ? 'postgres' : 'pglite';
+      const bigCatalog = await generate(join(dir, 'large'), large);
+      const sandbox = await startSandbox();
+      cleanups.push(sandbox.stop);
+      const database = await freshDatabase(kind, dir, serverUrl, cleanups);
+      scenarios.push({ database: kind, rows: large, run: 'first import (memory)', ...(await measure(runScript, sandbox, database, bigCatalog, dir, `${kind}-large`)) });
+      await sandbox.stop();
+    }
 
-    const raw = await rawUnaryRate(sandbox, concurrency, Number(args.raw));
-    figures.push({ run: `raw grpc-js CreateProduct ×${args.raw}`, items: Number(args.raw), seconds: +raw.seconds.toFixed(1), 'calls/s': Math.round(raw.rate), 'calls/item': 1 });
-    console.table(figures);
-    const first = figures[0]!['calls/s'] as number;
-    log(`koppel first import makes ${first} calls/s vs raw ${Math.round(raw.rate)} calls/s at concurrency ${concurrency}: ${(first / raw.rate * 100).toFixed(0)} % of the raw rate`);
+    console.table(scenarios.map(({ database, rows, run, seconds, 'items/s': ips, 'calls/item': cpi, mutating, 'peak RSS MiB': rss, 'RSS after open MiB': open }) => ({ database, rows, run, seconds, 'items/s': ips, 'calls/item': cpi, mutating, 'peak RSS MiB': rss, 'RSS after open MiB': open })));
+    const concurrency = Number(args.concurrency);
+    log(`raw grpc-js CreateProduct ×${args.raw} at concurrency ${concurrency}: ${Math.round(raw!.rate)} calls/s`);
+    const first = scenarios[0]!;
+    const rerun = scenarios[1]!;
+    const big = scenarios.find((s) => s.rows === large);
+    reportResult({
+      bench: 'planogram-catalog',
+      figure: { name: `items/s, first import of ${products} products (${first.database})`, value: first['items/s'] },
+      raw: { name: `raw grpc-js unary calls/s at concurrency ${concurrency}`, value: Math.round(raw!.rate) },
+      ratio: +((first['items/s'] as number) / raw!.rate).toFixed(2),
+      targets: {
+        'import ≥ 50 % of raw unary rate': +((first['items/s'] as number) / raw!.rate).toFixed(2),
+        'no-change re-run of 100k < 5 s': rerun.seconds,
+        'no-change re-run mutating calls = 0': rerun.mutating,
+        ...(big ? { 'peak RSS MiB for a 1M-row CSV < 256 MB': big['peak RSS MiB'] } : {}),
+      },
+      scenarios,
+    });
   } finally {
-    child.kill();
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** CreateProduct with prebuilt messages and nothing else, `concurrency` in flight: the ceiling for this sandbox. */
-async function rawUnaryRate(sandbox: { endpoint: string; account_id: string; username: string; password: string }, concurrency: number, n: number) {
-  const service = loadPlanoService({ package: 'planoapiv1', service: 'PlanoAPI' });
-  const client = new grpc.Client(sandbox.endpoint, grpc.credentials.createInsecure(), { 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
-  const unary = (method: string, req: object) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const def = service[method]!;
-      client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, v) =>
-        err ? reject(err) : resolve(v as Record<string, unknown>),
-      );
-    });
-  // Sign in as a second administrator session would revoke koppel's: koppel is done by now.
-  const { access_token } = await unary('SignIn', { account_id: sandbox.account_id, username: sandbox.username, password: sandbox.password });
-  const template = { ...defaultItem('product'), name: 'raw', width: 10, height: 20, depth: 5, images: ['raw.png'], color: '0xFF336699' };
-  let next = 0;
+async function generate(dir: string, products: number) {
+  const { writeExampleCatalog } = await import('../src/demo/planogram-catalog-data.js');
+  await mkdir(dir, { recursive: true });
   const t = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        const i = next++;
-        await unary('CreateProduct', { product: { ...template, reference: `RAW-${i}` }, access_token });
-      }
-    }),
-  );
-  const seconds = (performance.now() - t) / 1000;
-  client.close();
-  return { seconds, rate: n / seconds };
+  // Written as a stream, row by row: generating the 1M-row file costs no memory either.
+  const catalog = await writeExampleCatalog({ dir, products, imageShare: 0 });
+  log(`generated ${products} products in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return catalog;
 }
 
-function sampleRss(): { stop(): number } {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+/** A fresh database: a new one on the server, or a new PGlite folder created by `koppel migrate` (its initdb alone peaks near 850 MiB). */
+async function freshDatabase(kind: 'postgres' | 'pglite', dir: string, serverUrl: string | undefined, cleanups: (() => Promise<unknown>)[]): Promise<Record<string, unknown>> {
+  if (kind === 'pglite') {
+    const pgliteDir = join(dir, `pglite-${randomBytes(3).toString('hex')}`);
+    const config = join(dir, 'migrate.yaml');
+    await writeFile(config, stringify({ database: { pglite_dir: pgliteDir }, log: { level: 'warn' } }));
+    await runChild(['src/cli/main.ts', 'migrate'], { KOPPEL_CONFIG: config }, 'tsx');
+    return { pglite_dir: pgliteDir };
+  }
+  const name = `koppel_bench_${randomBytes(4).toString('hex')}`;
+  await adminQuery(serverUrl!, `create database ${name}`);
+  cleanups.push(() => adminQuery(serverUrl!, `drop database if exists ${name} with (force)`));
+  const url = new URL(serverUrl!);
+  url.pathname = `/${name}`;
+  return { url: url.toString() };
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function measure(runScript: string, sandbox: Sandbox, database: Record<string, unknown>, catalog: { products: string }, dir: string, label: string): Promise<Record<string, unknown>> {
+  const concurrency = Number(args.concurrency);
+  const a = sandbox.address;
+  const config = {
+    log: { level: 'warn' },
+    database,
+    upstreams: {
+      planogrambuilder: { endpoint: a.endpoint, tls: false, account_id: a.account_id, username: a.username, password: a.password, rate: { concurrency, per_second: 10_000 }, page_size: 1000 },
+    },
+    pipelines: [{ name: 'bench', type: 'planogram-catalog', source: { products: catalog.products }, mapping: 'mappings/products.yaml' }],
+  };
+  await sandbox.ask('reset');
+  const env = { BENCH_CONFIG: JSON.stringify(config), BENCH_LOG: join(dir, `${label.replace(/\W+/g, '-')}.log`) };
+  const run = JSON.parse(await runChild([runScript], env, 'node')) as RunFigures;
+  const { calls, mutating } = (await sandbox.ask('calls')) as { calls: Record<string, number>; mutating: number };
+  const total = Object.values(calls).reduce((s, n) => s + n, 0);
+  const figures = {
+    outcome: run.outcome, seen: run.seen, created: run.created, updated: run.updated, unchanged: run.unchanged, failed: run.failed,
+    seconds: run.seconds, 'items/s': Math.round(run.seen / run.seconds), calls: total, 'calls/item': +(total / run.seen).toFixed(4), mutating,
+    'peak RSS MiB': run.peakRssMiB, 'RSS after open MiB': run.rssAfterOpenMiB,
+  };
+  log(`${label}: ${JSON.stringify(figures)}`);
+  return figures;
+}
+
+interface Sandbox {
+  address: SandboxAddress;
+  ask(msg: 'calls' | 'reset'): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+async function startSandbox(): Promise<Sandbox> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve'], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const address = JSON.parse(line.toString().split('\n')[0]!) as SandboxAddress;
+  let stopped = false;
   return {
-    stop() {
-      clearInterval(timer);
-      return Math.round(Math.max(peak, process.memoryUsage.rss()) / 1048576);
+    address,
+    ask: (msg) =>
+      new Promise((resolve) => {
+        child.once('message', resolve);
+        child.send(msg);
+      }),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      const exited = once(child, 'exit');
+      child.kill();
+      await exited;
     },
   };
 }
 
-function ask<T>(child: ChildProcess, msg: string): Promise<T | undefined> {
-  if (msg === 'reset') {
-    child.send(msg);
-    return Promise.resolve(undefined);
-  }
-  return new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as T));
-    child.send(msg);
+/** Runs this file with `childArgs` (or, with `how`, a script under tsx or plain node); resolves with its last stdout line. */
+function runChild(childArgs: string[], env: Record<string, string>, how: 'self' | 'tsx' | 'node' = 'self'): Promise<string> {
+  const argv = how === 'node' ? childArgs : ['--import', 'tsx', ...(how === 'self' ? [SELF] : []), ...childArgs];
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, argv, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (stderr) process.stderr.write(stderr);
+      if (err) return reject(new Error(`${childArgs.join(' ')} failed: ${stderr || err.message}`));
+      resolve(stdout.trim().split('\n').pop() ?? '');
+    });
   });
 }
 
 function log(line: string): void {
   process.stdout.write(`${line}\n`);
 }
+
+// Last, so every constant above is initialised before a mode starts.
+if (args.serve) await serve();
+else if (args.part === 'raw') process.stdout.write(`${JSON.stringify(await rawUnaryRate(JSON.parse(process.env.BENCH_SANDBOX!) as SandboxAddress, Number(args.concurrency), Number(args.raw)))}\n`);
+else await main();

@@ -12,6 +12,7 @@ export function exitCodeForOutcome(outcome: RunOutcome): number {
     case 'rejected':
       return EXIT.rejected;
     case 'skipped':
+    case 'stopped':
     case 'failed':
       return EXIT.failed;
   }

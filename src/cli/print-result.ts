@@ -13,7 +13,8 @@ export function formatRunResult(result: RunResult): string {
     for (const a of result.plan.actions.slice(0, SAMPLE)) {
       lines.push(`  ${a.action.padEnd(8)} ${a.key}${a.detail ? `  ${JSON.stringify(a.detail)}` : ''}`);
     }
-    if (result.plan.actions.length > SAMPLE) lines.push(`  … and ${result.plan.actions.length - SAMPLE} more`);
+    const more = Math.max(0, result.plan.actions.length - SAMPLE) + (result.plan.omitted ?? 0);
+    if (more > 0) lines.push(`  … and ${more} more`);
   } else {
     lines.push(`${result.pipeline}: ${result.outcome} (run ${result.runId})`);
     lines.push(`  seen ${c.seen}, created ${c.created}, updated ${c.updated}, unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}`);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { isSecretKey, maskSecrets } from './secrets.js';
 
 /** `['pipelines', 0, 'chunk_size']` → `pipelines[0].chunk_size`. */
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -34,10 +35,21 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: readon
       line = `${path}: ${issue.message}`;
     } else {
       const expected = issue.message.replace(/^Invalid input: /, '').replace(/, received \w+$/, '');
-      const got = 'input' in issue ? describeValue(issue.input) : undefined;
+      const got = 'input' in issue ? describeFound(issue.input, [...prefix, ...issue.path].at(-1)) : undefined;
       line = got === undefined ? `${path}: ${expected}` : `${path}: ${expected}, got ${got}`;
     }
     const hint = hints?.get(path);
     return hint ? `${line} (${hint})` : line;
   });
+}
+
+/**
+ * The found value for an error message, without ever echoing a secret: a malformed secret (the key pasted into
+ * the secret field, a stray prefix) is still a secret, and config errors go to stderr and CI logs. An empty
+ * value is shown, since "it is empty" is the useful part; a database URL keeps its shape with the password masked.
+ */
+function describeFound(value: unknown, key: PropertyKey | undefined): string {
+  if (typeof value !== 'string') return describeValue(value);
+  if (value !== '' && typeof key === 'string' && isSecretKey(key)) return `a value of ${value.length} characters (not shown: secret)`;
+  return describeValue(maskSecrets(value));
 }

@@ -115,6 +115,9 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
         }),
       );
     parser.on('skip', (err: Error & { code?: string; lines?: number }) => {
+      // Once a restart is set this pass is abandoned: an oversized record keeps raising skips (one per chunk)
+      // that would move the reported line past the record's real start.
+      if (restart) return;
       const start = parsedEnd + 1;
       if (err.lines !== undefined) parsedEnd = err.lines + offset;
       if (err.code === 'CSV_QUOTE_NOT_CLOSED') restart = { row: { line: start, error: describeCsvError(err) }, nextLine: start + 1 };

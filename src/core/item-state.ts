@@ -10,6 +10,9 @@ export interface ItemState {
   data: Record<string, unknown> | null;
 }
 
+/** The hash of a voided state (see `voidMany`): no content hash equals it, so the item counts as changed. */
+export const VOIDED_HASH = 'voided';
+
 // Rows per upsert statement: large enough to amortise the round trip, small enough to keep memory flat.
 const WRITE_BATCH = 2000;
 const READ_BATCH = 5000;
@@ -73,6 +76,23 @@ export class ItemStateStore {
         on conflict (pipeline, item_key) do update set
           content_hash = excluded.content_hash, remote_id = excluded.remote_id, data = excluded.data,
           last_run_id = excluded.last_run_id, updated_at = now()`.execute(this.#db);
+    }
+  }
+
+  /**
+   * Forgets what was last synced for these keys but keeps their rows (existing rows only; `data` is cleared too).
+   * Call it right before sending changes for them: if the process is killed after the upstream took a change and
+   * before `putMany` recorded it, the older hash must not stay behind — an input that then flips back to that
+   * older value would be skipped as unchanged while the upstream keeps the newer one.
+   */
+  async voidMany(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += READ_BATCH) {
+      await this.#db
+        .updateTable('item_state')
+        .set({ content_hash: VOIDED_HASH, data: null, last_run_id: this.#runId, updated_at: sql`now()` })
+        .where('pipeline', '=', this.#pipeline)
+        .where('item_key', 'in', keys.slice(i, i + READ_BATCH))
+        .execute();
     }
   }
 

@@ -20,8 +20,8 @@ const FLUSH_AT = 500;
 const VALUE_LIMIT = 200;
 
 /**
- * Collects a run's rejected items and writes them to the `rejections` table in batches. Dry runs keep
- * them in memory only (runId null) so the plan can still show them.
+ * Collects a run's rejected items and writes them to the `rejections` table in batches. Dry runs are recorded
+ * runs too, so their rejections are stored under the dry run's id (`status` shows only real runs').
  */
 export class RejectionReporter {
   readonly #db: Kysely<DB>;

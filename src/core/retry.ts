@@ -58,7 +58,8 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
       let reason: string;
       if (error instanceof PermanentError || error instanceof BatchError) throw error;
       if (error instanceof BackOffError) {
-        if (last || !Number.isFinite(error.waitMs) || error.waitMs > policy.max_retry_after_ms) throw error;
+        if (last || !Number.isFinite(error.waitMs)) throw error;
+        if (error.waitMs > policy.max_retry_after_ms) throw tooLongToWait(error, policy);
         delayMs = Math.round(error.waitMs * (1 + random() * 0.1));
         reason = 'backoff requested';
       } else if (error instanceof NotConnectedError) {
@@ -81,4 +82,18 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
       if (delayMs > 0) await sleep(delayMs, hooks.signal);
     }
   }
+}
+
+/**
+ * A wait the policy will not take inside a run (a Retry-After of hours would block the run, and with it the
+ * pipeline's lock): the same BackOffError, its message saying how long was asked and why it was not waited out,
+ * so the operator sees when the upstream wants to be called again.
+ */
+function tooLongToWait(error: BackOffError, policy: RetryPolicy): BackOffError {
+  const asked = error.waitMs >= 120_000 ? `${Math.round(error.waitMs / 1000)} s` : `${error.waitMs} ms`;
+  return new BackOffError(
+    `${error.message} (the upstream asked to wait ${asked}, longer than retry.max_retry_after_ms ${policy.max_retry_after_ms} ms: not waited out in this run; a later run tries again)`,
+    error.waitMs,
+    { upstream: error.upstream, op: error.op, itemKey: error.itemKey, code: error.code, cause: error },
+  );
 }

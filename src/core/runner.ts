@@ -68,12 +68,14 @@ export class Runner {
     return { entry, def };
   }
 
-  run(name: string, options: RunOptions = {}): Promise<RunResult> {
+  /** Runs a pipeline now. Rejects (never throws synchronously) for an unknown or disabled name. */
+  async run(name: string, options: RunOptions = {}): Promise<RunResult> {
+    // Everything up to the first await runs synchronously, so the overlap check below cannot race.
     const { entry, def } = this.entry(name);
     if (!entry.enabled) throw new ConfigError(`pipeline "${name}" is disabled (pipelines[].enabled: false)`);
     if (this.#active.has(name) || this.stopping) {
       const reason = this.stopping ? 'shutting down' : 'already running in this process';
-      return Promise.resolve(skipped(name, reason));
+      return skipped(name, reason);
     }
     const running = this.#execute(entry, def, options).finally(() => this.#active.delete(name));
     this.#active.set(name, running);
@@ -122,7 +124,8 @@ export class Runner {
           outcome = 'dry-run';
         } else {
           await def.apply(ctx, plan);
-          outcome = counts.failed > 0 ? 'failed' : ctx.reject.count > 0 ? 'rejected' : 'succeeded';
+          // A shutdown may have cut the work short: say so rather than record a partial run as a success.
+          outcome = counts.failed > 0 ? 'failed' : this.stopping ? 'stopped' : ctx.reject.count > 0 ? 'rejected' : 'succeeded';
         }
       } catch (thrown) {
         error = coerceError(thrown);

@@ -15,8 +15,13 @@ export function schedulePipelines(pipelines: readonly PipelineEntry[], runner: R
       p.schedule,
       async (context) => {
         const tick = new Date(Math.floor(context.date.getTime() / 1000) * 1000);
-        const result = await runner.run(p.name, { tick });
-        if (result.outcome === 'skipped') log.info({ pipeline: p.name, reason: result.reason }, 'scheduled run skipped');
+        try {
+          const result = await runner.run(p.name, { tick });
+          if (result.outcome === 'skipped') log.info({ pipeline: p.name, tick, reason: result.reason }, 'scheduled run skipped');
+        } catch (err) {
+          // e.g. the database is unreachable for the lock: log it here, the next tick tries again.
+          log.error({ err, pipeline: p.name, tick }, 'scheduled run could not start');
+        }
       },
       { name: `koppel:${p.name}`, noOverlap: true },
     );
@@ -25,7 +30,8 @@ export function schedulePipelines(pipelines: readonly PipelineEntry[], runner: R
   }
   return {
     async stop() {
-      for (const t of tasks) await t.stop();
+      // destroy() also removes the task from node-cron's process-wide list.
+      for (const t of tasks) await t.destroy();
     },
   };
 }

@@ -47,12 +47,19 @@ export interface PlannedAction {
  */
 export interface Plan<State = unknown> {
   summary: Record<string, number>;
+  /** The actions, or a sample of them when there are many (`summary` always has the full counts). */
   actions: PlannedAction[];
+  /** Actions left out of `actions` because it is a sample. @default 0 */
+  omitted?: number | undefined;
   state: State;
 }
 
-/** succeeded: all synced; rejected: finished but some input was refused (exit 3); failed: exit 1; skipped: another runner holds the lock. */
-export type RunOutcome = 'succeeded' | 'rejected' | 'failed' | 'skipped' | 'dry-run';
+/**
+ * succeeded: all synced; rejected: finished but some input was refused (exit 3); failed: exit 1; stopped: a
+ * shutdown ended it early, what was done is checkpointed and the next run goes on (exit 1); skipped: another
+ * runner holds the lock.
+ */
+export type RunOutcome = 'succeeded' | 'rejected' | 'failed' | 'stopped' | 'skipped' | 'dry-run';
 
 /** What a run returns instead of throwing on the first problem. */
 export interface RunResult {

@@ -149,8 +149,8 @@ describe.each(testDatabaseKinds)('Runner.run on %s', (kind) => {
   });
 
   it('refuses unknown and disabled pipelines as usage errors', async () => {
-    expect(() => app.runner.run('nope')).toThrow(/pipeline "nope" is not in the config \(configured: boats, other, off\)/);
-    expect(() => app.runner.run('off')).toThrow(/disabled/);
+    await expect(app.runner.run('nope')).rejects.toThrow(/pipeline "nope" is not in the config \(configured: boats, other, off\)/);
+    await expect(app.runner.run('off')).rejects.toThrow(/disabled/);
     expect(await app.db.kysely.selectFrom('runs').select('id').execute()).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ItemStateStore, type ItemState } from '../../src/core/item-state.js';
 import { type TestDatabase, createTestDatabase, testDatabaseKinds } from '../helpers/database.js';
 
-// More than one write batch (1000) and more than one read batch (5000), so every loop crosses a boundary.
+// More than two write batches and more than one read batch (see item-state.ts), so every loop crosses a boundary.
 const N = 5_250;
 const key = (i: number) => `item-${String(i).padStart(6, '0')}`;
 const states = (n: number, version: string): ItemState[] =>

@@ -24,7 +24,12 @@ export interface MaasWorld {
   rejections(runId: number | null): Promise<{ source: string | null; line: number | null; field: string | null; reason: string; value: unknown }[]>;
 }
 
-export async function maasWorld(sandbox: MaasplassenSandbox, pipeline: Record<string, unknown> = {}, upstream: Record<string, unknown> = {}): Promise<MaasWorld> {
+/** `pipeline` adds settings to the pipeline entry (a function gets the scratch folder); `upstream` to the upstream block. */
+export async function maasWorld(
+  sandbox: MaasplassenSandbox,
+  pipeline: Record<string, unknown> | ((dir: string) => Record<string, unknown>) = {},
+  upstream: Record<string, unknown> = {},
+): Promise<MaasWorld> {
   let csv = '';
   const app = await createTestApp(
     KIND,
@@ -41,7 +46,7 @@ export async function maasWorld(sandbox: MaasplassenSandbox, pipeline: Record<st
             ...upstream,
           },
         },
-        pipelines: [{ name: 'boats', type: 'maasplassen-availability', source: { csv }, ...pipeline }],
+        pipelines: [{ name: 'boats', type: 'maasplassen-availability', source: { csv }, ...(typeof pipeline === 'function' ? pipeline(dir) : pipeline) }],
       };
     },
     { MAAS_SECRET: String(sandbox.credentials.secret) },

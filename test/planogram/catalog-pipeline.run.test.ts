@@ -157,7 +157,8 @@ describe('planogram-catalog run (pglite)', () => {
     expect(run.error).toBeUndefined();
     expect(run.counts.failed).toBe(0);
     expect(sandbox.items('product')).toHaveLength(40);
-    expect(sandbox.calls().SignIn).toBe(2);
+    // One sign-in after the revocation; faults and lost responses hit SignIn too, and each retry is a new SignIn.
+    expect(sandbox.calls().SignIn).toBeGreaterThanOrEqual(2);
     sandbox.faults.set({ errorRate: 0 });
     sandbox.setLostResponseRate(0);
     sandbox.resetCalls();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BackOffError, PermanentError } from '../../src/core/errors.js';
+import { BackOffError, PermanentError, RetryableError } from '../../src/core/errors.js';
 import { KoppelEvents } from '../../src/core/events.js';
 import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
 import { errorMessage } from '../../src/upstreams/planviewer/api.js';
@@ -12,6 +12,8 @@ import { PlanviewerClient } from '../../src/upstreams/planviewer/client.js';
 import { planviewerConfigSchema } from '../../src/upstreams/planviewer/config.js';
 import { dispositionFilename } from '../../src/upstreams/planviewer/content-disposition.js';
 import {
+  orderOutcomeError,
+  UNEXPECTED_ANSWER,
   PlanviewerDailyCapError,
   PlanviewerOrderOutcomeUnknownError,
   PlanviewerPaymentRequiredError,
@@ -189,5 +191,15 @@ describe('planviewer wire details', () => {
     expect(dispositionFilename("attachment; filename=\"x.pdf\"; filename*=UTF-8''na%C3%AFve%00%0A.pdf")).toBe('naïve\u0000\n.pdf');
     expect(dispositionFilename('attachment; filename=plain.pdf')).toBe('plain.pdf');
     expect(dispositionFilename(null)).toBeUndefined();
+  });
+
+  it('sorts order failures into "not placed" and "may be placed"', () => {
+    const refused = Object.assign(new Error('fetch failed'), { cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    expect(orderOutcomeError(new RetryableError('reset'))).toBeInstanceOf(PlanviewerOrderOutcomeUnknownError);
+    expect(orderOutcomeError(new RetryableError('refused', { cause: refused }))).toBeInstanceOf(RetryableError);
+    expect(orderOutcomeError(new BackOffError('503', 1000, { code: 503 }))).toBeInstanceOf(PlanviewerOrderOutcomeUnknownError);
+    expect(orderOutcomeError(new BackOffError('429', 1000, { code: 429 }))).not.toBeInstanceOf(PlanviewerOrderOutcomeUnknownError);
+    expect(orderOutcomeError(new PermanentError('400', { code: 400 }))).not.toBeInstanceOf(PlanviewerOrderOutcomeUnknownError);
+    expect(orderOutcomeError(new PermanentError('odd', { code: UNEXPECTED_ANSWER }))).toBeInstanceOf(PlanviewerOrderOutcomeUnknownError);
   });
 });

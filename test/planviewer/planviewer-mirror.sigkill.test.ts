@@ -50,7 +50,10 @@ function runChild(configPath: string, killAtLine: number | undefined): Promise<{
     });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      if (signal === 'SIGKILL' || code === 0 || code === 1) resolvePromise({ killed: signal === 'SIGKILL', lines });
+      if (signal === 'SIGKILL' || code === 0 || code === 1) {
+        if (code === 1 && lines === 0) reject(new Error(`fixture failed before its first log line: ${stderr.slice(-2000)}`));
+        else resolvePromise({ killed: signal === 'SIGKILL', lines });
+      }
       else reject(new Error(`fixture exited ${code} ${signal}: ${stderr.slice(-2000)}`));
     });
   });

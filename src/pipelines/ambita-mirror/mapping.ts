@@ -65,7 +65,9 @@ export function assetRelativePath(folder: string, orderId: number, asset: Pick<F
   let file = asset.filename ?? asset.name ?? 'file';
   const ext = extname(asset.name ?? '');
   if (extname(file) === '' && ext) file += ext;
-  const name = sanitizeFilename(`${sanitizeFilename(asset.assetId, 'asset')}_${file}`);
+  // The vendor's part is sanitised on its own first: sanitising the joined string would keep only what follows
+  // the last "/" of the filename, dropping the asset id, so "a/evil.pdf" and "b/evil.pdf" would overwrite each other.
+  const name = sanitizeFilename(`${sanitizeFilename(asset.assetId, 'asset')}_${sanitizeFilename(file)}`);
   return [sanitizeFilename(folder, 'ambita'), String(orderId), name].join('/');
 }
 

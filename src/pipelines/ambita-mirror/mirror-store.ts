@@ -115,6 +115,8 @@ export async function writeAsset(db: Db, pipeline: string, a: AssetWrite): Promi
   const values = {
     pipeline,
     ...a,
+    name: printable(a.name),
+    filename: printable(a.filename),
     size: a.size ?? null,
     sha256: a.sha256 ?? null,
     removed_reason: stored ? null : (a.removed_reason ?? null),
@@ -193,4 +195,13 @@ export async function saveSweepAt(db: Db, pipeline: string, startedAt: number): 
     .values({ pipeline, name: 'ambita-sweep', data })
     .onConflict((oc) => oc.columns(['pipeline', 'name']).doUpdateSet({ data, updated_at: sql`now()` }))
     .execute();
+}
+
+/**
+ * Ambita's names as received, for humans, with control characters spelled out (`\x00`): they come from the
+ * vendor's JSON, where `\u0000` is legal, and Postgres text refuses NUL (the row, and so the file, would never
+ * be recorded). The file on disk is named separately, through sanitizeFilename.
+ */
+function printable(name: string | null): string | null {
+  return name === null ? null : name.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -102,6 +102,8 @@ export const maasplassenAvailability = definePipeline({
     const size = ctx.config.chunk_size;
     const chunks: PendingPush[][] = [];
     for (let i = 0; i < pushes.length; i += size) chunks.push(pushes.slice(i, i + size));
+    // A chunk that lands but whose checkpoint a kill prevents must not leave the older hash standing (see voidMany).
+    await ctx.state.voidMany(pushes.filter((p) => !p.isNew).map((p) => p.key));
     let done = 0;
     // As many chunks in flight as the upstream's rate limit allows; the gateway's queue does the limiting.
     // Between chunks is the checkpoint: everything pushed so far is recorded, so a stop loses nothing.

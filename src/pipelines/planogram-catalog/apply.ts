@@ -1,22 +1,41 @@
 /**
  * Carries out the plan in an order that leaves nothing stale: images first, then creates and updates (which
  * regenerate thumbnails and 3D models from the new images), then Refresh for unchanged items whose images
- * changed, then deletions. Every item settles on its own; checkpoints are written in batches as items land.
+ * changed, then deletions. Items are read again from the catalogs and sent in bounded batches, each item
+ * settling on its own; checkpoints are written in batches as items land, so memory does not grow with the file.
  */
 import { readFile } from 'node:fs/promises';
 import { PermanentError } from '../../core/errors.js';
+import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { Plan, PipelineContext } from '../../core/types.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
-import { type ItemKind, ITEM_KINDS, itemMethod, type Requests } from '../../upstreams/planogrambuilder/wire.js';
-import { forEachConcurrent } from '../../core/for-each-concurrent.js';
+import { type AnyItem, type ItemKind, ITEM_KINDS, itemMethod, type Requests } from '../../upstreams/planogrambuilder/wire.js';
+import { type AcceptedRow, acceptedRows } from './catalog-rows.js';
+import { imagesOf, itemHash, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
-import { imageState } from './images.js';
-import { type CatalogPlanState, StateBuffer, type WriteAction } from './plan-state.js';
+import { fileKey, imageState, type LocalImage } from './images.js';
+import { type CatalogPlanState, type KindPlan, StateBuffer } from './plan-state.js';
+import { Flag } from './reference-index.js';
 
 type Ctx = PipelineContext<PlanogramCatalogConfig>;
 
 /** Vendor codes that mean "this row's values are refused", reported like a validation failure. */
 const ROW_CODES = new Set(['PAE_INVALID_ARGUMENT', 'PAE_OUT_OF_RANGE']);
+/** Items read ahead of the calls: one batch in flight while the next is read and mapped. */
+const BATCH = 512;
+
+/** What the item passes share while one run applies. */
+interface Apply {
+  ctx: Ctx;
+  client: PlanogramBuilderClient;
+  concurrency: number;
+  checkpoints: StateBuffer;
+  /** Lower-cased names of the images this run uploaded. */
+  uploaded: Set<string>;
+  /** Uploaded images with an item that was not regenerated (write or Refresh failed): uploaded again next run. */
+  unsettled: Set<string>;
+  step: () => void;
+}
 
 export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Promise<void> {
   const s = plan.state;
@@ -24,72 +43,25 @@ export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Prom
     const client = ctx.upstreams.planogrambuilder;
     const concurrency = 2 * (ctx.global.upstreams.planogrambuilder?.rate.concurrency ?? 4);
     const checkpoints = new StateBuffer(ctx.state);
-    for (const settled of s.settled) await checkpoints.add(settled);
-    const opts = (itemKey: string) => ({ signal: ctx.abortSignal, itemKey });
-    /** Items whose thumbnail and 3D model were regenerated after this run's uploads (written or refreshed). */
-    const regenerated = new Set<string>();
-    const total = s.uploads.length + s.writes.length + s.refreshes.length + s.deletes.length;
+    for (const settled of s.settledImages) await checkpoints.add(settled);
+    const { upload = 0, create = 0, update = 0, refresh = 0 } = plan.summary;
+    const total = upload + create + update + refresh + (plan.summary.delete ?? 0);
     let done = 0;
-    const step = () => ctx.progress(++done, total, 'applying');
+    const run: Apply = { ctx, client, concurrency, checkpoints, uploaded: new Set(), unsettled: new Set(), step: () => ctx.progress(++done, total, 'applying') };
 
-    const uploaded = new Set<string>();
-    await forEachConcurrent(s.uploads, concurrency, ctx.stopSignal, async (u) => {
-      try {
-        const data = await readFile(u.image.path);
-        await client.call('UploadFile', { filename: u.image.name, data, replace: 'PAB_TRUE' }, opts(`file:${u.image.name}`));
-        uploaded.add(u.image.name);
-      } catch (err) {
-        ctx.count('failed');
-        ctx.log.error({ err, file: u.image.name }, 'image upload failed');
-      }
-      step();
-    });
-
-    await forEachConcurrent(s.writes, concurrency, ctx.stopSignal, async (w) => {
-      try {
-        ctx.count(await write(client, w, opts(w.key)));
-        regenerated.add(w.key);
-        await checkpoints.add({ key: w.key, hash: w.hash, remoteId: w.item.reference, data: null });
-      } catch (err) {
-        await settleFailure(ctx, err, w);
-      }
-      step();
-    });
-
-    // Refresh only items whose image did reach the service; a failed upload leaves the old image, not a stale item.
-    const usesUploaded = new Set(s.uploads.filter((u) => uploaded.has(u.image.name)).flatMap((u) => u.users));
-    const pendingRefresh = s.refreshes.filter((r) => usesUploaded.has(r.key));
-    await forEachConcurrent(pendingRefresh, concurrency, ctx.stopSignal, async (r) => {
-      try {
-        await client.call(itemMethod(r.kind, 'Refresh'), { reference: r.reference }, opts(r.key));
-        regenerated.add(r.key);
-      } catch (err) {
-        ctx.count('failed');
-        ctx.log.error({ err, itemKey: r.key }, 'refresh failed');
-      }
-      step();
-    });
-
-    const deleted: string[] = [];
-    await forEachConcurrent(s.deletes, concurrency, ctx.stopSignal, async (d) => {
-      try {
-        await client.call(itemMethod(d.kind, 'Delete'), { reference: d.reference }, opts(d.key));
-        deleted.push(d.key);
-        ctx.count('deleted');
-      } catch (err) {
-        if (err instanceof PermanentError && err.code === 'PAE_NOT_FOUND') deleted.push(d.key);
-        else {
-          ctx.count('failed');
-          ctx.log.error({ err, itemKey: d.key }, 'delete failed');
-        }
-      }
-      step();
-    });
-    await ctx.state.deleteMany(deleted);
+    // Checkpoints are written after the calls: void the older ones first, or a kill in between followed by an
+    // input that flips back to the older value would leave the service with the newer one (see voidMany).
+    await ctx.state.voidMany([...s.uploads.values()].map((image) => fileKey(image.name)));
+    await uploadImages(run, s.uploads);
+    for (const kind of s.kinds) {
+      const refreshes = run.uploaded.size > 0 && s.refreshKinds.has(kind.src.kind);
+      if (kind.writes + kind.settles > 0 || refreshes) await applyKind(run, kind);
+    }
+    for (const kind of s.kinds) await deleteAbsent(run, kind);
 
     // An image counts as synced only once every item using it shows it; otherwise the next run uploads it again.
-    for (const u of s.uploads) {
-      if (uploaded.has(u.image.name) && u.users.every((k) => regenerated.has(k))) await checkpoints.add(imageState(u.image));
+    if (!ctx.stopSignal.aborted) {
+      for (const [lower, image] of s.uploads) if (run.uploaded.has(lower) && !run.unsettled.has(lower)) await checkpoints.add(imageState(image));
     }
     await checkpoints.flush();
     if (s.pruneRefused) throw new PermanentError(s.pruneRefused, { upstream: 'planogrambuilder', op: 'prune' });
@@ -98,14 +70,120 @@ export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Prom
   }
 }
 
+async function uploadImages(run: Apply, uploads: Map<string, LocalImage>): Promise<void> {
+  const { ctx } = run;
+  await forEachConcurrent(uploads, run.concurrency, ctx.stopSignal, async ([lower, image]) => {
+    try {
+      const data = await readFile(image.path);
+      await run.client.call('UploadFile', { filename: image.name, data, replace: 'PAB_TRUE' }, { signal: ctx.abortSignal, itemKey: fileKey(image.name) });
+      run.uploaded.add(lower);
+    } catch (err) {
+      ctx.count('failed');
+      ctx.log.error({ err, file: image.name }, 'image upload failed');
+    }
+    run.step();
+  });
+}
+
+/** One catalog read again: writes, refreshes and quiet checkpoints, sent a batch at a time. */
+async function applyKind(run: Apply, plan: KindPlan): Promise<void> {
+  const { ctx } = run;
+  let batch: (() => Promise<void>)[] = [];
+  /** Keys of the batch's writes, voided before the batch is sent (see applyCatalog). */
+  let writing: string[] = [];
+  const send = async (tasks: (() => Promise<void>)[], keys: string[]) => {
+    await ctx.state.voidMany(keys);
+    await forEachConcurrent(tasks, run.concurrency, ctx.stopSignal, (task) => task());
+  };
+  let inFlight: Promise<void> = Promise.resolve();
+  for await (const row of acceptedRows(plan.src, plan.index, ctx.stopSignal)) {
+    const fresh = run.uploaded.size ? imagesOf(row.item).map((n) => n.toLowerCase()).filter((n) => run.uploaded.has(n)) : [];
+    if (plan.index.has(row.slot, Flag.CREATE | Flag.UPDATE)) {
+      writing.push(row.key);
+      batch.push(() => writeRow(run, plan, row, fresh));
+    } else if (fresh.length) batch.push(() => refreshRow(run, plan.src.kind, row, fresh));
+    else if (plan.index.has(row.slot, Flag.SETTLE)) await run.checkpoints.add({ key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null });
+    if (batch.length >= BATCH) {
+      await inFlight;
+      inFlight = send(batch, writing);
+      // Awaited before the next batch starts; the handler only keeps a failure from counting as unhandled meanwhile.
+      inFlight.catch(() => undefined);
+      batch = [];
+      writing = [];
+    }
+  }
+  await inFlight;
+  await send(batch, writing);
+}
+
+async function writeRow(run: Apply, plan: KindPlan, row: AcceptedRow, fresh: string[]): Promise<void> {
+  const { ctx } = run;
+  const { kind, file } = plan.src;
+  try {
+    const verb = plan.index.has(row.slot, Flag.CREATE) ? 'Create' : 'Update';
+    ctx.count(await write(run.client, kind, verb, row.item, { signal: ctx.abortSignal, itemKey: row.key }));
+    await run.checkpoints.add({ key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null });
+  } catch (err) {
+    for (const name of fresh) run.unsettled.add(name);
+    if (err instanceof PermanentError && ROW_CODES.has(String(err.code))) {
+      // The service refused a value our checks let through: a bad row, reported like one.
+      ctx.count('rejected');
+      await ctx.reject.add({ itemKey: row.key, source: file, line: row.line, reason: err.message, value: row.reference });
+    } else {
+      ctx.count('failed');
+      ctx.log.error({ err, itemKey: row.key, kind }, 'item write failed');
+    }
+  }
+  run.step();
+}
+
+/** Refresh only items whose image did reach the service; a failed upload leaves the old image, not a stale item. */
+async function refreshRow(run: Apply, kind: ItemKind, row: AcceptedRow, fresh: string[]): Promise<void> {
+  try {
+    await run.client.call(itemMethod(kind, 'Refresh'), { reference: row.reference }, { signal: run.ctx.abortSignal, itemKey: row.key });
+  } catch (err) {
+    for (const name of fresh) run.unsettled.add(name);
+    run.ctx.count('failed');
+    run.ctx.log.error({ err, itemKey: row.key }, 'refresh failed');
+  }
+  run.step();
+}
+
+async function deleteAbsent(run: Apply, plan: KindPlan): Promise<void> {
+  const { ctx } = run;
+  const { kind } = plan.src;
+  const deleted: string[] = [];
+  await forEachConcurrent(plan.deletes, run.concurrency, ctx.stopSignal, async (reference) => {
+    const key = itemKey(kind, reference);
+    try {
+      await run.client.call(itemMethod(kind, 'Delete'), { reference }, { signal: ctx.abortSignal, itemKey: key });
+      deleted.push(key);
+      ctx.count('deleted');
+    } catch (err) {
+      if (err instanceof PermanentError && err.code === 'PAE_NOT_FOUND') deleted.push(key);
+      else {
+        ctx.count('failed');
+        ctx.log.error({ err, itemKey: key }, 'delete failed');
+      }
+    }
+    run.step();
+  });
+  await ctx.state.deleteMany(deleted);
+}
+
 /**
  * Create or update one item. A create that finds the item (a crash between creating it and recording it) becomes
  * an update; an update that finds none (deleted meanwhile) becomes a create.
  */
-async function write(client: PlanogramBuilderClient, w: WriteAction, opts: { signal: AbortSignal; itemKey: string }): Promise<'created' | 'updated'> {
+async function write(
+  client: PlanogramBuilderClient,
+  kind: ItemKind,
+  first: 'Create' | 'Update',
+  item: AnyItem,
+  opts: { signal: AbortSignal; itemKey: string },
+): Promise<'created' | 'updated'> {
   const send = (verb: 'Create' | 'Update') =>
-    client.call(itemMethod(w.kind, verb) as 'CreateProduct', { [ITEM_KINDS[w.kind].field]: w.item } as unknown as Requests['CreateProduct'], opts);
-  const first = w.verb === 'create' ? 'Create' : 'Update';
+    client.call(itemMethod(kind, verb) as 'CreateProduct', { [ITEM_KINDS[kind].field]: item } as unknown as Requests['CreateProduct'], opts);
   try {
     await send(first);
     return first === 'Create' ? 'created' : 'updated';
@@ -121,15 +199,4 @@ async function write(client: PlanogramBuilderClient, w: WriteAction, opts: { sig
     }
     throw err;
   }
-}
-
-async function settleFailure(ctx: Ctx, err: unknown, w: WriteAction): Promise<void> {
-  if (err instanceof PermanentError && ROW_CODES.has(String(err.code))) {
-    // The service refused a value our checks let through: a bad row, reported like one.
-    ctx.count('rejected');
-    await ctx.reject.add({ itemKey: w.key, source: w.source, line: w.line, reason: err.message, value: w.item.reference });
-    return;
-  }
-  ctx.count('failed');
-  ctx.log.error({ err, itemKey: w.key, kind: w.kind satisfies ItemKind }, 'item write failed');
 }

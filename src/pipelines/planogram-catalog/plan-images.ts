@@ -81,7 +81,9 @@ export async function planImages(
       } else if (look.hashed || !known) state.settledImages.push(imageState(look.image));
     });
   }
+  // In name order, as lookups finish in any order: the same catalog makes the same calls in the same order.
   const uploads = [...state.uploads].sort(([a], [b]) => a.localeCompare(b));
+  state.uploads = new Map(uploads);
   for (const [lower, image] of uploads) {
     sample.add({ action: 'upload', key: fileKey(image.name), detail: { file: image.name, bytes: image.size, usedBy: images.get(lower)?.users ?? 0 } });
   }

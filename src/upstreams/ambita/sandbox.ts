@@ -163,7 +163,11 @@ export async function startAmbitaSandbox(options: AmbitaSandboxOptions = {}): Pr
     const headers: Record<string, string | number> = {
       'content-type': asset.contentType,
       'content-length': asset.content.length,
-      'content-disposition': `attachment; filename="${asset.filename.replace(/"/g, '')}"`,
+      // A header can carry neither control characters nor anything beyond Latin-1 (Node refuses to send it, a
+      // 500): such names go RFC 6266 style, an ASCII fallback plus the exact name percent-encoded in filename*.
+      'content-disposition': /^[\x20-\x7e]*$/.test(asset.filename)
+        ? `attachment; filename="${asset.filename.replace(/"/g, '')}"`
+        : `attachment; filename="${asset.filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(asset.filename)}`,
     };
     if (options.sendDigest) headers['repr-digest'] = `sha-256=:${createHash('sha256').update(asset.content).digest('base64')}:`;
     res.writeHead(200, headers);

@@ -25,7 +25,9 @@ export class PayloadRejectedError extends PermanentError {}
 export function maasplassenError(status: number, headers: Headers, body: unknown, ctx: ErrorContext): Error {
   const parsed = errorEnvelopeSchema.safeParse(body);
   const type = parsed.success ? parsed.data.error.type : '';
-  const message = parsed.success ? parsed.data.error.message.trim() : `HTTP ${status}`;
+  // A proxy's HTML error page (or an empty body) instead of the JSON envelope: say so, it points at the network.
+  const notJson = body === undefined ? ` (answer was ${headers.get('content-type')?.split(';')[0]?.trim() || 'empty'}, not JSON)` : '';
+  const message = parsed.success ? parsed.data.error.message.trim() : `HTTP ${status}${notJson}`;
   const text = `maasplassen ${ctx.op}: ${message || `HTTP ${status}`}${type ? ` (${type})` : ''}`;
   const full = { ...ctx, upstream: 'maasplassen', code: status };
   if (/ApiKeyDisabled/i.test(type)) return new PermanentError(`${text} — enable the key in the Maasplassen back office`, full);

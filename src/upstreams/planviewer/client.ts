@@ -23,7 +23,7 @@ import {
 } from './api.js';
 import type { PlanviewerConfig } from './config.js';
 import { dispositionFilename } from './content-disposition.js';
-import { orderOutcomeError, planviewerHttpError } from './errors.js';
+import { orderOutcomeError, planviewerHttpError, UNEXPECTED_ANSWER } from './errors.js';
 
 const UPSTREAM = 'planviewer';
 
@@ -181,7 +181,8 @@ export class PlanviewerClient {
       const issue = parsed.error.issues[0];
       throw new PermanentError(
         `planviewer ${op}: unexpected answer shape at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`,
-        { upstream: UPSTREAM, op, cause: parsed.error },
+        // The code marks "2xx with an answer we cannot read": for an order that means it may well be placed.
+        { upstream: UPSTREAM, op, code: UNEXPECTED_ANSWER, cause: parsed.error },
       );
     }
     return parsed.data;

@@ -8,6 +8,9 @@ import { DAILY_CAP_MESSAGE, errorMessage } from './api.js';
 
 const UPSTREAM = 'planviewer';
 
+/** `code` of a PermanentError for a 2xx answer whose body does not have the documented shape. */
+export const UNEXPECTED_ANSWER = 'unexpected-answer';
+
 /** 429 with the documented body: the account's daily order cap is reached. Nothing was ordered. */
 export class PlanviewerDailyCapError extends BackOffError {
   constructor(message: string, ctx: ErrorContext = {}) {
@@ -63,7 +66,10 @@ export function planviewerHttpError(op: string, status: number, headers: Headers
  * OrderOutcomeUnknown. A refused connection never reached it, so that alone stays retryable.
  */
 export function orderOutcomeError(err: Error): Error {
-  const ambiguous = err instanceof RetryableError || (err instanceof BackOffError && err.code !== 429 && err.code !== 402);
+  const ambiguous =
+    err instanceof RetryableError ||
+    (err instanceof BackOffError && err.code !== 429 && err.code !== 402) ||
+    (err instanceof PermanentError && err.code === UNEXPECTED_ANSWER);
   if (!ambiguous) return err;
   if (connectionRefused(err)) return err;
   return new PlanviewerOrderOutcomeUnknownError(
