@@ -102,7 +102,9 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL', () => {
     for (const st of sandbox.staleItems()) {
       const item = sandbox.items('product').find((p) => p.reference === st.reference)!;
       const rows = await world.db.selectFrom('item_state').selectAll().where('item_key', 'in', [`product:${st.reference.toLowerCase()}`, ...item.images.map((n) => `file:${n.toLowerCase()}`)]).execute();
-      console.info('DEBUG', st.reference, item.images, JSON.stringify(rows), sandbox.files().filter((f) => item.images.includes(f.name)));
+      const { createHash } = await import('node:crypto');
+      const local = createHash('sha256').update(await readFile(join(catalog.images, item.images[0]!))).digest('hex');
+      console.info('DEBUG', st.reference, rows.map((r) => `${r.item_key}=${r.content_hash.slice(0, 8)} run ${r.last_run_id}`).join(' '), 'remote', sandbox.files().find((f) => f.name === item.images[0])?.sha256.slice(0, 8), 'local', local.slice(0, 8));
     }
     expect(sandbox.staleItems()).toEqual([]);
 

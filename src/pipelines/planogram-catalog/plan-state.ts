@@ -87,9 +87,4 @@ export class ActionSample {
     this.actions.push(action);
     return action;
   }
-
-  /** Whether an action of this kind would still be kept (to skip building its detail when not). */
-  room(action: string): boolean {
-    return (this.#counts.get(action) ?? 0) < this.#perAction;
-  }
 }
