@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { PermanentError } from '../../core/errors.js';
+import { VOIDED_HASH } from '../../core/item-state.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { Plan, PipelineContext } from '../../core/types.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
@@ -49,9 +50,9 @@ export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Prom
     let done = 0;
     const run: Apply = { ctx, client, concurrency, checkpoints, uploaded: new Set(), unsettled: new Set(), step: () => ctx.progress(++done, total, 'applying') };
 
-    // Checkpoints are written after the calls: void the older ones first, or a kill in between followed by an
-    // input that flips back to the older value would leave the service with the newer one (see voidMany).
-    await ctx.state.voidMany([...s.uploads.values()].map((image) => fileKey(image.name)));
+    // Checkpoints are written after the calls, so void them first (see voidMany): after a kill, an image must be
+    // uploaded again — not found equal to the remote copy and settled — so the items using it get regenerated.
+    await ctx.state.putMany([...s.uploads.values()].map((image) => ({ ...imageState(image), hash: VOIDED_HASH, data: null })));
     await uploadImages(run, s.uploads);
     for (const kind of s.kinds) {
       const refreshes = run.uploaded.size > 0 && s.refreshKinds.has(kind.src.kind);
