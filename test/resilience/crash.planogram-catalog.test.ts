@@ -99,13 +99,6 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL', () => {
     expect(new Set(state.product.map((p) => p.reference.toLowerCase())).size).toBe(PRODUCTS);
     expect(state.accessory).toHaveLength(4);
     expect(state.material).toHaveLength(2);
-    for (const st of sandbox.staleItems()) {
-      const item = sandbox.items('product').find((p) => p.reference === st.reference)!;
-      const rows = await world.db.selectFrom('item_state').selectAll().where('item_key', 'in', [`product:${st.reference.toLowerCase()}`, ...item.images.map((n) => `file:${n.toLowerCase()}`)]).execute();
-      const { createHash } = await import('node:crypto');
-      const local = createHash('sha256').update(await readFile(join(catalog.images, item.images[0]!))).digest('hex');
-      console.info('DEBUG', st.reference, rows.map((r) => `${r.item_key}=${r.content_hash.slice(0, 8)} run ${r.last_run_id}`).join(' '), 'remote', sandbox.files().find((f) => f.name === item.images[0])?.sha256.slice(0, 8), 'local', local.slice(0, 8));
-    }
     expect(sandbox.staleItems()).toEqual([]);
 
     // The same as a clean run of the last catalog on a fresh service and database: nothing lost, nothing old.

@@ -1,7 +1,7 @@
 /**
- * What `plan` hands to `apply`. Its size does not grow with the catalog's items: per reference a compact index
- * entry (see reference-index.ts), per changed image its file facts, per deletion a reference. Apply reads the
- * catalogs again for the items themselves.
+ * What `plan` hands to `apply`. No item is held: per reference a ~45-byte index entry off the heap (see
+ * reference-index.ts), per changed image its file facts, per deletion a reference. Apply reads the catalogs
+ * again for the items themselves.
  */
 import type { ItemState, ItemStateStore } from '../../core/item-state.js';
 import type { PlannedAction } from '../../core/types.js';
@@ -17,7 +17,7 @@ export interface KindPlan {
   /** Rows to create or update, and rows to checkpoint without a call. */
   writes: number;
   settles: number;
-  /** Lower-cased references of remote items to delete (empty when pruning is off or refused). */
+  /** References of remote items to delete (empty when pruning is off or refused). */
   deletes: string[];
 }
 

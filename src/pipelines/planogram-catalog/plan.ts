@@ -2,9 +2,9 @@
  * The plan: read the remote catalog (List, paged) and each CSV (streamed), and decide per item create, update
  * or leave alone; per image upload or not; which items need Refresh; what to prune. Nothing remote changes here.
  *
- * Memory stays flat in the catalog's length: the remote side is kept as a 16-byte hash per reference and the
- * decisions as flag bits (reference-index.ts); stored checkpoints are read in batches for the rows that need
- * them; the plan's actions are a sample with full counts in the summary. Apply reads the catalogs again.
+ * No item stays in memory: the remote side is kept as a fingerprint and a content hash per reference, off the
+ * heap, and the decisions as flag bits (reference-index.ts); stored checkpoints are read in batches for the rows
+ * that need them; the plan's actions are a sample with full counts in the summary. Apply reads the catalogs again.
  */
 import { resolve } from 'node:path';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
@@ -59,7 +59,7 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
     const remoteTotal = index.size;
     const kind: KindPlan = { src, index, writes: 0, settles: 0, deletes: [] };
     unchanged += await readCatalog(ctx, client, kind, sample, images, reject);
-    if (ctx.config.prune) prune(ctx, kind, remoteTotal, state, sample);
+    if (ctx.config.prune) await prune(ctx, client, kind, remoteTotal, state, sample);
     state.kinds.push(kind);
   }
 
@@ -180,7 +180,11 @@ async function describeUpdates(ctx: Ctx, client: PlanogramBuilderClient, kind: I
   });
 }
 
-function prune(ctx: Ctx, plan: KindPlan, remoteTotal: number, state: CatalogPlanState, sample: ActionSample): void {
+/**
+ * Remote items the catalog does not name, deleted within the guard. The index keeps fingerprints, not names, so
+ * the doomed references are read with a second List of the kind (only when there is something to prune).
+ */
+async function prune(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan, remoteTotal: number, state: CatalogPlanState, sample: ActionSample): Promise<void> {
   const { kind } = plan.src;
   const doomed = plan.index.count(Flag.REMOTE, Flag.SEEN);
   if (doomed === 0) return;
@@ -191,9 +195,9 @@ function prune(ctx: Ctx, plan: KindPlan, remoteTotal: number, state: CatalogPlan
     state.pruneRefused = state.pruneRefused ? `${state.pruneRefused}; ${message}` : message;
     ctx.log.error({ kind, deletes: doomed, remoteTotal }, message);
   }
-  for (const lower of plan.index.absent()) {
-    if (!refused) plan.deletes.push(lower);
-    // The API compares references case-insensitively (note [1]): the lower-cased one names the item.
-    sample.add({ action: 'delete', key: itemKey(kind, lower), detail: { kind, reference: lower, ...(refused ? { refused: true } : {}) } });
+  for await (const item of client.list(kind, { signal: ctx.abortSignal })) {
+    if (!plan.index.absent(item.reference.toLowerCase())) continue;
+    if (!refused) plan.deletes.push(item.reference);
+    sample.add({ action: 'delete', key: itemKey(kind, item.reference), detail: { kind, reference: item.reference, ...(refused ? { refused: true } : {}) } });
   }
 }

@@ -1,13 +1,15 @@
 /**
- * One kind's references for the length of a run, kept compact: the remote snapshot as a 16-byte content hash
- * per item, and what the plan decided per reference as a flag byte and the catalog line it was first seen on.
- * About 100 bytes per reference where whole items cost kilobytes: this, not the catalog's length, is what the
- * plan holds between plan and apply (apply reads the catalog again for the items themselves).
+ * One kind's references for the length of a run, kept compact and off the JavaScript heap: per reference a
+ * 128-bit fingerprint of its lower-cased form, the remote item's 128-bit content hash, a flag byte and the
+ * catalog line it was first seen on — about 45 bytes in Buffers, where a Map of strings costs ~80 bytes on the
+ * heap and makes the garbage collector let the whole heap grow with it. This, not the catalog's length, is what
+ * the plan holds between plan and apply (apply reads the catalog again for the items themselves).
  */
+import { createHash } from 'node:crypto';
 
 /** What the plan knows about one reference (bits of the flag byte). */
 export const Flag = {
-  /** The item exists remotely (the remote hash slot is filled). */
+  /** The item exists remotely (the remote hash is filled). */
   REMOTE: 1,
   /** The catalog names it (its first line is recorded, rejected rows included so pruning spares them). */
   SEEN: 2,
@@ -17,28 +19,33 @@ export const Flag = {
   SETTLE: 16,
 } as const;
 
-/** 128 bits of the sha256 content hash: enough that two different items never compare equal in practice. */
+/** 128 bits: two different references or items comparing equal is out of reach in practice (~1e-27 at 1M). */
+const FP_BYTES = 16;
 const HASH_BYTES = 16;
-const INITIAL_SLOTS = 1024;
+const INITIAL = 1024;
 
 export class ReferenceIndex {
-  /** Lower-cased reference → slot in the arrays below; slots are handed out in order and never reused. */
-  readonly #slots = new Map<string, number>();
-  #hashes = Buffer.alloc(INITIAL_SLOTS * HASH_BYTES);
-  #flags = new Uint8Array(INITIAL_SLOTS);
-  #lines = new Uint32Array(INITIAL_SLOTS);
+  /** Open-addressing table: bucket → slot + 1 (0 = empty). Kept at most half full, so probes stay short. */
+  #buckets = new Uint32Array(INITIAL * 2);
+  /** Per slot, in the order references were added; slots are never reused. */
+  #fps = Buffer.alloc(INITIAL * FP_BYTES);
+  #hashes = Buffer.alloc(INITIAL * HASH_BYTES);
+  #flags = new Uint8Array(INITIAL);
+  #lines = new Uint32Array(INITIAL);
+  #size = 0;
 
   get size(): number {
-    return this.#slots.size;
+    return this.#size;
   }
 
   slot(lower: string): number | undefined {
-    return this.#slots.get(lower);
+    const slot = this.#find(fingerprint(lower));
+    return slot < 0 ? undefined : slot;
   }
 
   /** Records a remote item by its lower-cased reference and the hex content hash `itemHash` gives. */
   addRemote(lower: string, hashHex: string): void {
-    const slot = this.#slots.get(lower) ?? this.#add(lower);
+    const slot = this.#slotFor(fingerprint(lower));
     this.#hashes.write(hashHex, slot * HASH_BYTES, HASH_BYTES, 'hex');
     this.#flags[slot]! |= Flag.REMOTE;
   }
@@ -48,7 +55,7 @@ export class ReferenceIndex {
    * this is a repeat (a duplicate reference).
    */
   see(lower: string, line: number): { slot: number; firstLine: number | undefined } {
-    const slot = this.#slots.get(lower) ?? this.#add(lower);
+    const slot = this.#slotFor(fingerprint(lower));
     if (this.#flags[slot]! & Flag.SEEN) return { slot, firstLine: this.#lines[slot] };
     this.#flags[slot]! |= Flag.SEEN;
     this.#lines[slot] = line;
@@ -77,33 +84,60 @@ export class ReferenceIndex {
   /** How many references have every bit of `flag` and none of `without`. */
   count(flag: number, without = 0): number {
     let n = 0;
-    for (let i = 0; i < this.#slots.size; i++) if ((this.#flags[i]! & (flag | without)) === flag) n++;
+    for (let i = 0; i < this.#size; i++) if ((this.#flags[i]! & (flag | without)) === flag) n++;
     return n;
   }
 
-  /** Remote items the catalog does not name (lower-cased references): what pruning would delete. */
-  *absent(): Generator<string> {
-    for (const [lower, slot] of this.#slots) if ((this.#flags[slot]! & (Flag.REMOTE | Flag.SEEN)) === Flag.REMOTE) yield lower;
+  /** A remote item the catalog does not name: what pruning would delete. */
+  absent(lower: string): boolean {
+    const slot = this.#find(fingerprint(lower));
+    return slot >= 0 && (this.#flags[slot]! & (Flag.REMOTE | Flag.SEEN)) === Flag.REMOTE;
   }
 
-  #add(lower: string): number {
-    const slot = this.#slots.size;
-    if (slot === this.#flags.length) this.#grow();
-    this.#slots.set(lower, slot);
+  /** The slot of a fingerprint, or -1. */
+  #find(fp: Buffer): number {
+    const mask = this.#buckets.length - 1;
+    for (let b = fp.readUInt32LE(0) & mask; ; b = (b + 1) & mask) {
+      const entry = this.#buckets[b]!;
+      if (entry === 0) return -1;
+      if (this.#fps.compare(fp, 0, FP_BYTES, (entry - 1) * FP_BYTES, entry * FP_BYTES) === 0) return entry - 1;
+    }
+  }
+
+  #slotFor(fp: Buffer): number {
+    const found = this.#find(fp);
+    if (found >= 0) return found;
+    if (this.#size === this.#flags.length) this.#grow();
+    const slot = this.#size++;
+    fp.copy(this.#fps, slot * FP_BYTES);
+    this.#place(slot);
     return slot;
   }
 
-  #grow(): void {
-    // 1.5× rather than doubling: the arrays are a fifth of the footprint, the Map the rest.
-    const slots = Math.ceil(this.#flags.length * 1.5);
-    const hashes = Buffer.alloc(slots * HASH_BYTES);
-    this.#hashes.copy(hashes);
-    this.#hashes = hashes;
-    const flags = new Uint8Array(slots);
-    flags.set(this.#flags);
-    this.#flags = flags;
-    const lines = new Uint32Array(slots);
-    lines.set(this.#lines);
-    this.#lines = lines;
+  #place(slot: number): void {
+    const mask = this.#buckets.length - 1;
+    let b = this.#fps.readUInt32LE(slot * FP_BYTES) & mask;
+    while (this.#buckets[b] !== 0) b = (b + 1) & mask;
+    this.#buckets[b] = slot + 1;
   }
+
+  #grow(): void {
+    const slots = this.#flags.length * 2;
+    const grown = <T extends Buffer | Uint8Array | Uint32Array>(old: T, make: (n: number) => T, per: number): T => {
+      const next = make(slots * per);
+      next.set(old);
+      return next;
+    };
+    this.#fps = grown(this.#fps, (n) => Buffer.alloc(n), FP_BYTES);
+    this.#hashes = grown(this.#hashes, (n) => Buffer.alloc(n), HASH_BYTES);
+    this.#flags = grown(this.#flags, (n) => new Uint8Array(n), 1);
+    this.#lines = grown(this.#lines, (n) => new Uint32Array(n), 1);
+    this.#buckets = new Uint32Array(slots * 2);
+    for (let s = 0; s < this.#size; s++) this.#place(s);
+  }
+}
+
+/** A fingerprint, not a secret: md5 is the fastest 128-bit digest at hand. */
+function fingerprint(lower: string): Buffer {
+  return createHash('md5').update(lower).digest();
 }
