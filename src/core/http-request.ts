@@ -60,12 +60,24 @@ export function httpStatusError(status: number, headers: Headers, message: strin
   return new PermanentError(message, full);
 }
 
-/** Reads a body for an error message without trusting its size. */
+/** Reads at most `limit` bytes of a body for an error message; a huge error page is never held in memory. */
 export async function readErrorText(res: Response, limit = 2048): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
   try {
-    const text = await res.text();
-    return text.length > limit ? `${text.slice(0, limit)}…` : text;
+    while (size <= limit) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
   } catch {
-    return '';
+    // a broken body still leaves what was read
+  } finally {
+    await reader.cancel().catch(() => undefined);
   }
+  const text = Buffer.concat(chunks).toString('utf8');
+  return size > limit ? `${text.slice(0, limit)}…` : text;
 }

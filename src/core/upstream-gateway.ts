@@ -102,7 +102,8 @@ export class UpstreamGateway {
             ok: false,
             errorKind: error.name,
           });
-          if (error instanceof BackOffError && Number.isFinite(error.waitMs)) this.#pauseFor(error.waitMs);
+          // Only a wait the policy will sit out pauses the queue; a longer one fails this call and nothing else.
+          if (error instanceof BackOffError && error.waitMs <= this.#policy.max_retry_after_ms) this.#pauseFor(error.waitMs);
           throw error;
         }
       },
@@ -111,7 +112,7 @@ export class UpstreamGateway {
   }
 
   #pauseFor(ms: number): void {
-    const until = Date.now() + Math.min(ms, this.#policy.max_retry_after_ms);
+    const until = Date.now() + ms;
     if (until <= this.#pausedUntil) return;
     this.#pausedUntil = until;
     this.#queue.pause();

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { itemHash } from '../../src/pipelines/planogram-catalog/compare.js';
+import { ActionSample } from '../../src/pipelines/planogram-catalog/plan-state.js';
+import { Flag, ReferenceIndex } from '../../src/pipelines/planogram-catalog/reference-index.js';
+import { defaultItem } from '../../src/upstreams/planogrambuilder/defaults.js';
+
+describe('ReferenceIndex', () => {
+  it('keeps remote hashes, first lines, flags and absence across growth', () => {
+    const index = new ReferenceIndex();
+    const n = 5000; // past several doublings of the initial 1024 slots
+    for (let i = 0; i < n; i++) index.addRemote(`p${i}`, itemHash({ ...defaultItem('product', `P${i}`), width: i }));
+    for (let i = 0; i < n; i += 2) expect(index.see(`p${i}`, i + 2).firstLine).toBeUndefined();
+    const extra = index.see('new-1', 9999);
+    expect(index.has(extra.slot, Flag.REMOTE)).toBe(false);
+    expect(index.size).toBe(n + 1);
+    expect(index.see('p10', 77)).toEqual({ slot: index.slot('p10'), firstLine: 12 });
+    const p42 = index.slot('p42')!;
+    expect(index.sameAsRemote(p42, itemHash({ ...defaultItem('product', 'P42'), width: 42 }))).toBe(true);
+    expect(index.sameAsRemote(p42, itemHash({ ...defaultItem('product', 'P42'), width: 43 }))).toBe(false);
+    expect(index.line(p42)).toBe(44);
+    index.set(p42, Flag.UPDATE);
+    expect(index.count(Flag.UPDATE)).toBe(1);
+    expect(index.count(Flag.REMOTE, Flag.SEEN)).toBe(n / 2);
+    expect([index.absent('p1'), index.absent('p2'), index.absent('new-1'), index.absent('nowhere')]).toEqual([true, false, false, false]);
+    expect(index.slot('nowhere')).toBeUndefined();
+  });
+});
+
+describe('ActionSample', () => {
+  it('keeps the first N of each action and counts the rest', () => {
+    const sample = new ActionSample(2);
+    for (const action of ['create', 'create', 'update', 'create', 'create', 'delete']) sample.add({ action, key: action });
+    expect(sample.actions.map((a) => a.action)).toEqual(['create', 'create', 'update', 'delete']);
+    expect(sample.omitted).toBe(2);
+  });
+});
