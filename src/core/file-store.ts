@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -100,6 +100,22 @@ export async function writeFileAtomic(
     // A broken stream mid-body is the network's fault, not the file's: retry.
     throw new RetryableError(`writing ${basename(path)} failed: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * Removes the temporaries (`.<name>.<random>.part`) that writes killed mid-file left in `folder`. Call it only
+ * where nothing else can be writing: a folder that one pipeline owns, under its lock. Missing folder = no-op.
+ */
+export async function removeStaleTemporaries(folder: string): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(folder);
+  } catch {
+    return 0;
+  }
+  const stale = names.filter((name) => /^\..+\.[0-9a-f]{12}\.part$/.test(name));
+  for (const name of stale) await rm(join(folder, name), { force: true });
+  return stale.length;
 }
 
 /** Size of a file, or undefined when it is absent. */

@@ -1,5 +1,7 @@
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFile as readFileAsync } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -77,7 +79,7 @@ async function openEmbedded(cfg: DatabaseConfig): Promise<Database> {
   claimPidFile(pidFile);
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(dir);
+    pglite = await PGlite.create(dir, await pgliteAssets());
   } catch (err) {
     rmSync(pidFile, { force: true });
     throw new ConfigError(`database.pglite_dir: cannot open embedded database in ${dir}: ${(err as Error).message}`);
@@ -92,6 +94,23 @@ async function openEmbedded(cfg: DatabaseConfig): Promise<Database> {
       rmSync(pidFile, { force: true });
     },
   };
+}
+
+/**
+ * PGlite's compiled WASM module and file bundle, loaded once per process: compiling 10 MB of WASM costs about
+ * half a second per open, which a process that opens several embedded databases (tests, the demo) pays once.
+ * Immutable, so sharing it is safe.
+ */
+let assets: Promise<{ pgliteWasmModule: WebAssembly.Module; fsBundle: Blob }> | undefined;
+function pgliteAssets(): Promise<{ pgliteWasmModule: WebAssembly.Module; fsBundle: Blob }> {
+  assets ??= (async () => {
+    const distDir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    const [wasm, data] = await Promise.all([readFileAsync(join(distDir, 'pglite.wasm')), readFileAsync(join(distDir, 'pglite.data'))]);
+    // The WebAssembly global exists in Node, but this project's lib settings only declare its types.
+    const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+    return { pgliteWasmModule: await wasmApi.compile(wasm), fsBundle: new Blob([data]) };
+  })();
+  return assets;
 }
 
 function claimPidFile(pidFile: string): void {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type App, openApp } from '../../src/core/app.js';
 import { LogSink } from './logs.js';
 import { makeConfig } from './config.js';
-import { type TestDatabaseKind, createServerDatabase } from './database.js';
+import { type TestDatabaseKind, copyPgliteTemplate, createServerDatabase } from './database.js';
 import { findSecretLeaks, namedSecrets } from './secret-leaks.js';
 
 export interface TestApp extends App {
@@ -36,7 +36,7 @@ export async function createTestApp(kind: TestDatabaseKind, build: (dir: string)
     dropServer = server.drop;
     database = { url: server.config.url };
   } else {
-    database = { url: '', pglite_dir: join(dir, 'pglite') };
+    database = { url: '', pglite_dir: await copyPgliteTemplate(join(dir, 'pglite')) };
   }
   const config = makeConfig({ log: { level: 'info' }, ...build(dir), database }, env);
   const logs = new LogSink();

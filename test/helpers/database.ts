@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -26,7 +26,7 @@ export interface TestDatabase {
 /** A fresh, migrated database of this kind: a clone of the template on the server, or a PGlite folder. */
 export async function createTestDatabase(kind: TestDatabaseKind): Promise<TestDatabase> {
   if (kind === 'pglite') {
-    const dir = await mkdtemp(join(tmpdir(), 'koppel-pglite-'));
+    const dir = await copyPgliteTemplate(await mkdtemp(join(tmpdir(), 'koppel-pglite-')));
     const config: DatabaseConfig = { url: '', pglite_dir: dir, pool_size: 10 };
     const db = await openDatabase(config);
     await migrateToLatest(db.kysely);
@@ -92,4 +92,10 @@ async function waitForNoSessions(adminUrl: string, database: string): Promise<vo
   } finally {
     await client.end();
   }
+}
+
+/** Fills `dir` with a copy of the migrated PGlite template made by global setup, and returns `dir`. */
+export async function copyPgliteTemplate(dir: string): Promise<string> {
+  await cp(inject('pgliteTemplate'), dir, { recursive: true });
+  return dir;
 }

@@ -4,7 +4,7 @@
  * and refunded as Ambita reports. Plan reads (orders, catalog, queue); apply writes files and rows.
  */
 import { coerceError } from '../../core/errors.js';
-import { safeJoin } from '../../core/file-store.js';
+import { removeStaleTemporaries, safeJoin } from '../../core/file-store.js';
 import { markCompleted, markFailed } from '../../core/order-requests.js';
 import { definePipeline, type PipelineContext, type PlannedAction } from '../../core/types.js';
 import { applyCatalog, type CatalogPlan, planCatalog } from './catalog.js';
@@ -122,6 +122,8 @@ async function applyOrder(ctx: Ctx, order: OrderPlan): Promise<boolean> {
   let failed = 0;
   ctx.count('seen', order.downloads.length + order.removals.length + order.unchanged);
   ctx.count('unchanged', order.unchanged);
+  // A run killed mid-download leaves a temporary in the order's folder; this runner alone writes there now.
+  await removeStaleTemporaries(safeJoin(root, ctx.config.folder, String(order.orderId)));
   for (const r of order.removals) {
     if (ctx.stopSignal.aborted) return false;
     try {
