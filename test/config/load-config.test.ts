@@ -77,8 +77,16 @@ describe('parseConfig', () => {
 
   it('accepts the documented example config', () => {
     const text = readFileSync('config/koppel.example.yaml', 'utf8');
-    const cfg = parseConfig(text, { MAAS_APIKEY: 'pub.x', MAAS_SECRET: 'sk.y' });
-    expect(cfg.pipelines.map((p) => p.type)).toContain('maasplassen-availability');
+    const env = {
+      MAAS_APIKEY: 'pub.x', MAAS_SECRET: 'sk.y',
+      PLANO_ACCOUNT_ID: 'acct', PLANO_USERNAME: 'admin', PLANO_PASSWORD: 'pw',
+      PV_ACCESS_KEY: 'key', PV_SECRET: 'secret',
+      AMBITA_CLIENT_ID: 'id', AMBITA_SECRET: 'secret', AMBITA_USERNAME: 'user', AMBITA_PASSWORD: 'pw', AMBITA_HOOK_TOKEN: 'a-long-webhook-token-1234',
+    };
+    const cfg = parseConfig(text, env);
+    expect(cfg.pipelines.map((p) => p.type).sort()).toEqual(['ambita-mirror', 'maasplassen-availability', 'planogram-catalog', 'planviewer-mirror']);
+    // Without the environment, the credentials are reported missing rather than silently defaulted.
+    expect(() => parseConfig(text, { MAAS_APIKEY: 'pub.x', MAAS_SECRET: 'sk.y' })).toThrow(/environment variable PLANO_PASSWORD is not set/);
   });
 });
 
