@@ -16,6 +16,7 @@ import { ConfigError } from '../../core/errors.js';
 import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder } from '../../core/order-requests.js';
 import { ambitaOrderRequestSchema } from '../../pipelines/ambita-mirror/mapping.js';
 import { trackOrder } from '../../pipelines/ambita-mirror/mirror-store.js';
+import { positiveInt, printLine } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
@@ -33,11 +34,7 @@ interface QueueOptions {
   again?: boolean;
 }
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
-const positiveInt = (name: string, v: string): number => {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new ConfigError(`${name}: expected a positive integer, got "${v}"`);
-  return Number(v);
-};
+const out = printLine;
 
 /** Adds `ambita` (with its subcommands) under `koppel order`. */
 export function ambitaOrderCommand(order: Command, config: GlobalConfig, wrap: Wrap): Command {

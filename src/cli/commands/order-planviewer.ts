@@ -13,6 +13,7 @@ import { sql } from 'kysely';
 import { ConfigError } from '../../core/errors.js';
 import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder, unblockOrderDay } from '../../core/order-requests.js';
 import { parseAddress, parseLot, planviewerRequestSchema } from '../../pipelines/planviewer-mirror/mapping.js';
+import { positiveInt, printLine } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
@@ -26,11 +27,7 @@ interface QueueOptions {
   again?: boolean;
 }
 
-const out = (line: string) => process.stdout.write(`${line}\n`);
-const positiveInt = (name: string, v: string): number => {
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new ConfigError(`${name}: expected a positive integer, got "${v}"`);
-  return Number(v);
-};
+const out = printLine;
 
 /** Adds `planviewer` (with its subcommands) under `koppel order`. */
 export function planviewerOrderCommand(order: Command, config: GlobalConfig, wrap: Wrap): Command {

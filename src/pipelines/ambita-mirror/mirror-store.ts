@@ -4,8 +4,8 @@
  * next reconcile repairs: a file without its row is re-downloaded onto the same name, a row whose file is gone
  * is found by the disk check.
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
+import type { AmbitaAssetsTable, DB } from '../../db/schema.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -18,21 +18,8 @@ export interface StoredAssetRow {
   sha256: string | null;
 }
 
-export interface AssetWrite {
-  asset_id: string;
-  order_id: number;
-  supplier_order_id: number | null;
-  order_line_id: number | null;
-  name: string | null;
-  filename: string | null;
-  product_category: string | null;
-  asset_status: string;
-  state: 'stored' | 'deleted' | 'removed';
-  path: string | null;
-  size?: number | null;
-  sha256?: string | null;
-  removed_reason?: string | null;
-}
+/** An asset row as the mirror writes it (the pipeline column is added by the store). */
+export type AssetWrite = Omit<Insertable<AmbitaAssetsTable>, 'pipeline'>;
 
 /** Starts following an order; a second call for the same order changes nothing. */
 export async function trackOrder(
@@ -115,8 +102,8 @@ export async function writeAsset(db: Db, pipeline: string, a: AssetWrite): Promi
   const values = {
     pipeline,
     ...a,
-    name: printable(a.name),
-    filename: printable(a.filename),
+    name: printable(a.name ?? null),
+    filename: printable(a.filename ?? null),
     size: a.size ?? null,
     sha256: a.sha256 ?? null,
     removed_reason: stored ? null : (a.removed_reason ?? null),
