@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     globalSetup: ['test/global-setup.ts'],
+    // Most suites wait on sockets and child processes, not the CPU: three files at a time on two cores.
+    maxWorkers: 3,
   },
 });
