@@ -1,29 +1,34 @@
 /**
  * Benchmark of `planviewer-mirror` downloads (figures, not a test): 1,000 finished jobs of 1 MiB, then one
- * 200 MiB file, downloaded from a Planviewer sandbox running in its own process. Each measurement runs in a
- * fresh child process so its peak RSS is its own: koppel on the embedded PGlite (on disk, the default), koppel
- * on Postgres (when one is reachable), and a raw fetch-to-file of the same bytes at the same concurrency.
+ * 200 MiB file, downloaded from a Planviewer sandbox running in its own process.
  *
- *   npx tsx bench/planviewer-mirror.ts [--jobs 1000] [--mib 1] [--big-mib 200] [--concurrency 4]
+ * Measured the way production runs: the tree is built once (`tsc -p tsconfig.build.json` → dist/) and each
+ * measurement is `node dist/src/cli/main.js run bench` — plain node, no tsx — with the Postgres server
+ * (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test) and with the embedded PGlite. Its peak RSS
+ * is the kernel's high-water mark for that process; its idle baseline is the same command run again right
+ * after, with nothing left to download (which also proves a downloaded file is never fetched again). The raw
+ * building block is `bench/lib/raw-fetch-to-file.mjs` under plain node: fetch → file, same bytes, same
+ * concurrency. Every case is repeated (the machine is shared); best and median are printed.
+ *
+ *   npx tsx bench/planviewer-mirror.ts [--jobs 1000] [--mib 1] [--big-mib 200] [--concurrency 4] [--repeat 3]
+ *                                      [--db postgres,pglite] [--no-build]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import PQueue from 'p-queue';
-import pg from 'pg';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { stringify } from 'yaml';
-import { parseConfig } from '../src/config/load-config.js';
-import { openApp } from '../src/core/app.js';
+import { databaseConfigSchema } from '../src/db/config.js';
+import { openDatabase } from '../src/db/database.js';
 import { PLANVIEWER_DEMO_CREDENTIALS, startPlanviewerSandbox } from '../src/upstreams/planviewer/sandbox.js';
+import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
+import { reportResult } from './lib/sandbox-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,148 +36,155 @@ const { values: args } = parseArgs({
     mib: { type: 'string', default: '1' },
     'big-mib': { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '4' },
+    repeat: { type: 'string', default: '3' },
+    db: { type: 'string', default: 'postgres,pglite' },
+    'no-build': { type: 'boolean', default: false },
     serve: { type: 'boolean', default: false },
-    phase: { type: 'string' },
-    spec: { type: 'string' },
   },
 });
 
 const MiB = 1024 * 1024;
 const SELF = fileURLToPath(import.meta.url);
+const CLI = resolve('dist/src/cli/main.js');
+const CONCURRENCY = Number(args.concurrency);
 
-interface Spec {
-  url: string;
-  jobs: { uuid: string; intention: string }[];
-  big: { uuid: string; intention: string };
-  concurrency: number;
-  dir: string;
-  database: { url: string; pglite_dir: string };
+interface Job {
+  uuid: string;
+  intention: string;
 }
-interface Figures {
+interface Served {
+  url: string;
+  jobs: Job[];
+  big: Job;
+}
+/** One measurement. */
+interface Sample {
   files: number;
   bytes: number;
   seconds: number;
   peakRssMiB: number;
+  idleRssMiB: number;
 }
 
 if (args.serve) {
-  // The sandbox alone in its process: its buffers do not count in koppel's RSS.
+  // The sandbox alone in its process: its buffers and CPU do not count in koppel's figures.
   const sandbox = await startPlanviewerSandbox();
   const intentions = [...sandbox.state.intentions.values()].filter((i) => i.outcome === 'finished');
-  const jobs = Array.from({ length: Number(args.jobs) }, (_, i) => {
+  const add = (i: number, bytes: number): Job => {
     const intention = intentions[i % intentions.length]!.uuid;
-    return { uuid: sandbox.state.addFinishedJob(PLANVIEWER_DEMO_CREDENTIALS.access_key, intention, Number(args.mib) * MiB).uuid, intention };
-  });
-  const bigIntention = intentions[0]!.uuid;
-  const big = { uuid: sandbox.state.addFinishedJob(PLANVIEWER_DEMO_CREDENTIALS.access_key, bigIntention, Number(args['big-mib']) * MiB).uuid, intention: bigIntention };
-  process.stdout.write(`${JSON.stringify({ url: sandbox.url, jobs, big })}\n`);
-} else if (args.phase) {
-  const spec = JSON.parse(await readFile(args.spec!, 'utf8')) as Spec & { set: 'small' | 'big' };
-  const figures = args.phase === 'raw' ? await rawPhase(spec) : await koppelPhase(spec);
-  process.stdout.write(`${JSON.stringify(figures)}\n`);
+    return { uuid: sandbox.state.addFinishedJob(PLANVIEWER_DEMO_CREDENTIALS.access_key, intention, bytes).uuid, intention };
+  };
+  const jobs = Array.from({ length: Number(args.jobs) }, (_, i) => add(i, Number(args.mib) * MiB));
+  process.stdout.write(`${JSON.stringify({ url: sandbox.url, jobs, big: add(0, Number(args['big-mib']) * MiB) } satisfies Served)}\n`);
 } else {
   await main();
 }
 
-/** Samples RSS while `fn` runs; the figure is the process's peak during the measured work. */
-async function measure(files: number, bytes: number, fn: () => Promise<void>): Promise<Figures> {
-  let peak = process.memoryUsage.rss();
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 20);
-  const started = performance.now();
-  await fn();
-  const seconds = (performance.now() - started) / 1000;
-  clearInterval(timer);
-  peak = Math.max(peak, process.memoryUsage.rss());
-  return { files, bytes, seconds, peakRssMiB: Math.round(peak / MiB) };
-}
-
-function selected(spec: Spec & { set: 'small' | 'big' }) {
-  return spec.set === 'small' ? spec.jobs : [spec.big];
-}
-
-async function rawPhase(spec: Spec & { set: 'small' | 'big' }): Promise<Figures> {
-  const jobs = selected(spec);
-  const auth = `Basic ${Buffer.from(`${PLANVIEWER_DEMO_CREDENTIALS.access_key}:${PLANVIEWER_DEMO_CREDENTIALS.secret}`).toString('base64')}`;
-  const out = join(spec.dir, 'raw');
-  await mkdir(out, { recursive: true });
-  let bytes = 0;
-  return measure(jobs.length, 0, async () => {
-    const queue = new PQueue({ concurrency: spec.concurrency });
-    for (const job of jobs) {
-      void queue.add(async () => {
-        const res = await fetch(`${spec.url}/product_api/v1/jobs/retrieve/${job.uuid}`, { headers: { authorization: auth } });
-        await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(join(out, job.uuid)));
-        bytes += Number(res.headers.get('content-length'));
-      });
-    }
-    await queue.onIdle();
-  }).then((f) => ({ ...f, bytes }));
-}
-
-async function koppelPhase(spec: Spec & { set: 'small' | 'big' }): Promise<Figures> {
-  const jobs = selected(spec);
-  const yaml = stringify({
-    database: spec.database,
-    storage: { root: join(spec.dir, 'files') },
-    log: { level: 'warn' },
+function koppelConfig(database: Record<string, unknown>, root: string, url: string): string {
+  return stringify({
+    database,
+    storage: { root },
+    log: { level: 'info' }, // production's default: one line per downloaded file is part of the cost
     upstreams: {
-      planviewer: { base_url: spec.url, ...PLANVIEWER_DEMO_CREDENTIALS, rate: { concurrency: spec.concurrency, per_second: 10_000 }, timeout_ms: 600_000 },
+      planviewer: {
+        base_url: url,
+        access_key: PLANVIEWER_DEMO_CREDENTIALS.access_key,
+        secret: '${PV_BENCH_SECRET}',
+        // The default (10 calls/s) is a politeness limit for the real vendor; the bench measures koppel itself.
+        rate: { concurrency: CONCURRENCY, per_second: 10_000 },
+      },
     },
-    pipelines: [{ name: 'bench', type: 'planviewer-mirror', download_concurrency: spec.concurrency }],
+    pipelines: [{ name: 'bench', type: 'planviewer-mirror', download_concurrency: CONCURRENCY }],
   });
-  const app = await openApp(parseConfig(yaml, {}, spec.dir, 'bench'));
+}
+
+/** Empties the pipeline's tables and queues `jobs` as finished, as a finished order would have left them. */
+async function seed(database: { url: string; pglite_dir: string }, jobs: Job[]): Promise<void> {
+  const db = await openDatabase(databaseConfigSchema.parse({ ...database, pool_size: 2 }));
   try {
-    // The jobs are already ordered and finished: index them as a finished order would have.
-    const db = app.db.kysely;
-    for (let i = 0; i < jobs.length; i += 500) {
-      await db.transaction().execute(async (trx) => {
-        for (const job of jobs.slice(i, i + 500)) {
-          const { id } = await trx
-            .insertInto('order_requests')
-            .values({ upstream: 'planviewer', pipeline: 'bench', request: sql`'{}'::jsonb`, status: 'ordered', upstream_order_id: job.uuid })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          await trx
-            .insertInto('planviewer_jobs')
-            .values({ job_uuid: job.uuid, request_id: Number(id), pipeline: 'bench', product: 'vraagprijsrapport', intention_uuid: job.intention, status: 'finished' })
-            .execute();
-        }
-      });
-    }
-    let result: Awaited<ReturnType<typeof app.runner.run>> | undefined;
-    const figures = await measure(jobs.length, 0, async () => {
-      result = await app.runner.run('bench');
+    await db.kysely.transaction().execute(async (trx) => {
+      await trx.deleteFrom('planviewer_files').execute();
+      await trx.deleteFrom('planviewer_jobs').execute();
+      await trx.deleteFrom('order_requests').execute();
+      for (let i = 0; i < jobs.length; i += 500) {
+        const chunk = jobs.slice(i, i + 500);
+        const ids = await trx
+          .insertInto('order_requests')
+          .values(chunk.map((j) => ({ upstream: 'planviewer', pipeline: 'bench', request: sql`'{}'::jsonb`, status: 'ordered', upstream_order_id: j.uuid })))
+          .returning(['id', 'upstream_order_id'])
+          .execute();
+        const idOf = new Map(ids.map((r) => [r.upstream_order_id, Number(r.id)]));
+        await trx
+          .insertInto('planviewer_jobs')
+          .values(chunk.map((j) => ({ job_uuid: j.uuid, request_id: idOf.get(j.uuid)!, pipeline: 'bench', product: 'vraagprijsrapport', intention_uuid: j.intention, status: 'finished', finished_at: sql`now()` })))
+          .execute();
+      }
     });
-    if (result?.outcome !== 'succeeded' || result.counts.updated !== jobs.length) {
-      throw new Error(`bench run ${result?.outcome}: ${JSON.stringify(result?.counts)} ${result?.error?.message ?? ''}`);
-    }
-    const { bytes } = await db
-      .selectFrom('planviewer_files')
-      .select(sql<number>`coalesce(sum(size), 0)`.as('bytes'))
-      .executeTakeFirstOrThrow();
-    return { ...figures, bytes: Number(bytes) };
   } finally {
-    await app.close();
+    await db.close();
   }
 }
 
-async function child(argv: string[]): Promise<Figures> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SELF, ...argv], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const [code] = (await once(proc, 'exit')) as [number];
-  if (code !== 0) throw new Error(`bench phase ${argv.join(' ')} exited ${code}`);
-  return JSON.parse(out.trim().split('\n').at(-1)!) as Figures;
+/** Files indexed and requests completed after a run: what "every finished job downloaded" means. */
+async function verify(database: { url: string; pglite_dir: string }, jobs: Job[]): Promise<number> {
+  const db = await openDatabase(databaseConfigSchema.parse({ ...database, pool_size: 2 }));
+  try {
+    const files = await db.kysely.selectFrom('planviewer_files').select([sql<number>`count(*)`.as('n'), sql<number>`coalesce(sum(size), 0)`.as('bytes')]).executeTakeFirstOrThrow();
+    const done = await db.kysely.selectFrom('order_requests').select(sql<number>`count(*)`.as('n')).where('status', '=', 'completed').executeTakeFirstOrThrow();
+    if (Number(files.n) !== jobs.length || Number(done.n) !== jobs.length) throw new Error(`after the run: ${files.n} files, ${done.n} completed requests, expected ${jobs.length}`);
+    return Number(files.bytes);
+  } finally {
+    await db.close();
+  }
+}
+
+function runFinished(stdout: string): { durationMs: number; counts: Record<string, number>; outcome: string } {
+  for (const line of stdout.split('\n').reverse()) {
+    if (!line.includes('"run finished"')) continue;
+    return JSON.parse(line) as { durationMs: number; counts: Record<string, number>; outcome: string };
+  }
+  throw new Error('no "run finished" line in the output');
+}
+
+async function koppelSample(database: { url: string; pglite_dir: string }, dir: string, url: string, jobs: Job[]): Promise<Sample> {
+  await seed(database, jobs);
+  const root = join(dir, 'files');
+  await rm(root, { recursive: true, force: true });
+  const env = { ...process.env, KOPPEL_CONFIG: join(dir, 'koppel.yaml'), PV_BENCH_SECRET: PLANVIEWER_DEMO_CREDENTIALS.secret };
+  const run = await measureProcess(process.execPath, [CLI, 'run', 'bench'], env);
+  if (run.code !== 0) throw new Error(`koppel run exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
+  const done = runFinished(run.stdout);
+  if (done.outcome !== 'succeeded' || done.counts.updated !== jobs.length) throw new Error(`koppel run: ${done.outcome} ${JSON.stringify(done.counts)}`);
+  // Same command again with nothing to do: the idle baseline, and no file may be fetched a second time.
+  const idle = await measureProcess(process.execPath, [CLI, 'run', 'bench'], env);
+  const again = runFinished(idle.stdout);
+  if (idle.code !== 0 || again.counts.updated !== 0 || idle.stdout.includes('deliverable downloaded')) throw new Error(`the second run downloaded again: ${JSON.stringify(again.counts)}`);
+  const bytes = await verify(database, jobs);
+  return { files: jobs.length, bytes, seconds: done.durationMs / 1000, peakRssMiB: run.peakRssMiB, idleRssMiB: idle.peakRssMiB };
+}
+
+async function rawSample(dir: string, url: string, jobs: Job[]): Promise<Sample> {
+  const out = join(dir, 'raw');
+  await rm(out, { recursive: true, force: true });
+  const spec = join(dir, 'raw-spec.json');
+  const auth = `Basic ${Buffer.from(`${PLANVIEWER_DEMO_CREDENTIALS.access_key}:${PLANVIEWER_DEMO_CREDENTIALS.secret}`).toString('base64')}`;
+  await writeFile(spec, JSON.stringify({ urls: jobs.map((j) => `${url}/product_api/v1/jobs/retrieve/${j.uuid}`), headers: { authorization: auth }, dir: out, concurrency: CONCURRENCY }));
+  const run = await measureProcess(process.execPath, [resolve('bench/lib/raw-fetch-to-file.mjs'), spec]);
+  if (run.code !== 0) throw new Error(`raw fetch exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
+  const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { files: number; bytes: number; seconds: number; idleRssMiB: number };
+  await rm(out, { recursive: true, force: true });
+  return { ...r, peakRssMiB: run.peakRssMiB };
 }
 
 async function postgresDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
-  const admin = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+  const admin = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
   const name = `koppel_bench_pv_${process.pid}`;
   const client = new pg.Client({ connectionString: admin });
   try {
     await client.connect();
     await client.query(`create database ${name}`);
-  } catch {
+  } catch (err) {
+    process.stderr.write(`postgres not usable (${(err as Error).message}); skipped\n`);
     return undefined;
   } finally {
     await client.end().catch(() => undefined);
@@ -190,45 +202,89 @@ async function postgresDatabase(): Promise<{ url: string; drop(): Promise<void> 
   };
 }
 
+function rate(s: Sample) {
+  return { filesPerSec: s.files / s.seconds, mibPerSec: s.bytes / MiB / s.seconds };
+}
+
 async function main(): Promise<void> {
+  if (!args['no-build']) buildDist();
   const sandboxProc: ChildProcess = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', '--jobs', args.jobs!, '--mib', args.mib!, '--big-mib', args['big-mib']!], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = (await once(createInterface({ input: sandboxProc.stdout! }), 'line')) as [string];
-  const served = JSON.parse(line) as Pick<Spec, 'url' | 'jobs' | 'big'>;
-  const rows: [string, string, Figures][] = [];
-  const pgDb = await postgresDatabase();
+  const served = JSON.parse(line) as Served;
+  const dir = await mkdtemp(join(tmpdir(), 'pv-bench-'));
+  const wanted = args.db!.split(',');
+  const pgDb = wanted.includes('postgres') ? await postgresDatabase() : undefined;
+  const variants: { label: string; database?: { url: string; pglite_dir: string }; dir: string }[] = [{ label: 'raw fetch-to-file', dir: join(dir, 'raw') }];
+  if (pgDb) variants.push({ label: 'koppel, Postgres', database: { url: pgDb.url, pglite_dir: './unused' }, dir: join(dir, 'pg') });
+  if (wanted.includes('pglite')) variants.push({ label: 'koppel, PGlite', database: { url: '', pglite_dir: join(dir, 'pglite', 'data') }, dir: join(dir, 'pglite') });
+  const samples = new Map<string, Sample[]>();
+  const oneOff: string[] = [];
   try {
-    const variants: [string, Spec['database'] | null][] = [['raw fetch-to-file', null], ['koppel, PGlite on disk', { url: '', pglite_dir: '' }]];
-    if (pgDb) variants.push(['koppel, Postgres', { url: pgDb.url, pglite_dir: './unused' }]);
-    for (const [label, database] of variants) {
+    for (const v of variants) {
+      await mkdir(v.dir, { recursive: true });
+      if (!v.database) continue;
+      await writeFile(join(v.dir, 'koppel.yaml'), koppelConfig(v.database, join(v.dir, 'files'), served.url));
+      const env = { ...process.env, KOPPEL_CONFIG: join(v.dir, 'koppel.yaml'), PV_BENCH_SECRET: PLANVIEWER_DEMO_CREDENTIALS.secret };
+      const migrate = await measureProcess(process.execPath, [CLI, 'migrate'], env);
+      if (migrate.code !== 0) throw new Error(`koppel migrate: ${migrate.stderr}`);
+      oneOff.push(`${v.label}: koppel migrate (one-off${v.database.url ? '' : ', creates the data folder: initdb'}) peak RSS ${migrate.peakRssMiB} MiB`);
+    }
+    // Interleaved (raw, Postgres, PGlite per round) so load from other work on the machine hits all alike.
+    for (let round = 0; round < Number(args.repeat); round++) {
       for (const set of ['small', 'big'] as const) {
-        const dir = await mkdtemp(join(tmpdir(), 'pv-bench-'));
-        const db = database && !database.url ? { url: '', pglite_dir: join(dir, 'pglite') } : (database ?? { url: '', pglite_dir: '' });
-        if (pgDb && database?.url) {
-          // A clean schema per measurement: the koppel phase migrates it again.
-          const c = new pg.Client({ connectionString: pgDb.url });
-          await c.connect();
-          await c.query('drop schema public cascade; create schema public');
-          await c.end();
+        const jobs = set === 'small' ? served.jobs : [served.big];
+        for (const v of variants) {
+          const s = v.database ? await koppelSample(v.database, v.dir, served.url, jobs) : await rawSample(v.dir, served.url, jobs);
+          const key = `${v.label}|${set}`;
+          samples.set(key, [...(samples.get(key) ?? []), s]);
+          const r = rate(s);
+          process.stderr.write(`  round ${round + 1} ${v.label.padEnd(18)} ${set.padEnd(5)} ${r.filesPerSec.toFixed(1)} files/s ${r.mibPerSec.toFixed(1)} MiB/s peak ${s.peakRssMiB} MiB idle ${s.idleRssMiB} MiB\n`);
         }
-        const spec = { ...served, concurrency: Number(args.concurrency), dir, database: db, set };
-        const specFile = join(dir, 'spec.json');
-        await writeFile(specFile, JSON.stringify(spec));
-        const figures = await child(['--phase', database ? 'koppel' : 'raw', '--spec', specFile]);
-        rows.push([label, set === 'small' ? `${served.jobs.length} × ${args.mib} MiB` : `1 × ${args['big-mib']} MiB`, figures]);
-        await rm(dir, { recursive: true, force: true });
       }
     }
   } finally {
     sandboxProc.kill();
-    await pgDb?.drop();
+    await pgDb?.drop().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
   }
-  process.stdout.write(`planviewer-mirror downloads (concurrency ${args.concurrency}, sandbox in its own process)\n`);
-  process.stdout.write(`${'variant'.padEnd(24)} ${'set'.padEnd(14)} ${'files/s'.padStart(9)} ${'MiB/s'.padStart(9)} ${'seconds'.padStart(9)} ${'peak RSS MiB'.padStart(13)}\n`);
-  for (const [label, set, f] of rows) {
-    process.stdout.write(
-      `${label.padEnd(24)} ${set.padEnd(14)} ${(f.files / f.seconds).toFixed(1).padStart(9)} ${(f.bytes / MiB / f.seconds).toFixed(1).padStart(9)} ${f.seconds.toFixed(2).padStart(9)} ${String(f.peakRssMiB).padStart(13)}\n`,
-    );
+
+  const summary: Record<string, Record<string, number>> = {};
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  out(`planviewer-mirror downloads: concurrency ${CONCURRENCY}, sandbox in its own process, koppel = node ${CLI.replace(`${process.cwd()}/`, '')} run (built JS, plain node), ${args.repeat} rounds`);
+  out(`${'variant'.padEnd(18)} ${'set'.padEnd(14)} ${'files/s best/med'.padStart(17)} ${'MiB/s best/med'.padStart(15)} ${'peak RSS best/med'.padStart(18)} ${'idle RSS'.padStart(9)}`);
+  for (const set of ['small', 'big'] as const) {
+    for (const v of variants) {
+      const list = samples.get(`${v.label}|${set}`) ?? [];
+      if (list.length === 0) continue;
+      const fps = bestAndMedian(list.map((s) => rate(s).filesPerSec));
+      const mps = bestAndMedian(list.map((s) => rate(s).mibPerSec));
+      const peak = bestAndMedian(list.map((s) => s.peakRssMiB), false);
+      const idle = bestAndMedian(list.map((s) => s.idleRssMiB), false);
+      summary[`${v.label}|${set}`] = { filesPerSecBest: fps.best, filesPerSecMedian: fps.median, mibPerSecBest: mps.best, mibPerSecMedian: mps.median, peakRssMiBBest: peak.best, peakRssMiBMedian: peak.median, idleRssMiB: idle.median };
+      const setLabel = set === 'small' ? `${served.jobs.length} × ${args.mib} MiB` : `1 × ${args['big-mib']} MiB`;
+      out(
+        `${v.label.padEnd(18)} ${setLabel.padEnd(14)} ${`${fps.best.toFixed(1)}/${fps.median.toFixed(1)}`.padStart(17)} ${`${mps.best.toFixed(1)}/${mps.median.toFixed(1)}`.padStart(15)} ${`${peak.best}/${peak.median}`.padStart(18)} ${String(idle.median).padStart(9)}`,
+      );
+    }
+  }
+  for (const line of oneOff) out(line);
+  const main = summary['koppel, Postgres|small'] ?? summary['koppel, PGlite|small'];
+  const raw = summary['raw fetch-to-file|small'];
+  const bigK = summary['koppel, Postgres|big'] ?? summary['koppel, PGlite|big'];
+  const bigRaw = summary['raw fetch-to-file|big'];
+  if (main && raw && bigK && bigRaw) {
+    out(`ratio to raw (best/best): ${(main.filesPerSecBest! / raw.filesPerSecBest!).toFixed(2)} for 1 MiB files, ${(bigK.mibPerSecBest! / bigRaw.mibPerSecBest!).toFixed(2)} for the big file`);
+    out(`ratio to raw (median/median): ${(main.filesPerSecMedian! / raw.filesPerSecMedian!).toFixed(2)} for 1 MiB files, ${(bigK.mibPerSecMedian! / bigRaw.mibPerSecMedian!).toFixed(2)} for the big file`);
+    reportResult({
+      bench: 'planviewer-mirror',
+      figure: { name: `files/s, ${served.jobs.length} × ${args.mib} MiB (${pgDb ? 'Postgres' : 'PGlite'}, best of ${args.repeat})`, value: Number(main.filesPerSecBest!.toFixed(1)) },
+      raw: { name: 'raw fetch-to-file files/s', value: Number(raw.filesPerSecBest!.toFixed(1)) },
+      ratio: Number((main.filesPerSecBest! / raw.filesPerSecBest!).toFixed(2)),
+      big: { mibPerSec: Number(bigK.mibPerSecBest!.toFixed(1)), rawMibPerSec: Number(bigRaw.mibPerSecBest!.toFixed(1)), ratio: Number((bigK.mibPerSecBest! / bigRaw.mibPerSecBest!).toFixed(2)), peakRssMiB: bigK.peakRssMiBBest },
+      summary,
+      oneOff,
+    });
   }
 }

@@ -22,7 +22,7 @@ import type { DB } from '../../src/db/schema.js';
 import { type PlanviewerSandbox, startPlanviewerSandbox } from '../../src/upstreams/planviewer/sandbox.js';
 import { createServerDatabase, hasPostgres } from '../helpers/database.js';
 
-const FIXTURE = fileURLToPath(new URL('./fixtures/run-pipeline.ts', import.meta.url));
+const FIXTURE = fileURLToPath(new URL('../planviewer/fixtures/run-pipeline.ts', import.meta.url));
 const KILLED_RUNS = Number(process.env.KOPPEL_SIGKILL_RUNS ?? 25);
 const SEED = Number(process.env.KOPPEL_SIGKILL_SEED ?? Date.now() % 100_000);
 const ADDRESSES = ['6512EX 2', '6811LW 61', '9999AA 8', '9999AA 8a', '3511ED 1', '5611EB 12'];
