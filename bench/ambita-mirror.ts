@@ -7,12 +7,16 @@
  *   npx tsx bench/ambita-mirror.ts [--orders 500] [--concurrency 8] [--kb 2]
  *
  * Each database kind runs in its own child process, so each peak RSS is its own. The sandbox runs in that
- * process too; its in-memory files (orders × 5 × kb) are included in the peak RSS.
+ * process too; its in-memory files (orders × 5 × kb) are included in the peak RSS. A third child measures the raw
+ * building block: the same asset files fetched with the bearer token and streamed to disk, same concurrency.
  */
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -21,6 +25,7 @@ import { parseConfig } from '../src/config/load-config.js';
 import { openApp } from '../src/core/app.js';
 import { trackOrder } from '../src/pipelines/ambita-mirror/mirror-store.js';
 import { startAmbitaSandbox } from '../src/upstreams/ambita/sandbox.js';
+import { reportResult } from './lib/sandbox-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,19 +37,59 @@ const { values: args } = parseArgs({
 });
 const ORDERS = Number(args.orders);
 
-async function bench(label: string, database: { url: string; pglite_dir: string }): Promise<void> {
+/** The sandbox with ORDERS finished orders of 5 assets each; the same for every measurement. */
+async function seededSandbox() {
   const sandbox = await startAmbitaSandbox({ dialect: 'mixed' });
-  const root = await mkdtemp(join(tmpdir(), 'ambita-bench-'));
   const ids: number[] = [];
+  const assets: string[] = [];
   for (let i = 0; i < ORDERS; i++) {
     const order = await sandbox.placeOrder({ productCodes: ['WI99990001', 'WI99990002', 'WI99990003'] });
     const content = Buffer.alloc(Number(args.kb) * 1024, i % 251);
-    for (const line of order.orders[0]!.lines) sandbox.book.addAsset(order.id, { lineId: line.id, content });
-    sandbox.book.addAsset(order.id, { content });
+    for (const line of order.orders[0]!.lines) assets.push(sandbox.book.addAsset(order.id, { lineId: line.id, content }).asset.id);
+    assets.push(sandbox.book.addAsset(order.id, { content }).asset.id);
     sandbox.book.finish(order.id, { deliver: false });
-    sandbox.book.addAsset(order.id, { lineId: order.orders[0]!.lines[0]!.id, content });
+    assets.push(sandbox.book.addAsset(order.id, { lineId: order.orders[0]!.lines[0]!.id, content }).asset.id);
     ids.push(order.id);
   }
+  return { sandbox, ids, assets };
+}
+
+/**
+ * The raw building block: the same asset files fetched with a bearer token and streamed to disk, at the same
+ * concurrency — no order reads, no temp name, no hash, no index.
+ */
+async function rawDownloads(): Promise<void> {
+  const { sandbox, assets } = await seededSandbox();
+  const root = await mkdtemp(join(tmpdir(), 'ambita-bench-raw-'));
+  const c = sandbox.credentials;
+  const tokenRes = await fetch(`${sandbox.url}/authentication/v2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ grant_type: 'password', client_id: c.client_id, client_secret: c.client_secret, username: c.username, password: c.password }),
+  });
+  const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+  const started = performance.now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Number(args.concurrency) }, async () => {
+      while (next < assets.length) {
+        const i = next++;
+        const res = await fetch(`${sandbox.url}/shopping/v2/assets/${assets[i]}`, { headers: { authorization: `Bearer ${token}` } });
+        if (!res.ok || !res.body) throw new Error(`raw asset fetch: ${res.status}`);
+        await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(join(root, String(i))));
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`raw       fetch-to-file of the same ${assets.length} assets: ${(assets.length / seconds).toFixed(1)} files/s  ${seconds.toFixed(2)} s\n`);
+  process.stdout.write(`FIGURES ${JSON.stringify({ label: 'raw', filesPerSec: assets.length / seconds })}\n`);
+  await sandbox.close();
+  await rm(root, { recursive: true, force: true });
+}
+
+async function bench(label: string, database: { url: string; pglite_dir: string }): Promise<void> {
+  const { sandbox, ids, assets } = await seededSandbox();
+  const root = await mkdtemp(join(tmpdir(), 'ambita-bench-'));
   const config = parseConfig(
     stringify({
       database,
@@ -81,6 +126,10 @@ async function bench(label: string, database: { url: string; pglite_dir: string 
         `${seconds.toFixed(2).padStart(6)} s  ${String(requests).padStart(5)} requests  created ${result.counts.created}  unchanged ${result.counts.unchanged}  ` +
         `peak RSS ${(peak / 1024 / 1024).toFixed(0)} MiB\n`,
     );
+    if (phase.startsWith('first')) {
+      process.stdout.write(`${label.padEnd(9)} first sweep: ${(assets.length / seconds).toFixed(1)} asset files/s (${result.counts.created} created)\n`);
+      process.stdout.write(`FIGURES ${JSON.stringify({ label, filesPerSec: assets.length / seconds, ordersPerSec: ORDERS / seconds, peakRssMiB: Math.round(peak / 1024 / 1024) })}\n`);
+    }
   }
   await app.close();
   await sandbox.close();
@@ -91,9 +140,31 @@ if (!args.db) {
   // Parent: one child per database kind, same flags.
   const self = fileURLToPath(import.meta.url);
   const rest = ['--orders', args.orders!, '--concurrency', args.concurrency!, '--kb', args.kb!];
-  for (const db of ['pglite', 'postgres']) {
-    spawnSync(process.execPath, [...process.execArgv, self, '--db', db, ...rest], { stdio: 'inherit' });
+  const figures = new Map<string, { filesPerSec: number }>();
+  for (const db of ['raw', 'pglite', 'postgres']) {
+    const r = spawnSync(process.execPath, [...process.execArgv, self, '--db', db, ...rest], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
+    for (const line of r.stdout.toString().split('\n')) {
+      if (line.startsWith('FIGURES ')) {
+        const f = JSON.parse(line.slice('FIGURES '.length)) as { label: string; filesPerSec: number };
+        figures.set(f.label, f);
+      } else if (line) process.stdout.write(`${line}\n`);
+    }
   }
+  const raw = figures.get('raw');
+  const main = figures.get('postgres') ?? figures.get('pglite');
+  if (raw && main) {
+    const ratio = main.filesPerSec / raw.filesPerSec;
+    process.stdout.write(`first sweep vs raw fetch-to-file of the same assets: ${ratio.toFixed(2)} (the sweep also reads every order)\n`);
+    reportResult({
+      bench: 'ambita-mirror',
+      figure: { name: `asset files/s, first sweep (${figures.has('postgres') ? 'Postgres' : 'PGlite'})`, value: Number(main.filesPerSec.toFixed(1)) },
+      raw: { name: 'raw fetch-to-file files/s', value: Number(raw.filesPerSec.toFixed(1)) },
+      ratio: Number(ratio.toFixed(2)),
+      runs: Object.fromEntries(figures),
+    });
+  }
+} else if (args.db === 'raw') {
+  await rawDownloads();
 } else if (args.db === 'pglite') {
   const pgliteDir = await mkdtemp(join(tmpdir(), 'ambita-bench-pglite-'));
   await bench('pglite', { url: '', pglite_dir: pgliteDir });

@@ -12,6 +12,7 @@
  *
  *   npx tsx bench/planviewer-mirror.ts [--jobs 1000] [--mib 1] [--big-mib 200] [--concurrency 4] [--repeat 3]
  *                                      [--db postgres,pglite] [--no-build]
+ *   BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -151,7 +152,9 @@ async function koppelSample(database: { url: string; pglite_dir: string }, dir: 
   const root = join(dir, 'files');
   await rm(root, { recursive: true, force: true });
   const env = { ...process.env, KOPPEL_CONFIG: join(dir, 'koppel.yaml'), PV_BENCH_SECRET: PLANVIEWER_DEMO_CREDENTIALS.secret };
-  const run = await measureProcess(process.execPath, [CLI, 'run', 'bench'], env);
+  // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reach the measured run only.
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const run = await measureProcess(process.execPath, [...flags, CLI, 'run', 'bench'], env);
   if (run.code !== 0) throw new Error(`koppel run exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
   const done = runFinished(run.stdout);
   if (done.outcome !== 'succeeded' || done.counts.updated !== jobs.length) throw new Error(`koppel run: ${done.outcome} ${JSON.stringify(done.counts)}`);

@@ -93,6 +93,21 @@ export async function markCompleted(db: Db, requestId: number, reason: string | 
   return move(db, requestId, ['ordered'], { status: 'completed', reason });
 }
 
+/**
+ * `markCompleted` for many requests in one statement (a batch of downloads indexed together). Only requests
+ * still `ordered` move; returns how many did.
+ */
+export async function markCompletedMany(db: Db, requestIds: readonly number[], reason: string | null = null): Promise<number> {
+  if (requestIds.length === 0) return 0;
+  const result = await db
+    .updateTable('order_requests')
+    .set({ status: 'completed', reason, updated_at: sql`now()` })
+    .where('id', 'in', [...requestIds])
+    .where('status', '=', 'ordered')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Final failure, before ordering (nothing spent) or after (the upstream job failed). */
 export async function markFailed(db: Db, requestId: number, reason: string): Promise<boolean> {
   return move(db, requestId, ['pending', 'ordered'], { status: 'failed', reason });

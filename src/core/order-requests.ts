@@ -225,7 +225,7 @@ export async function claimForOrdering(
   });
 }
 
-export { markCompleted, markFailed, markNeedsAttention, markWaiting, recordOrderPlaced, recordOrderRefused, requeueOrderRequest, resolveInterruptedOrder } from './order-request-transitions.js';
+export { markCompleted, markCompletedMany, markFailed, markNeedsAttention, markWaiting, recordOrderPlaced, recordOrderRefused, requeueOrderRequest, resolveInterruptedOrder } from './order-request-transitions.js';
 
 /** Today's placements against the cap, and whether ordering is blocked today (read-only; for plans and status). */
 export async function orderCapToday(

@@ -36,6 +36,9 @@ export async function openDatabase(cfg: DatabaseConfig): Promise<Database> {
 
 async function openServer(cfg: DatabaseConfig): Promise<Database> {
   const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.pool_size, connectionTimeoutMillis: 10_000 });
+  // An idle pooled connection the server ends (restart, pg_terminate_backend, DROP DATABASE … FORCE) emits 'error'
+  // on the pool; unhandled, it would crash the process. pg drops that client itself; the next query opens another.
+  pool.on('error', () => undefined);
   try {
     const client = await pool.connect();
     client.release();

@@ -1,23 +1,29 @@
 /**
  * Downloads finished jobs that have no file yet: streamed to `<storage.root>/<folder>/<job>/<vendor name,
- * sanitised>` through writeFileAtomic, then indexed and the request completed in one transaction. The file
- * row (primary key = job) is what "already downloaded" means, so a finished download is never fetched again.
+ * sanitised>` through writeFileAtomic (temporary name, size checked, sha256 taken, renamed), then indexed in
+ * batches (see `file-index.ts`). The file row (primary key = job) is what "already downloaded" means; a file
+ * that a crash left on disk but out of the index is indexed from disk on the next run, not fetched again.
  */
-import { readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { sql } from 'kysely';
 import PQueue from 'p-queue';
-import { fileSize, safeJoin, sanitizeFilename } from '../../core/file-store.js';
-import { markCompleted } from '../../core/order-requests.js';
+import { fileSize, hashFile, safeJoin, sanitizeFilename } from '../../core/file-store.js';
 import type { PipelineContext } from '../../core/types.js';
 import type { PlanviewerMirrorConfig } from './config.js';
+import { FileIndexBatch, type FileRow } from './file-index.js';
 
 type Ctx = PipelineContext<PlanviewerMirrorConfig>;
 
 export interface DownloadCandidate {
   job_uuid: string;
   request_id: number;
+  /** Indexed, but its file is gone or has the wrong size (`--full`): fetch again, trust nothing on disk. */
+  refetch?: boolean;
 }
+
+/** Index rows per transaction, and the longest a downloaded file waits for its batch. */
+const INDEX_BATCH_ROWS = 100;
+const INDEX_BATCH_DELAY_MS = 250;
 
 /** Finished jobs of this pipeline without a file row (with `--full`, also those whose file is gone from disk). */
 export async function downloadCandidates(ctx: Pick<Ctx, 'db' | 'pipeline' | 'options' | 'global' | 'config'>): Promise<DownloadCandidate[]> {
@@ -30,7 +36,7 @@ export async function downloadCandidates(ctx: Pick<Ctx, 'db' | 'pipeline' | 'opt
     .where('f.job_uuid', 'is', null)
     .orderBy('j.finished_at')
     .execute();
-  const out = missing.map((r) => ({ job_uuid: r.job_uuid, request_id: Number(r.request_id) }));
+  const out: DownloadCandidate[] = missing.map((r) => ({ job_uuid: r.job_uuid, request_id: Number(r.request_id) }));
   if (ctx.options.full) {
     const indexed = await ctx.db
       .selectFrom('planviewer_files as f')
@@ -40,7 +46,7 @@ export async function downloadCandidates(ctx: Pick<Ctx, 'db' | 'pipeline' | 'opt
       .execute();
     const root = resolve(ctx.global.storage.root);
     for (const f of indexed) {
-      if ((await fileSize(resolve(root, f.path))) !== Number(f.size)) out.push({ job_uuid: f.job_uuid, request_id: Number(f.request_id) });
+      if ((await fileSize(resolve(root, f.path))) !== Number(f.size)) out.push({ job_uuid: f.job_uuid, request_id: Number(f.request_id), refetch: true });
     }
   }
   return out;
@@ -49,34 +55,61 @@ export async function downloadCandidates(ctx: Pick<Ctx, 'db' | 'pipeline' | 'opt
 export async function downloadFinished(ctx: Ctx, candidates: readonly DownloadCandidate[]): Promise<void> {
   if (candidates.length === 0) return;
   const root = resolve(ctx.global.storage.root);
-  const queue = new PQueue({ concurrency: ctx.config.download_concurrency });
   let done = 0;
+  const settled = (n: number) => {
+    done += n;
+    ctx.progress(done, candidates.length, 'download');
+  };
+  const index = new FileIndexBatch(ctx.db, {
+    maxRows: INDEX_BATCH_ROWS,
+    maxDelayMs: INDEX_BATCH_DELAY_MS,
+    onIndexed: (rows) => {
+      for (const row of rows) ctx.log.info({ job: row.job_uuid, path: row.path, size: row.size, sha256: row.sha256 }, 'deliverable downloaded');
+      ctx.count('updated', rows.length);
+      settled(rows.length);
+    },
+    onFailed: (rows, err) => {
+      ctx.log.warn({ err, jobs: rows.map((r) => r.job_uuid) }, 'could not index downloaded files; the next run indexes them from disk');
+      ctx.count('failed', rows.length);
+      settled(rows.length);
+    },
+  });
+  // The gateway bounds calls in flight too; this queue only keeps us from holding thousands of waiting closures.
+  const queue = new PQueue({ concurrency: ctx.config.download_concurrency });
   for (const job of candidates) {
     void queue.add(async () => {
       if (ctx.stopSignal.aborted) return;
       try {
-        await downloadOne(ctx, root, job);
-        ctx.count('updated');
+        index.add(await downloadOne(ctx, root, job));
       } catch (err) {
         if (ctx.abortSignal.aborted) return;
         ctx.count('failed');
         ctx.log.warn({ err, job: job.job_uuid }, 'download failed; the next run tries again');
-      } finally {
-        ctx.progress(++done, candidates.length, 'download');
+        settled(1);
       }
     });
   }
   await queue.onIdle();
+  // Also on stop: the files already renamed into place are indexed before the run ends.
+  await index.flush();
 }
 
-async function downloadOne(ctx: Ctx, root: string, job: DownloadCandidate): Promise<void> {
-  await removeStaleParts(safeJoin(root, ctx.config.folder, job.job_uuid));
+async function downloadOne(ctx: Ctx, root: string, job: DownloadCandidate): Promise<FileRow> {
+  const folder = safeJoin(root, ctx.config.folder, job.job_uuid);
+  const found = await prepareJobFolder(folder);
+  if (found !== undefined && !job.refetch) {
+    // Renamed into place by a run that died before indexing it: complete by construction (size checked).
+    const path = join(folder, found);
+    const { size, sha256 } = await hashFile(path);
+    ctx.log.info({ job: job.job_uuid, path: relative(root, path) }, 'deliverable found on disk from an interrupted run; indexed without fetching');
+    return { job_uuid: job.job_uuid, request_id: job.request_id, path: relative(root, path), vendor_filename: null, size, sha256, content_type: null };
+  }
   const file = await ctx.upstreams.planviewer.download(
     job.job_uuid,
-    (vendorName) => safeJoin(root, ctx.config.folder, job.job_uuid, sanitizeFilename(vendorName ?? '', `${job.job_uuid}.bin`)),
+    (vendorName) => join(folder, sanitizeFilename(vendorName ?? '', `${job.job_uuid}.bin`)),
     { signal: ctx.abortSignal },
   );
-  const row = {
+  return {
     job_uuid: job.job_uuid,
     request_id: job.request_id,
     path: relative(root, file.path),
@@ -85,24 +118,6 @@ async function downloadOne(ctx: Ctx, root: string, job: DownloadCandidate): Prom
     sha256: file.sha256,
     content_type: file.contentType ?? null,
   };
-  await ctx.db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('planviewer_files')
-      .values(row)
-      .onConflict((oc) =>
-        oc.column('job_uuid').doUpdateSet({
-          path: row.path,
-          vendor_filename: row.vendor_filename,
-          size: row.size,
-          sha256: row.sha256,
-          content_type: row.content_type,
-          downloaded_at: sql`now()`,
-        }),
-      )
-      .execute();
-    await markCompleted(trx, job.request_id);
-  });
-  ctx.log.info({ job: job.job_uuid, path: row.path, size: file.size, sha256: file.sha256 }, 'deliverable downloaded');
 }
 
 /** The vendor's name as received, with control characters spelled out (`\x00`): Postgres text refuses NUL. */
@@ -111,15 +126,25 @@ function printable(name: string): string {
 }
 
 /**
- * A run killed mid-download leaves `.<name>.<random>.part` beside the target. Only this pipeline writes in a
- * job's folder and only one runner of it runs at a time, so any such file is stale.
+ * Makes the job's folder, or — when it already exists, i.e. an earlier run got this far — removes the
+ * `.<name>.<random>.part` files a killed run left (only this pipeline writes here and only one runner of it
+ * runs at a time, so any such file is stale) and returns the name of the finished file when there is exactly
+ * one. A new job costs one mkdir, not a folder listing plus a recursive mkdir.
  */
-async function removeStaleParts(folder: string): Promise<void> {
-  let names: string[];
+async function prepareJobFolder(folder: string): Promise<string | undefined> {
   try {
-    names = await readdir(folder);
-  } catch {
-    return; // no folder yet
+    await mkdir(folder);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      await mkdir(folder, { recursive: true }); // first download under this storage root
+      return undefined;
+    }
+    if (code !== 'EEXIST') throw err;
   }
+  const names = await readdir(folder);
   for (const name of names) if (name.startsWith('.') && name.endsWith('.part')) await rm(join(folder, name), { force: true });
+  const finished = names.filter((name) => !name.startsWith('.'));
+  return finished.length === 1 ? finished[0] : undefined;
 }

@@ -97,13 +97,26 @@ export class PlanogramBuilderClient {
     const field = kind === 'file' ? 'filenames' : ITEM_KINDS[kind as ItemKind].listField;
     // Ask for the count first: the guide allows end_ind only up to total_size.
     let total = (await this.call(method, { start_ind: 0, end_ind: 0 }, options) as { total_size: number }).total_size;
-    for (let start = 0; start < total; ) {
-      const end = Math.min(start + this.#cfg.page_size, total);
-      const page = (await this.call(method, { start_ind: start, end_ind: end }, options)) as unknown as Record<string, unknown> & { total_size: number };
-      const rows = page[field] as Listed<K>[];
-      yield* rows;
-      total = page.total_size;
-      start = rows.length > 0 ? start + rows.length : end;
+    type Page = Record<string, unknown> & { total_size: number };
+    // Pages are fetched ahead (as many as the rate limit lets run at once) and yielded in order: a long
+    // listing costs its slowest pages, not the sum of all round trips. At most `lookahead` pages are in memory.
+    const lookahead = Math.max(1, Math.min(this.#cfg.rate.concurrency, 8));
+    const inFlight: Promise<Page>[] = [];
+    let next = 0;
+    const fetchMore = () => {
+      while (next < total && inFlight.length < lookahead) {
+        const page = this.call(method, { start_ind: next, end_ind: Math.min(next + this.#cfg.page_size, total) }, options) as unknown as Promise<Page>;
+        page.catch(() => undefined); // awaited in order below; this only keeps a later page's failure from being "unhandled"
+        inFlight.push(page);
+        next = Math.min(next + this.#cfg.page_size, total);
+      }
+    };
+    fetchMore();
+    while (inFlight.length > 0) {
+      const page = await inFlight.shift()!;
+      yield* page[field] as Listed<K>[];
+      total = Math.max(total, page.total_size); // items added while listing are listed too
+      fetchMore();
     }
   }
 
