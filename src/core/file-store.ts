@@ -79,10 +79,12 @@ export async function writeFileAtomic(
   let file: FileHandle | undefined;
   // The write in flight while the next batch fills; awaited before the next one starts (and on every exit).
   let writing: Promise<unknown> = Promise.resolve();
-  const source = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
-  if (options.signal) addAbortSignal(options.signal, source);
+  // Wrapped only once the file is open: a body that breaks meanwhile would otherwise emit an unheard 'error'.
+  let source: Readable | undefined;
   try {
     file = await openExclusive(temp, folder);
+    source = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
+    if (options.signal) addAbortSignal(options.signal, source);
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
     for await (const chunk of source as AsyncIterable<Uint8Array>) {
@@ -112,7 +114,9 @@ export async function writeFileAtomic(
     await rename(temp, path);
     return { path, size, sha256 };
   } catch (err) {
-    source.destroy();
+    if (source) source.destroy();
+    else if (body instanceof Readable) body.destroy();
+    else await body.cancel().catch(() => undefined);
     await writing.catch(() => undefined);
     await file?.close().catch(() => undefined);
     await rm(temp, { force: true });

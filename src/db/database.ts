@@ -2,7 +2,7 @@ import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } f
 import { readFile as readFileAsync } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
@@ -104,13 +104,14 @@ async function openEmbedded(cfg: DatabaseConfig): Promise<Database> {
  * half a second per open, which a process that opens several embedded databases (tests, the demo) pays once.
  * Immutable, so sharing it is safe.
  */
-let assets: Promise<{ pgliteWasmModule: WebAssembly.Module; fsBundle: Blob }> | undefined;
-function pgliteAssets(): Promise<{ pgliteWasmModule: WebAssembly.Module; fsBundle: Blob }> {
+type PgliteAssets = Required<Pick<PGliteOptions, 'pgliteWasmModule' | 'fsBundle'>>;
+let assets: Promise<PgliteAssets> | undefined;
+function pgliteAssets(): Promise<PgliteAssets> {
   assets ??= (async () => {
     const distDir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
     const [wasm, data] = await Promise.all([readFileAsync(join(distDir, 'pglite.wasm')), readFileAsync(join(distDir, 'pglite.data'))]);
     // The WebAssembly global exists in Node, but this project's lib settings only declare its types.
-    const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+    const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<PgliteAssets['pgliteWasmModule']> } }).WebAssembly;
     return { pgliteWasmModule: await wasmApi.compile(wasm), fsBundle: new Blob([data]) };
   })();
   return assets;
