@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, contentHash } from '../../src/core/content-hash.js';
+
+/** The reference: JSON.stringify over copies with sorted keys. */
+function reference(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+describe('canonicalJson', () => {
+  const cases: unknown[] = [
+    null, 0, -0, 1.5, 1e21, Number.NaN, Number.POSITIVE_INFINITY, 'a"b\\c\n€', true, false, [], {},
+    { b: 1, a: [3, undefined, () => 1, null, { z: 'x', y: undefined }] },
+    { 'é': 1, e: 2, E: 3, '10': 4, '9': 5, nested: { d: new Date('2027-01-02T03:04:05Z'), u: undefined } },
+    [{ reference: 'P1', width: Math.fround(12.3), images: ['a.png', 'B.png'], color: '0xFF00FF00' }],
+  ];
+  it.each(cases.map((c) => [c]))('writes what JSON.stringify writes for sorted keys: %j', (value) => {
+    expect(canonicalJson(value)).toBe(reference(value) ?? 'null');
+  });
+
+  it('hashes equal content equally, whatever the key order', () => {
+    expect(contentHash({ a: 1, b: { c: 2, d: 3 } })).toBe(contentHash({ b: { d: 3, c: 2 }, a: 1 }));
+    expect(contentHash({ a: 1 })).not.toBe(contentHash({ a: 2 }));
+  });
+});
