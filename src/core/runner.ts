@@ -174,7 +174,9 @@ export class Runner {
       stopSignal: this.#stop.signal,
       abortSignal: this.#abort.signal,
       count(status: ItemStatus | 'seen', n = 1) {
-        if (status !== 'rejected' && status in counts) counts[status as keyof RunCounts] += n;
+        // Rejections are counted once, by the rejection reporter (and reach metrics through run:end).
+        if (status === 'rejected') return;
+        if (status in counts) counts[status as keyof RunCounts] += n;
         if (status !== 'skipped' && status !== 'seen') events.emit('item:outcome', { pipeline: entry.name, status, n });
       },
       progress(done: number, total: number, phase = def.type) {

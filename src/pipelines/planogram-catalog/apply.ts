@@ -128,7 +128,6 @@ async function writeRow(run: Apply, plan: KindPlan, row: AcceptedRow, fresh: str
     for (const name of fresh) run.unsettled.add(name);
     if (err instanceof PermanentError && ROW_CODES.has(String(err.code))) {
       // The service refused a value our checks let through: a bad row, reported like one.
-      ctx.count('rejected');
       await ctx.reject.add({ itemKey: row.key, source: file, line: row.line, reason: err.message, value: row.reference });
     } else {
       ctx.count('failed');

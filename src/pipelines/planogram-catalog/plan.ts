@@ -47,7 +47,6 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
   let rejected = 0;
   const reject: Reject = async (r) => {
     rejected++;
-    ctx.count('rejected');
     await ctx.reject.add(r);
   };
 
