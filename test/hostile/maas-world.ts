@@ -8,6 +8,7 @@ import type { RunResult } from '../../src/core/types.js';
 import type { MaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { testDatabaseKinds } from '../helpers/database.js';
+import { maasUpstream } from '../fixtures/koppel-process.js';
 
 /** The real server when there is one (it refuses what PGlite might let pass), else PGlite. */
 export const KIND = testDatabaseKinds[0]!;
@@ -36,16 +37,7 @@ export async function maasWorld(
     (dir) => {
       csv = join(dir, 'availability.csv');
       return {
-        upstreams: {
-          maasplassen: {
-            base_url: sandbox.url,
-            apikey: sandbox.credentials.apikey,
-            secret: '${MAAS_SECRET}',
-            company_id: 1,
-            retry: { base_delay_ms: 1, max_delay_ms: 5 },
-            ...upstream,
-          },
-        },
+        upstreams: { maasplassen: maasUpstream(sandbox, upstream) },
         pipelines: [{ name: 'boats', type: 'maasplassen-availability', source: { csv }, ...(typeof pipeline === 'function' ? pipeline(dir) : pipeline) }],
       };
     },

@@ -7,6 +7,7 @@ import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { testDatabaseKinds } from '../helpers/database.js';
+import { maasUpstream } from '../fixtures/koppel-process.js';
 
 const BOATS = ['91', '92', '93', '94', '95'];
 const DATES = dateRange('2027-06-01', 20);
@@ -27,15 +28,7 @@ describe.each(testDatabaseKinds)('maasplassen-availability on %s', (kind) => {
     app = await createTestApp(kind, (dir) => {
       csv = join(dir, 'availability.csv');
       return {
-        upstreams: {
-          maasplassen: {
-            base_url: sandbox.url,
-            apikey: sandbox.credentials.apikey,
-            secret: '${MAAS_SECRET}',
-            company_id: 1,
-            retry: { base_delay_ms: 1, max_delay_ms: 5 },
-          },
-        },
+        upstreams: { maasplassen: maasUpstream(sandbox) },
         pipelines: [{ name: 'boats', type: 'maasplassen-availability', source: { csv }, chunk_size: 40 }],
       };
     }, { MAAS_SECRET: String(sandbox.credentials.secret) });

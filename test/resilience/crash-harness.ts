@@ -177,3 +177,50 @@ export function onRequest<R extends ReceivedRequest>(requests: R[], listener: (r
     return Array.prototype.push.apply(requests, items);
   };
 }
+
+/**
+ * One killed run of a deliverables pipeline: half the kills land on the Nth request of any kind, half a few ms
+ * into the Nth download (mid-body, often). `requests` is the sandbox's request log.
+ */
+export async function runKilledAtRequestOrDownload<R extends ReceivedRequest>(
+  world: CrashWorld,
+  requests: R[],
+  random: () => number,
+  options: { isDownload(path: string): boolean; maxRequest: number; maxDownload: number },
+): Promise<ChildRun> {
+  const downloads = random() < 0.5;
+  const at = between(random, 1, downloads ? options.maxDownload : options.maxRequest);
+  const delay = between(random, 0, 15);
+  let seen = 0;
+  const slot = requestTrigger(requests);
+  return world.run((kill) => {
+    slot.current = (r) => {
+      if (downloads && !options.isDownload(r.path)) return;
+      if (++seen === at) setTimeout(kill, downloads ? delay : 0);
+    };
+    return () => (slot.current = undefined);
+  });
+}
+
+/** One hook per request log, installed once, whose listener each run replaces. */
+const triggers = new WeakMap<object, { current?: ((r: ReceivedRequest) => void) | undefined }>();
+function requestTrigger<R extends ReceivedRequest>(requests: R[]): { current?: ((r: R) => void) | undefined } {
+  let slot = triggers.get(requests);
+  if (!slot) {
+    const created: { current?: ((r: ReceivedRequest) => void) | undefined } = {};
+    onRequest(requests, (r) => created.current?.(r));
+    triggers.set(requests, created);
+    slot = created;
+  }
+  return slot as { current?: ((r: R) => void) | undefined };
+}
+
+/** At least half the runs were really killed; then two clean runs converge and the last one has no work. */
+export async function finishAfterKills(world: CrashWorld, runs: ChildRun[], kills: number): Promise<ChildRun> {
+  expect(runs.filter((r) => r.killed).length).toBeGreaterThanOrEqual(kills / 2);
+  for (let i = 0; i < 2; i++) runs.push(await world.run());
+  const final = runs[runs.length - 1]!;
+  expect(final.outcome).toBe('succeeded');
+  expect(final.counts).toMatchObject({ created: 0, updated: 0, failed: 0 });
+  return final;
+}

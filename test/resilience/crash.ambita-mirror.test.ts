@@ -13,7 +13,7 @@ import { type AmbitaSandbox, startAmbitaSandbox } from '../../src/upstreams/ambi
 import { createRandom, type ReceivedRequest } from '../../src/upstreams/sandbox-kit.js';
 import { sandboxAmbitaConfig } from '../ambita/fixtures.js';
 import { hasPostgres } from '../helpers/database.js';
-import { between, type ChildRun, type CrashWorld, createCrashWorld, expectTruthfulRunRecords, onRequest, walkFiles } from './crash-harness.js';
+import { between, type ChildRun, type CrashWorld, createCrashWorld, expectTruthfulRunRecords, finishAfterKills, runKilledAtRequestOrDownload, walkFiles } from './crash-harness.js';
 
 const KILLS = Number(process.env.KOPPEL_CRASH_RUNS ?? 20);
 const SEED = Number(process.env.KOPPEL_CRASH_SEED ?? 20_240_614);
@@ -41,8 +41,6 @@ describe.skipIf(!hasPostgres)('ambita-mirror killed with SIGKILL', () => {
     });
     const random = createRandom(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-    let trigger: ((r: ReceivedRequest) => void) | undefined;
-    onRequest(sandbox.requests as ReceivedRequest[], (r) => trigger?.(r));
     // Larger files than the default, so that some kills land mid-download.
     const bigFile = () => ({ content: randomBytes(between(random, 1, 4) * 1024 * 1024), filename: 'Vedlegg.pdf' });
 
@@ -60,29 +58,16 @@ describe.skipIf(!hasPostgres)('ambita-mirror killed with SIGKILL', () => {
         else if (roll < 0.9 && assets.length > 0) await sandbox.replaceAsset(pick(assets).asset.id, bigFile());
         else if (roll < 0.93) await sandbox.cancel(o.id);
       }
-      // Half the kills on the Nth request of any kind, half a few ms into the Nth download (mid-body, often).
-      const downloads = random() < 0.5;
-      const at = between(random, 1, downloads ? 3 : 8);
-      const delay = between(random, 0, 15);
-      let seen = 0;
       runs.push(
-        await world.run((kill) => {
-          trigger = (r) => {
-            if (downloads && !r.path.startsWith('/shopping/v2/assets/')) return;
-            if (++seen === at) setTimeout(kill, downloads ? delay : 0);
-          };
-          return () => (trigger = undefined);
+        await runKilledAtRequestOrDownload(world, sandbox.requests as ReceivedRequest[], random, {
+          isDownload: (path) => path.startsWith('/shopping/v2/assets/'),
+          maxRequest: 8,
+          maxDownload: 3,
         }),
       );
       partsSeen += (await walkFiles(world.root)).parts.length;
     }
-    const kills = runs.filter((r) => r.killed).length;
-    expect(kills).toBeGreaterThanOrEqual(KILLS / 2);
-
-    for (let i = 0; i < 2; i++) runs.push(await world.run());
-    const final = runs[runs.length - 1]!;
-    expect(final.outcome).toBe('succeeded');
-    expect(final.counts).toMatchObject({ created: 0, updated: 0, failed: 0 });
+    await finishAfterKills(world, runs, KILLS);
 
     // 1. No request ordered twice; every order placed is followed, or its request waits for a human.
     const requests = await world.db.selectFrom('order_requests').select(['id', 'status']).where('upstream', '=', 'ambita').execute();
@@ -110,6 +95,6 @@ describe.skipIf(!hasPostgres)('ambita-mirror killed with SIGKILL', () => {
 
     await expectTruthfulRunRecords(world.db, 'ambita', runs);
     world.expectNoSecretsInLogs(sandbox.issuedTokens());
-    console.info(`[crash ambita] seed ${SEED}: ${kills} kills, ${orders.length} orders, ${rows.length} files, ${partsSeen} temporaries seen after kills`);
+    console.info(`[crash ambita] seed ${SEED}: ${runs.filter((r) => r.killed).length} kills, ${orders.length} orders, ${rows.length} files, ${partsSeen} temporaries seen after kills`);
   });
 });

@@ -6,10 +6,10 @@
  * sandbox's bytes and no temporary left; run records that tell the truth; no secret in any log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRandom, type ReceivedRequest } from '../../src/upstreams/sandbox-kit.js';
+import { createRandom } from '../../src/upstreams/sandbox-kit.js';
 import { PLANVIEWER_DEMO_CREDENTIALS, type PlanviewerSandbox, startPlanviewerSandbox } from '../../src/upstreams/planviewer/sandbox.js';
 import { hasPostgres } from '../helpers/database.js';
-import { between, type ChildRun, type CrashWorld, createCrashWorld, expectTruthfulRunRecords, onRequest, walkFiles } from './crash-harness.js';
+import { type ChildRun, type CrashWorld, createCrashWorld, expectTruthfulRunRecords, finishAfterKills, runKilledAtRequestOrDownload, walkFiles } from './crash-harness.js';
 
 const KILLS = Number(process.env.KOPPEL_CRASH_RUNS ?? 20);
 const SEED = Number(process.env.KOPPEL_CRASH_SEED ?? 20_240_613);
@@ -48,8 +48,6 @@ describe.skipIf(!hasPostgres)('planviewer-mirror killed with SIGKILL', () => {
       pipelines: [{ name: 'pv', type: 'planviewer-mirror', poll: { initial_delay_ms: 0, max_delay_ms: 0, max_wait_ms: 60_000 } }],
     });
     const random = createRandom(SEED);
-    let trigger: ((r: ReceivedRequest) => void) | undefined;
-    onRequest(sandbox.requests, (r) => trigger?.(r));
 
     const runs: ChildRun[] = [];
     let partsSeen = 0;
@@ -59,30 +57,17 @@ describe.skipIf(!hasPostgres)('planviewer-mirror killed with SIGKILL', () => {
       for (const request of PV_REQUESTS.slice(i * perRun, (i + 1) * perRun)) {
         await world.db.insertInto('order_requests').values({ upstream: 'planviewer', request: JSON.stringify(request) as never }).execute();
       }
-      // Half the kills on the Nth request of any kind, half a few ms into the Nth download (mid-body, often).
-      const downloads = random() < 0.5;
-      const at = between(random, 1, downloads ? 2 : 12);
-      const delay = between(random, 0, 15);
-      let seen = 0;
       runs.push(
-        await world.run((kill) => {
-          trigger = (r) => {
-            if (downloads && !r.path.includes('/jobs/retrieve/')) return;
-            if (++seen === at) setTimeout(kill, downloads ? delay : 0);
-          };
-          return () => (trigger = undefined);
+        await runKilledAtRequestOrDownload(world, sandbox.requests, random, {
+          isDownload: (path) => path.includes('/jobs/retrieve/'),
+          maxRequest: 12,
+          maxDownload: 2,
         }),
       );
       partsSeen += (await walkFiles(world.root)).parts.length;
     }
-    const kills = runs.filter((r) => r.killed).length;
-    expect(kills).toBeGreaterThanOrEqual(KILLS / 2);
-
     // Then to completion: a run follows jobs until they finish, so two clean runs converge; the last has no work.
-    for (let i = 0; i < 2; i++) runs.push(await world.run());
-    const final = runs[runs.length - 1]!;
-    expect(final.outcome).toBe('succeeded');
-    expect(final.counts).toMatchObject({ created: 0, updated: 0, failed: 0 });
+    await finishAfterKills(world, runs, KILLS);
 
     // 1. No intention ordered twice, and no more orders than requests.
     const perIntention = sandbox.ordersPerIntention();
@@ -115,6 +100,6 @@ describe.skipIf(!hasPostgres)('planviewer-mirror killed with SIGKILL', () => {
 
     await expectTruthfulRunRecords(world.db, 'pv', runs);
     world.expectNoSecretsInLogs();
-    console.info(`[crash planviewer] seed ${SEED}: ${kills} kills, ${sandbox.ordersPlaced().length} orders, ${files.length} files, ${attention.length} needs-attention, ${partsSeen} temporaries seen after kills`);
+    console.info(`[crash planviewer] seed ${SEED}: ${runs.filter((r) => r.killed).length} kills, ${sandbox.ordersPlaced().length} orders, ${files.length} files, ${attention.length} needs-attention, ${partsSeen} temporaries seen after kills`);
   });
 });

@@ -20,6 +20,7 @@ import { findSecretLeaks, namedSecrets } from '../helpers/secret-leaks.js';
 import { sandboxUpstreamConfig } from '../planogram/plano-fixtures.js';
 import { createWorld } from '../planviewer/harness.js';
 import { onRequest, walkFiles } from './crash-harness.js';
+import { maasUpstream } from '../fixtures/koppel-process.js';
 
 const SEED = Number(process.env.KOPPEL_FAULTS_SEED ?? 42);
 /** The common faults: 10 % transient 5xx (UNAVAILABLE over gRPC), latency spikes, 429 with a short Retry-After. */
@@ -31,7 +32,7 @@ describe.skipIf(!hasPostgres)('the final state under faults equals the fault-fre
     const run = async (faults: SandboxFaultsInput | undefined) => {
       const sandbox: MaasplassenSandbox = await startMaasplassenSandbox(faults ? { faults } : {});
       const app = await createTestApp('postgres', (dir) => ({
-        upstreams: { maasplassen: { base_url: sandbox.url, apikey: sandbox.credentials.apikey, secret: '${MAAS_SECRET}', company_id: 1, retry: { base_delay_ms: 1, max_delay_ms: 5 } } },
+        upstreams: { maasplassen: maasUpstream(sandbox) },
         pipelines: [{ name: 'boats', type: 'maasplassen-availability', source: { csv: join(dir, 'a.csv') }, chunk_size: 10 }],
       }), { MAAS_SECRET: String(sandbox.credentials.secret) });
       try {

@@ -7,19 +7,11 @@
  * and indexes it without fetching (see `downloads.ts`).
  */
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { DB, PlanviewerFilesTable } from '../../db/schema.js';
 import { markCompletedMany } from '../../core/order-requests.js';
 
-export interface FileRow {
-  job_uuid: string;
-  request_id: number;
-  /** Relative to `storage.root`. */
-  path: string;
-  vendor_filename: string | null;
-  size: number;
-  sha256: string;
-  content_type: string | null;
-}
+/** One downloaded file as indexed (`downloaded_at` is set by the database). */
+export type FileRow = Omit<PlanviewerFilesTable, 'downloaded_at'>;
 
 export interface FileIndexOptions {
   /** A batch is written once it holds this many rows. */
