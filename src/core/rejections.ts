@@ -26,13 +26,13 @@ const VALUE_LIMIT = 200;
 export class RejectionReporter {
   readonly #db: Kysely<DB>;
   readonly #pipeline: string;
-  readonly #runId: number | null;
+  readonly #runId: number;
   readonly #log: Logger;
   readonly #pending: Rejection[] = [];
   readonly #sample: Rejection[] = [];
   #count = 0;
 
-  constructor(db: Kysely<DB>, pipeline: string, runId: number | null, log: Logger) {
+  constructor(db: Kysely<DB>, pipeline: string, runId: number, log: Logger) {
     this.#db = db;
     this.#pipeline = pipeline;
     this.#runId = runId;
@@ -57,17 +57,13 @@ export class RejectionReporter {
   }
 
   async flush(): Promise<void> {
-    if (this.#runId === null) {
-      this.#pending.length = 0;
-      return;
-    }
     const rows = this.#pending.splice(0, this.#pending.length);
     if (rows.length === 0) return;
     await this.#db
       .insertInto('rejections')
       .values(
         rows.map((r) => ({
-          run_id: this.#runId!,
+          run_id: this.#runId,
           pipeline: this.#pipeline,
           item_key: storable(r.itemKey),
           source: storable(r.source),
