@@ -9,6 +9,8 @@
  * gets a fresh sandbox process and a fresh database (a new database on the server, a new PGlite folder).
  *
  *   npx tsx bench/planogram-catalog.ts [--products 100000] [--large 1000000] [--concurrency 8] [--raw 20000]
+ *                                      [--db postgres,pglite]
+ * BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured koppel runs.
  * Env: BENCH_PRODUCTS, BENCH_LARGE_ROWS (0 = skip the memory run), DATABASE_URL (the Postgres server; without it
  * everything runs on the embedded PGlite).
  */
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
     raw: { type: 'string', default: '20000' },
     serve: { type: 'boolean', default: false },
     part: { type: 'string' },
+    db: { type: 'string', default: 'postgres,pglite' },
   },
 });
 const SELF = fileURLToPath(import.meta.url);
@@ -114,7 +117,8 @@ async function main(): Promise<void> {
     const scenarios: Record<string, unknown>[] = [];
     let raw: { seconds: number; rate: number } | undefined;
 
-    const kinds: ('postgres' | 'pglite')[] = serverUrl ? ['postgres', 'pglite'] : ['pglite'];
+    const wanted = args.db.split(',');
+    const kinds = (serverUrl ? (['postgres', 'pglite'] as const) : (['pglite'] as const)).filter((k) => wanted.includes(k));
     for (const kind of kinds) {
       const sandbox = await startSandbox();
       cleanups.push(sandbox.stop);
@@ -252,7 +256,8 @@ async function startSandbox(): Promise<Sandbox> {
 
 /** Runs this file with `childArgs` (or, with `how`, a script under tsx or plain node); resolves with its last stdout line. */
 function runChild(childArgs: string[], env: Record<string, string>, how: 'self' | 'tsx' | 'node' = 'self'): Promise<string> {
-  const argv = how === 'node' ? childArgs : ['--import', 'tsx', ...(how === 'self' ? [SELF] : []), ...childArgs];
+  const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const argv = how === 'node' ? [...nodeFlags, ...childArgs] : ['--import', 'tsx', ...(how === 'self' ? [SELF] : []), ...childArgs];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, argv, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (stderr) process.stderr.write(stderr);

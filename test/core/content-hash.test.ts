@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, contentHash } from '../../src/core/content-hash.js';
 
@@ -14,6 +15,10 @@ describe('canonicalJson', () => {
     { b: 1, a: [3, undefined, () => 1, null, { z: 'x', y: undefined }] },
     { 'é': 1, e: 2, E: 3, '10': 4, '9': 5, nested: { d: new Date('2027-01-02T03:04:05Z'), u: undefined } },
     [{ reference: 'P1', width: Math.fround(12.3), images: ['a.png', 'B.png'], color: '0xFF00FF00' }],
+    // keys already in order (the native fast path), and in order outside but not inside
+    { a: 1, b: { c: [1, { d: 'x', e: null }], f: undefined }, g: true },
+    { a: 1, b: { z: 1, y: 2 } },
+    { '2': 'x', '10': 'y', a: [new Date(0)], b: 'z' },
   ];
   it.each(cases.map((c) => [c]))('writes what JSON.stringify writes for sorted keys: %j', (value) => {
     expect(canonicalJson(value)).toBe(reference(value) ?? 'null');
@@ -22,5 +27,10 @@ describe('canonicalJson', () => {
   it('hashes equal content equally, whatever the key order', () => {
     expect(contentHash({ a: 1, b: { c: 2, d: 3 } })).toBe(contentHash({ b: { d: 3, c: 2 }, a: 1 }));
     expect(contentHash({ a: 1 })).not.toBe(contentHash({ a: 2 }));
+  });
+
+  it('is the sha256 hex of the canonical JSON (stored checkpoints depend on it never changing)', () => {
+    const value = { b: [1, 'two'], a: { d: null, c: 1.5 } };
+    expect(contentHash(value)).toBe(createHash('sha256').update('{"a":{"c":1.5,"d":null},"b":[1,"two"]}').digest('hex'));
   });
 });

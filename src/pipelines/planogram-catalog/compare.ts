@@ -16,9 +16,22 @@ export function imagesOf(item: AnyItem): string[] {
   return item.images;
 }
 
+/** Field names in sorted order, per field list: items of a kind all share one, so this is sorted once. */
+const sortedFieldsCache = new Map<string, string[]>();
+
+function sortedFields(item: object): string[] {
+  const fields = Object.keys(item);
+  const id = fields.join(',');
+  let sorted = sortedFieldsCache.get(id);
+  if (!sorted) sortedFieldsCache.set(id, (sorted = fields.sort()));
+  return sorted;
+}
+
+/** The item as compared, its fields written in sorted order so hashing takes canonicalJson's native path. */
 function normalise(item: AnyItem): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [field, value] of Object.entries(item)) {
+  for (const field of sortedFields(item)) {
+    const value = (item as unknown as Record<string, unknown>)[field];
     if (field === 'reference') out[field] = String(value).toLowerCase();
     else if (field === 'images') out[field] = (value as string[]).map((v) => v.toLowerCase());
     else if (field === 'image1') out[field] = String(value).toLowerCase();

@@ -54,10 +54,14 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
   for (const src of sources) {
     ctx.progress(0, 0, `reading remote ${SECTION_OF[src.kind]}`);
     const index = new ReferenceIndex();
+    let started = performance.now();
     for await (const item of client.list(src.kind, { signal: ctx.abortSignal })) index.addRemote(item.reference.toLowerCase(), itemHash(item));
     const remoteTotal = index.size;
+    ctx.log.info({ kind: src.kind, remote: remoteTotal, ms: Math.round(performance.now() - started) }, 'read the remote catalog');
     const kind: KindPlan = { src, index, writes: 0, settles: 0, deletes: [] };
+    started = performance.now();
     unchanged += await readCatalog(ctx, client, kind, sample, images, reject);
+    ctx.log.info({ kind: src.kind, file: src.file, writes: kind.writes, ms: Math.round(performance.now() - started) }, 'compared the catalog file with it');
     if (ctx.config.prune) await prune(ctx, client, kind, remoteTotal, state, sample);
     state.kinds.push(kind);
   }

@@ -5,7 +5,7 @@
  * heap and makes the garbage collector let the whole heap grow with it. This, not the catalog's length, is what
  * the plan holds between plan and apply (apply reads the catalog again for the items themselves).
  */
-import { createHash } from 'node:crypto';
+import { digestBytes } from '../../core/content-hash.js';
 
 /** What the plan knows about one reference (bits of the flag byte). */
 export const Flag = {
@@ -139,5 +139,5 @@ export class ReferenceIndex {
 
 /** A fingerprint, not a secret: md5 is the fastest 128-bit digest at hand. */
 function fingerprint(lower: string): Buffer {
-  return createHash('md5').update(lower).digest();
+  return digestBytes('md5', lower);
 }

@@ -39,10 +39,15 @@ export interface Violation {
   reason: string;
 }
 
-export function charLength(s: string): number {
+function charLength(s: string): number {
   let n = 0;
   for (const _ of s) n++;
   return n;
+}
+
+/** More than `limit` characters? Code points never outnumber UTF-16 units, so most strings skip the count. */
+export function longerThan(s: string, limit: number): boolean {
+  return s.length > limit && charLength(s) > limit;
 }
 
 /** Parses an API color (decimal or `0x` hex ARGB, empty = unset); undefined when the syntax is bad. */
@@ -61,7 +66,7 @@ export function formatApiColor(n: number): string {
 /** A remote filename is valid when non-empty, at most 100 characters, with no path separator or control character. */
 export function filenameProblem(name: string): string | undefined {
   if (name.trim() === '') return 'is empty';
-  if (charLength(name) > MAX_FILENAME) return `is longer than ${MAX_FILENAME} characters`;
+  if (longerThan(name, MAX_FILENAME)) return `is longer than ${MAX_FILENAME} characters`;
   if (/[\\/\u0000-\u001f\u007f]/.test(name) || name === '.' || name === '..') return 'is not a plain file name';
   return undefined;
 }
@@ -75,7 +80,7 @@ export function validateItem(kind: ItemKind, item: AnyItem): Violation[] {
     for (const level of ['level1', 'level2', 'level3'] as const) strings.push([`classification.${level}`, item.classification[level]]);
   }
   for (const [field, value] of strings) {
-    if (typeof value === 'string' && charLength(value) > STRING_LIMITS[field]!) {
+    if (typeof value === 'string' && longerThan(value, STRING_LIMITS[field]!)) {
       out.push({ field, code: 'PAE_INVALID_ARGUMENT', reason: `longer than ${STRING_LIMITS[field]} characters` });
     }
   }
@@ -88,7 +93,7 @@ export function validateItem(kind: ItemKind, item: AnyItem): Violation[] {
     const list = record[field];
     if (!Array.isArray(list)) continue;
     list.forEach((v: string, i) => {
-      if (charLength(v) > limit) out.push({ field: `${field}[${i}]`, code: 'PAE_INVALID_ARGUMENT', reason: `longer than ${limit} characters` });
+      if (longerThan(v, limit)) out.push({ field: `${field}[${i}]`, code: 'PAE_INVALID_ARGUMENT', reason: `longer than ${limit} characters` });
       else if (field === 'images' && filenameProblem(v)) out.push({ field: `${field}[${i}]`, code: 'PAE_INVALID_ARGUMENT', reason: `file name ${filenameProblem(v)}` });
     });
   }

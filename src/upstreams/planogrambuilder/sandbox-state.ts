@@ -171,7 +171,7 @@ export class PlanoSandboxState {
     if (verb === 'List') {
       const range = listRange(req, items.size);
       if (typeof range === 'string') return fail(method, 'PAE_OUT_OF_RANGE', range);
-      const page = [...items.values()].slice(range[0], range[1]).map((s) => structuredClone(s.item));
+      const page = pageOf(items.values(), range).map((s) => structuredClone(s.item));
       return ok(method, { [k.listField]: page, total_size: items.size });
     }
     if (verb === 'Create' || verb === 'Update') {
@@ -204,7 +204,7 @@ export class PlanoSandboxState {
     if (method === 'ListFiles') {
       const range = listRange(req, db.files.size);
       if (typeof range === 'string') return fail(method, 'PAE_OUT_OF_RANGE', range);
-      return ok(method, { filenames: [...db.files.values()].slice(range[0], range[1]).map((f) => f.name), total_size: db.files.size });
+      return ok(method, { filenames: pageOf(db.files.values(), range).map((f) => f.name), total_size: db.files.size });
     }
     const filename = String(req.filename ?? '');
     const problem = filenameProblem(filename);
@@ -270,4 +270,15 @@ function checkItem(kind: ItemKind, item: AnyItem): { code: PlanoErrorCode; reaso
   }
   const violation = validateItem(kind, item)[0];
   return violation && { code: violation.code, reason: `${violation.field} ${violation.reason}` };
+}
+
+/** Entries [start, end) of a Map's values, without copying the whole map for every page of a long listing. */
+function pageOf<T>(values: IterableIterator<T>, [start, end]: [number, number]): T[] {
+  const page: T[] = [];
+  let i = 0;
+  for (const v of values) {
+    if (i >= end) break;
+    if (i++ >= start) page.push(v);
+  }
+  return page;
 }
