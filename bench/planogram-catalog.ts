@@ -25,7 +25,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import { rawUnaryRate, type SandboxAddress } from './lib/grpc-raw-rate.js';
+import { rawListSeconds, rawUnaryRate, type SandboxAddress } from './lib/grpc-raw-rate.js';
 import { reportResult } from './lib/sandbox-process.js';
 
 const { values: args } = parseArgs({
@@ -40,6 +40,9 @@ const { values: args } = parseArgs({
   },
 });
 const SELF = fileURLToPath(import.meta.url);
+/** koppel's List page size in these runs, and how many pages its client reads ahead (min(concurrency, 8)). */
+const PAGE_SIZE = 1000;
+const LIST_IN_FLIGHT = Math.min(Number(args.concurrency), 8);
 
 interface RunFigures {
   outcome: string;
@@ -116,6 +119,7 @@ async function main(): Promise<void> {
     const catalog = await generate(join(dir, 'catalog'), products);
     const scenarios: Record<string, unknown>[] = [];
     let raw: { seconds: number; rate: number } | undefined;
+    let rawList: { seconds: number; items: number } | undefined;
 
     const wanted = args.db.split(',');
     const kinds = (serverUrl ? (['postgres', 'pglite'] as const) : (['pglite'] as const)).filter((k) => wanted.includes(k));
@@ -126,6 +130,8 @@ async function main(): Promise<void> {
       for (const label of ['first import', 'no-change re-run']) {
         scenarios.push({ database: kind, rows: products, run: label, ...(await measure(runScript, sandbox, database, catalog, dir, `${kind}-${label}`)) });
       }
+      // The raw List first: the raw unary part adds products to the sandbox.
+      if (!rawList) rawList = JSON.parse(await runChild(['--part', 'raw-list'], { BENCH_SANDBOX: JSON.stringify(sandbox.address) })) as { seconds: number; items: number };
       if (!raw) raw = JSON.parse(await runChild(['--part', 'raw'], { BENCH_SANDBOX: JSON.stringify(sandbox.address) })) as { seconds: number; rate: number };
       await sandbox.stop();
     }
@@ -142,6 +148,7 @@ async function main(): Promise<void> {
     console.table(scenarios.map(({ database, rows, run, seconds, 'items/s': ips, 'calls/item': cpi, mutating, 'peak RSS MiB': rss, 'RSS after open MiB': open }) => ({ database, rows, run, seconds, 'items/s': ips, 'calls/item': cpi, mutating, 'peak RSS MiB': rss, 'RSS after open MiB': open })));
     const concurrency = Number(args.concurrency);
     log(`raw grpc-js CreateProduct ×${args.raw} at concurrency ${concurrency}: ${Math.round(raw!.rate)} calls/s`);
+    log(`raw grpc-js ListProducts of ${rawList!.items} products (pages of ${PAGE_SIZE}, ${LIST_IN_FLIGHT} in flight): ${rawList!.seconds.toFixed(2)} s`);
     const first = scenarios[0]!;
     const rerun = scenarios[1]!;
     const big = scenarios.find((s) => s.rows === large);
@@ -153,6 +160,7 @@ async function main(): Promise<void> {
       targets: {
         'import ≥ 50 % of raw unary rate': +((first['items/s'] as number) / raw!.rate).toFixed(2),
         'no-change re-run of 100k < 5 s': rerun.seconds,
+        'raw List of the same products, s (the sandbox side of the re-run)': +rawList!.seconds.toFixed(2),
         'no-change re-run mutating calls = 0': rerun.mutating,
         ...(big ? { 'peak RSS MiB for a 1M-row CSV < 256 MB': big['peak RSS MiB'] } : {}),
       },
@@ -208,7 +216,7 @@ async function measure(runScript: string, sandbox: Sandbox, database: Record<str
     log: { level: 'warn' },
     database,
     upstreams: {
-      planogrambuilder: { endpoint: a.endpoint, tls: false, account_id: a.account_id, username: a.username, password: a.password, rate: { concurrency, per_second: 10_000 }, page_size: 1000 },
+      planogrambuilder: { endpoint: a.endpoint, tls: false, account_id: a.account_id, username: a.username, password: a.password, rate: { concurrency, per_second: 10_000 }, page_size: PAGE_SIZE },
     },
     pipelines: [{ name: 'bench', type: 'planogram-catalog', source: { products: catalog.products }, mapping: 'mappings/products.yaml' }],
   };
@@ -273,5 +281,6 @@ function log(line: string): void {
 
 // Last, so every constant above is initialised before a mode starts.
 if (args.serve) await serve();
+else if (args.part === 'raw-list') process.stdout.write(`${JSON.stringify(await rawListSeconds(JSON.parse(process.env.BENCH_SANDBOX!) as SandboxAddress, PAGE_SIZE, LIST_IN_FLIGHT))}\n`);
 else if (args.part === 'raw') process.stdout.write(`${JSON.stringify(await rawUnaryRate(JSON.parse(process.env.BENCH_SANDBOX!) as SandboxAddress, Number(args.concurrency), Number(args.raw)))}\n`);
 else await main();

@@ -84,6 +84,30 @@ describe.each(testDatabaseKinds)('planogram-catalog run (%s)', (kind) => {
     expect(sandbox.calls().SignOut).toBe(1);
   });
 
+  it('re-records lost or stale checkpoints of items equal remotely without any call, and leaves the rest alone', async () => {
+    ({ app } = await setup(kind, sandbox));
+    const first = await app.runner.run('catalog');
+    const checkpoints = async () =>
+      (await app.db.kysely.selectFrom('item_state').select(['item_key', 'content_hash', 'last_run_id']).where('pipeline', '=', 'catalog').orderBy('item_key').execute()).filter((c) =>
+        /^(product|accessory|material):/.test(c.item_key),
+      );
+    const before = await checkpoints();
+    expect(before).toHaveLength(48);
+    const firstOf = (kind: string) => before.find((c) => c.item_key.startsWith(`${kind}:`))!.item_key;
+    const [lost, stale] = [[firstOf('product'), firstOf('material')], firstOf('accessory')];
+    await app.db.kysely.deleteFrom('item_state').where('item_key', 'in', lost).execute();
+    await app.db.kysely.updateTable('item_state').set({ content_hash: 'stale' }).where('item_key', '=', stale).execute();
+    const repaired = [...lost, stale];
+
+    sandbox.resetCalls();
+    const second = await app.runner.run('catalog');
+    expect(second.counts).toMatchObject({ created: 0, updated: 0, unchanged: 48, failed: 0 });
+    expect(sandbox.mutatingCalls()).toBe(0);
+    const after = await checkpoints();
+    expect(after.map(({ item_key, content_hash }) => ({ item_key, content_hash }))).toEqual(before.map(({ item_key, content_hash }) => ({ item_key, content_hash })));
+    for (const c of after) expect([c.item_key, c.last_run_id]).toEqual([c.item_key, repaired.includes(c.item_key) ? second.runId : first.runId]);
+  });
+
   it('uploads a changed image and refreshes exactly the items that use it', async () => {
     ({ app } = await setup(kind, sandbox));
     await app.runner.run('catalog');

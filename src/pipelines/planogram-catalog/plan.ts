@@ -3,8 +3,8 @@
  * or leave alone; per image upload or not; which items need Refresh; what to prune. Nothing remote changes here.
  *
  * No item stays in memory: the remote side is kept as a fingerprint and a content hash per reference, off the
- * heap, and the decisions as flag bits (reference-index.ts); stored checkpoints are read in batches for the rows
- * that need them; the plan's actions are a sample with full counts in the summary. Apply reads the catalogs again.
+ * heap, and the decisions as flag bits (reference-index.ts); stored checkpoints are read once and kept there as a
+ * bit too; the plan's actions are a sample with full counts in the summary. Apply reads the catalogs again.
  */
 import { resolve } from 'node:path';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
@@ -23,8 +23,6 @@ type Ctx = PipelineContext<PlanogramCatalogConfig>;
 
 /** Actions of each kind (create, update, …) a plan lists; the summary counts them all. */
 const SAMPLE_PER_ACTION = 200;
-/** Unchanged rows whose stored checkpoint is read in one query. */
-const LOOKUP_BATCH = 1000;
 
 export async function planCatalog(ctx: Ctx): Promise<Plan<CatalogPlanState>> {
   const sources = await loadSources(ctx.config);
@@ -50,19 +48,16 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
     await ctx.reject.add(r);
   };
 
+  const kinds: KindPlan[] = sources.map((src) => ({ src, index: new ReferenceIndex(), writes: 0, settles: 0, deletes: [] }));
+  const remoteTotals = new Map<KindPlan, number>();
+  for (const kind of kinds) remoteTotals.set(kind, await readRemote(ctx, client, kind));
+  if (!ctx.options.full) await markCheckpointed(ctx, kinds);
   let unchanged = 0;
-  for (const src of sources) {
-    ctx.progress(0, 0, `reading remote ${SECTION_OF[src.kind]}`);
-    const index = new ReferenceIndex();
-    let started = performance.now();
-    for await (const item of client.list(src.kind, { signal: ctx.abortSignal })) index.addRemote(item.reference.toLowerCase(), itemHash(item));
-    const remoteTotal = index.size;
-    ctx.log.info({ kind: src.kind, remote: remoteTotal, ms: Math.round(performance.now() - started) }, 'read the remote catalog');
-    const kind: KindPlan = { src, index, writes: 0, settles: 0, deletes: [] };
-    started = performance.now();
+  for (const kind of kinds) {
+    const started = performance.now();
     unchanged += await readCatalog(ctx, client, kind, sample, images, reject);
-    ctx.log.info({ kind: src.kind, file: src.file, writes: kind.writes, ms: Math.round(performance.now() - started) }, 'compared the catalog file with it');
-    if (ctx.config.prune) await prune(ctx, client, kind, remoteTotal, state, sample);
+    ctx.log.info({ kind: kind.src.kind, file: kind.src.file, writes: kind.writes, ms: Math.round(performance.now() - started) }, 'compared the catalog file with it');
+    if (ctx.config.prune) await prune(ctx, client, kind, remoteTotals.get(kind)!, state, sample);
     state.kinds.push(kind);
   }
 
@@ -89,23 +84,35 @@ interface ListedUpdate {
   detail: Record<string, unknown>;
 }
 
+/** Lists one kind's remote items into its index; returns how many there are. */
+async function readRemote(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan): Promise<number> {
+  const { kind } = plan.src;
+  ctx.progress(0, 0, `reading remote ${SECTION_OF[kind]}`);
+  const started = performance.now();
+  for await (const item of client.list(kind, { signal: ctx.abortSignal })) plan.index.addRemote(item.reference.toLowerCase(), itemHash(item));
+  ctx.log.info({ kind, remote: plan.index.size, ms: Math.round(performance.now() - started) }, 'read the remote catalog');
+  return plan.index.size;
+}
+
+/**
+ * Marks the remote items whose stored checkpoint already equals them, reading every checkpoint once in key
+ * order: an unchanged row then needs no lookup of its own (one query per thousand rows cost more than the rest
+ * of a no-change run).
+ */
+async function markCheckpointed(ctx: Ctx, kinds: KindPlan[]): Promise<void> {
+  const indexOf = new Map(kinds.map((k) => [k.src.kind as string, k.index]));
+  for await (const stored of ctx.state.all()) {
+    const colon = stored.key.indexOf(':');
+    indexOf.get(stored.key.slice(0, colon))?.markCheckpointed(stored.key.slice(colon + 1), stored.hash);
+  }
+}
+
 /** Streams one catalog past the remote snapshot; returns how many rows are unchanged. */
 async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan, sample: ActionSample, images: Map<string, ImageUse>, reject: Reject): Promise<number> {
   const { src, index } = plan;
   const { kind, file } = src;
   const full = !!ctx.options.full;
   let unchanged = 0;
-  let pending: { slot: number; key: string; hash: string }[] = [];
-  // Unchanged remotely: checkpoint only where the stored one differs (or is missing), read a batch at a time.
-  const settle = async (): Promise<void> => {
-    const stored = full ? undefined : await ctx.state.getMany(pending.map((p) => p.key));
-    for (const p of pending) {
-      if (stored?.get(p.key)?.hash === p.hash) continue;
-      index.set(p.slot, Flag.SETTLE);
-      plan.settles++;
-    }
-    pending = [];
-  };
   const updates: ListedUpdate[] = [];
 
   for await (const row of catalogRows(src)) {
@@ -145,8 +152,11 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
       written = false;
       unchanged++;
       ctx.count('unchanged');
-      pending.push({ slot, key, hash });
-      if (pending.length >= LOOKUP_BATCH) await settle();
+      // Remote equal to the catalog: record the checkpoint where the stored one differs (or is missing).
+      if (full || !index.has(slot, Flag.CHECKPOINTED)) {
+        index.set(slot, Flag.SETTLE);
+        plan.settles++;
+      }
     }
     for (const name of imagesOf(mapped.item)) {
       const use = images.get(name.toLowerCase()) ?? { name, users: 0, kinds: 0, unchangedKinds: 0 };
@@ -156,7 +166,6 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
       images.set(name.toLowerCase(), use);
     }
   }
-  if (pending.length) await settle();
   await describeUpdates(ctx, client, kind, updates);
   return unchanged;
 }

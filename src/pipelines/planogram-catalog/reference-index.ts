@@ -17,6 +17,8 @@ export const Flag = {
   UPDATE: 8,
   /** Remote already equal: record the checkpoint without any call. */
   SETTLE: 16,
+  /** The stored checkpoint already equals the remote item (nothing to record when the catalog does too). */
+  CHECKPOINTED: 32,
 } as const;
 
 /** 128 bits: two different references or items comparing equal is out of reach in practice (~1e-27 at 1M). */
@@ -48,6 +50,12 @@ export class ReferenceIndex {
     const slot = this.#slotFor(fingerprint(lower));
     this.#hashes.write(hashHex, slot * HASH_BYTES, HASH_BYTES, 'hex');
     this.#flags[slot]! |= Flag.REMOTE;
+  }
+
+  /** Marks a remote item whose stored checkpoint hash is `hashHex` when that equals the remote item's. */
+  markCheckpointed(lower: string, hashHex: string): void {
+    const slot = this.#find(fingerprint(lower));
+    if (slot >= 0 && this.has(slot, Flag.REMOTE) && this.sameAsRemote(slot, hashHex)) this.set(slot, Flag.CHECKPOINTED);
   }
 
   /**
