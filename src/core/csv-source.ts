@@ -1,8 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { open } from 'node:fs/promises';
-import { parse } from 'csv-parse';
-import iconv from 'iconv-lite';
+import type Iconv from 'iconv-lite';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 
@@ -53,7 +52,7 @@ export function detectDelimiter(headerLine: string): string {
   return best;
 }
 
-async function readHeaderLine(path: string, encoding: string): Promise<string> {
+async function readHeaderLine(iconv: typeof Iconv, path: string, encoding: string): Promise<string> {
   const handle = await open(path, 'r');
   try {
     const buf = Buffer.alloc(64 * 1024);
@@ -76,9 +75,11 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
   // Callers may pass a larger settings object (e.g. a pipeline's source block): take only our keys.
   const opts = csvOptionsSchema.parse({ delimiter: options.delimiter, encoding: options.encoding, max_record_chars: options.max_record_chars });
   const encoding = ICONV_NAMES[opts.encoding];
+  // Loaded by the first read, not at startup: a process whose pipelines read no CSV never needs them.
+  const [{ parse }, { default: iconv }] = await Promise.all([import('csv-parse'), import('iconv-lite')]);
   let headerLine: string;
   try {
-    headerLine = await readHeaderLine(path, encoding);
+    headerLine = await readHeaderLine(iconv, path, encoding);
   } catch (err) {
     throw new ConfigError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

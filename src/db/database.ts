@@ -2,9 +2,8 @@ import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } f
 import { readFile as readFileAsync } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { ConfigError } from '../core/errors.js';
 import type { DatabaseConfig } from './config.js';
@@ -76,6 +75,8 @@ async function openServer(cfg: DatabaseConfig): Promise<Database> {
  * corrupt it), and locks are only in-process, which the runner already enforces.
  */
 async function openEmbedded(cfg: DatabaseConfig): Promise<Database> {
+  // Loaded here, not at the top: a process with a server URL never needs PGlite (several MB of code).
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
   const dir = resolve(cfg.pglite_dir);
   mkdirSync(dir, { recursive: true });
   const pidFile = join(dir, 'koppel.pid');

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { startDaemon } from '../../core/daemon.js';
 import { EXIT } from '../exit-codes.js';
 import { loadConfig } from '../load-app.js';
 import { openApp } from '../../core/app.js';
@@ -14,6 +13,8 @@ export function daemonCommand(program: Command, config: GlobalConfig, wrap: Wrap
     .action(
       wrap(async (opts: { port?: number }) => {
         const app = await openApp(loadConfig(config()));
+        // The daemon alone needs prom-client (/metrics) and node-cron: loaded for this command only.
+        const { startDaemon } = await import('../../core/daemon.js');
         const daemon = await startDaemon(app, { port: opts.port });
         await new Promise<void>((resolve) => {
           let signals = 0;

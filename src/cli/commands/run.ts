@@ -14,7 +14,7 @@ async function runOnce(configFlag: string | undefined, pipeline: string, options
     if (value !== undefined && !DATE.test(value)) throw new ConfigError(`${flag}: expected YYYY-MM-DD, got "${value}"`);
   }
   return withApp(configFlag, async (app) => {
-    const stopProgress = options.backfill ? showProgress(app.events) : () => undefined;
+    const stopProgress = options.backfill ? await showProgress(app.events) : () => undefined;
     // First signal: finish the item in hand and record the run; second: abort at once.
     let signals = 0;
     const onSignal = () => (signals++ === 0 ? void app.runner.shutdown(app.config.daemon.shutdown_grace_ms) : app.runner.abort());

@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalConfig, Wrap } from '../program.js';
-import { startMaasplassenSandbox } from '../../upstreams/maasplassen/sandbox.js';
 import type { SandboxHandle } from '../../upstreams/sandbox-kit.js';
-import { startPlanogramBuilderSandbox } from '../../upstreams/planogrambuilder/sandbox.js';
-import { startPlanviewerSandbox } from '../../upstreams/planviewer/sandbox.js';
-import { startAmbitaSandbox } from '../../upstreams/ambita/sandbox.js';
 
-/** Every upstream's sandbox, started on consecutive ports from `--port` (0 = any free port). */
+/**
+ * Every upstream's sandbox, started on consecutive ports from `--port` (0 = any free port). Each is imported
+ * when started: the sandboxes (and the gRPC server) are test fixtures that no other command loads.
+ */
 const SANDBOXES: { name: string; start: (port: number) => Promise<SandboxHandle> }[] = [
-  { name: 'maasplassen', start: (port) => startMaasplassenSandbox({ port }) },
-  { name: 'planogrambuilder', start: (port) => startPlanogramBuilderSandbox({ port }) },
-  { name: 'planviewer', start: (port) => startPlanviewerSandbox({ port }) },
-  { name: 'ambita', start: (port) => startAmbitaSandbox({ port }) },
+  { name: 'maasplassen', start: async (port) => (await import('../../upstreams/maasplassen/sandbox.js')).startMaasplassenSandbox({ port }) },
+  { name: 'planogrambuilder', start: async (port) => (await import('../../upstreams/planogrambuilder/sandbox.js')).startPlanogramBuilderSandbox({ port }) },
+  { name: 'planviewer', start: async (port) => (await import('../../upstreams/planviewer/sandbox.js')).startPlanviewerSandbox({ port }) },
+  { name: 'ambita', start: async (port) => (await import('../../upstreams/ambita/sandbox.js')).startAmbitaSandbox({ port }) },
 ];
 
 export async function startAllSandboxes(basePort: number): Promise<{ name: string; handle: SandboxHandle }[]> {

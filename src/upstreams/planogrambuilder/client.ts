@@ -3,14 +3,13 @@
  * upstream gateway (rate limit + the one retry policy), a deadline on every call, every response validated and
  * its `error` field turned into a typed error.
  */
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { PermanentError } from '../../core/errors.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import type { PlanogrambuilderConfig } from './config.js';
 import { grpcError, planoError } from './errors.js';
 import { MAX_FILE_BYTES } from './limits.js';
-import { MAX_MESSAGE_BYTES, loadPlanoService } from './proto.js';
 import { type ItemByKind, type ItemKind, ITEM_KINDS, listMethod, type MethodName, RESPONSES, type Requests, type ResponseOf } from './wire.js';
 
 export interface PlanoCallOptions {
@@ -27,12 +26,22 @@ interface Session {
   signedInAt: number;
 }
 
+/** The channel, and what a call needs from grpc-js besides it. */
+interface Transport {
+  readonly channel: grpc.Client;
+  readonly service: grpc.ServiceDefinition;
+  readonly Metadata: typeof grpc.Metadata;
+}
+
 export class PlanogramBuilderClient {
   readonly #cfg: PlanogrambuilderConfig;
   readonly #gateway: UpstreamGateway;
   readonly #log: Logger;
-  readonly #service: grpc.ServiceDefinition;
-  readonly #channel: grpc.Client;
+  /**
+   * Opened by the first connect or call, not by the constructor, so grpc-js and the .proto are loaded only by a
+   * process that talks to PlanogramBuilder. Once opened, the one channel of this client; unset again if opening failed.
+   */
+  #transport: Promise<Transport> | undefined;
   /** The one live token of this process; signing in again revokes the previous one at the service. */
   #session: Session | null = null;
   /** A sign-in in progress, shared by every caller that needs a token meanwhile (never two at once). */
@@ -44,12 +53,6 @@ export class PlanogramBuilderClient {
     this.#cfg = cfg;
     this.#gateway = gateway;
     this.#log = log;
-    this.#service = loadPlanoService(cfg);
-    const credentials = cfg.tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
-    this.#channel = new grpc.Client(cfg.endpoint, credentials, {
-      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
-      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-    });
   }
 
   /**
@@ -124,10 +127,31 @@ export class PlanogramBuilderClient {
   async close(): Promise<void> {
     this.#holders = 0;
     await this.#signOut();
-    this.#channel.close();
+    const transport = await this.#transport?.catch(() => undefined);
+    transport?.channel.close();
+  }
+
+  /** The channel, opened once: loads grpc-js and the service definition (a bad .proto is a ConfigError here). */
+  #openTransport(): Promise<Transport> {
+    this.#transport ??= (async () => {
+      const [grpcJs, { loadPlanoService, MAX_MESSAGE_BYTES }] = await Promise.all([import('@grpc/grpc-js'), import('./proto.js')]);
+      const service = loadPlanoService(this.#cfg);
+      const credentials = this.#cfg.tls ? grpcJs.credentials.createSsl() : grpcJs.credentials.createInsecure();
+      const channel = new grpcJs.Client(this.#cfg.endpoint, credentials, {
+        'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+        'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      });
+      return { channel, service, Metadata: grpcJs.Metadata };
+    })().catch((err: unknown) => {
+      // Not kept: the next connect tries again (say, after the .proto was fixed), as a new client would.
+      this.#transport = undefined;
+      throw err;
+    });
+    return this.#transport;
   }
 
   async #ensureSession(signal?: AbortSignal): Promise<void> {
+    await this.#openTransport();
     const s = this.#session;
     if (s && Date.now() - s.signedInAt < this.#cfg.token_renew_after_ms) return;
     await this.#renew(s?.token ?? '', signal);
@@ -160,16 +184,17 @@ export class PlanogramBuilderClient {
   }
 
   /** One attempt: unary call with a deadline, cancelled by `signal`, response validated and its error translated. */
-  #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string): Promise<ResponseOf<M>> {
-    const def = this.#service[method]!;
+  async #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string): Promise<ResponseOf<M>> {
+    const { channel, service, Metadata } = await this.#openTransport();
+    const def = service[method]!;
     return new Promise<ResponseOf<M>>((resolve, reject) => {
       const onAbort = (): void => call.cancel();
-      const call = this.#channel.makeUnaryRequest(
+      const call = channel.makeUnaryRequest(
         def.path,
         def.requestSerialize,
         def.responseDeserialize,
         request,
-        new grpc.Metadata(),
+        new Metadata(),
         { deadline: Date.now() + this.#cfg.timeout_ms },
         (err, value) => {
           signal?.removeEventListener('abort', onAbort);
