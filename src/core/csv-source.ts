@@ -126,19 +126,19 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
       else skipped.push({ line: (err.lines ?? 0) + offset, error: describeCsvError(err) });
     });
     for await (const chunk of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
-      const inner = chunk.raw.replace(/\r?\n$/, '').split('\n').length - 1;
-      const line = chunk.info.lines + offset - inner;
+      const line = chunk.info.lines + offset - innerLineBreaks(chunk.raw);
       // The parser runs ahead of us, so a skipped record may be known before earlier good ones: keep line order.
       while (skipped.length && skipped[0]!.line < line) yield skipped.shift()!;
-      const bad = Object.entries(chunk.record).find(([, v]) => v.includes('\uFFFD'));
-      if (bad && opts.encoding === 'utf-8') {
-        yield { line, error: `column "${bad[0]}" is not valid UTF-8 (if the file is a spreadsheet export, set encoding: windows-1252)` };
+      // Both checks scan the record's raw text once; the column is looked up only for a record that fails.
+      const bad = opts.encoding === 'utf-8' && chunk.raw.includes('\uFFFD') && columnContaining(chunk.record, '\uFFFD');
+      if (bad) {
+        yield { line, error: `column "${bad}" is not valid UTF-8 (if the file is a spreadsheet export, set encoding: windows-1252)` };
         continue;
       }
       // A NUL never belongs in text: it marks a binary or corrupted file, and Postgres and most APIs refuse it.
-      const nul = Object.entries(chunk.record).find(([, v]) => v.includes('\u0000'));
+      const nul = chunk.raw.includes('\u0000') && columnContaining(chunk.record, '\u0000');
       if (nul) {
-        yield { line, error: `column "${nul[0]}" contains a NUL byte (binary or corrupted data)` };
+        yield { line, error: `column "${nul}" contains a NUL byte (binary or corrupted data)` };
         continue;
       }
       yield { line, values: chunk.record };
@@ -148,6 +148,19 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
     yield restart.row;
     firstLine = restart.nextLine;
   }
+}
+
+/** Line breaks inside a record's raw text, not counting the one that ends it. */
+function innerLineBreaks(raw: string): number {
+  let n = 0;
+  for (let at = raw.indexOf('\n'); at >= 0 && at < raw.length - 1; at = raw.indexOf('\n', at + 1)) n++;
+  return n;
+}
+
+/** The first column whose value contains `text` (undefined when none does). */
+function columnContaining(record: Record<string, string>, text: string): string | undefined {
+  for (const column in record) if (record[column]!.includes(text)) return column;
+  return undefined;
 }
 
 /** Drops the first `count` lines of a decoded text stream. */

@@ -6,26 +6,48 @@ import { ConfigError } from '../../core/errors.js';
 import { ASSUMED_BOOLEAN_DEFAULTS, defaultItem } from '../../upstreams/planogrambuilder/defaults.js';
 import { validateItem } from '../../upstreams/planogrambuilder/limits.js';
 import type { AnyItem, ItemKind } from '../../upstreams/planogrambuilder/wire.js';
-import { ENUM_VALUES, FIELD_TYPES, type FieldSpec, type KindMapping } from './mapping.js';
+import { ENUM_VALUES, FIELD_TYPES, type FieldSpec, type FieldType, type KindMapping } from './mapping.js';
 import { CellError, parseBoolean, parseColor, parseDecimal, parseEnum, toCentimetres } from './transforms.js';
 
 export type MappedRow =
   | { ok: true; reference: string; item: AnyItem }
   | { ok: false; reference: string | undefined; column: string; reason: string; value?: string | undefined };
 
+/** One mapped field with everything that does not depend on the row worked out once, not per row. */
+interface FieldPlan {
+  field: string;
+  spec: FieldSpec;
+  type: FieldType;
+  /** The column named in rejections (several joined with "+", or "constant"). */
+  column: string;
+  /** For `classification.levelN`: the level key. */
+  level: string | undefined;
+  /** The mapping's own words (booleans and enums), lower-cased keys. */
+  ownBooleans: Record<string, boolean> | undefined;
+  ownEnums: Record<string, string> | undefined;
+}
+
 export class RowMapper {
   readonly #kind: ItemKind;
-  readonly #fields: [string, FieldSpec][];
+  readonly #fields: FieldPlan[];
 
   constructor(kind: ItemKind, mapping: KindMapping) {
     this.#kind = kind;
-    this.#fields = Object.entries(mapping.fields);
+    this.#fields = Object.entries(mapping.fields).map(([field, spec]) => ({
+      field,
+      spec,
+      type: FIELD_TYPES[kind][field]!,
+      column: spec.column ?? spec.columns?.join('+') ?? 'constant',
+      level: field.startsWith('classification.') ? field.slice('classification.'.length) : undefined,
+      ownBooleans: spec.values && Object.fromEntries(Object.entries(spec.values).map(([k, v]) => [k, v === true || v === 'true'])),
+      ownEnums: spec.values && Object.fromEntries(Object.entries(spec.values).map(([k, v]) => [k, String(v)])),
+    }));
   }
 
   /** Fails when the mapping names a column the file does not have: the whole file is unusable, not a row. */
   checkHeader(columns: readonly string[], file: string): void {
     const have = new Set(columns);
-    const missing = this.#fields.flatMap(([, s]) => [s.column, ...(s.columns ?? [])]).filter((c): c is string => !!c && !have.has(c));
+    const missing = this.#fields.flatMap(({ spec: s }) => [s.column, ...(s.columns ?? [])]).filter((c): c is string => !!c && !have.has(c));
     if (missing.length) {
       throw new ConfigError(`${file}: the mapping names column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')} that the file lacks (it has ${columns.map((c) => `"${c}"`).join(', ')})`);
     }
@@ -34,26 +56,25 @@ export class RowMapper {
   map(values: Record<string, string>): MappedRow {
     const item = defaultItem(this.#kind) as unknown as Record<string, unknown>;
     let reference: string | undefined;
-    for (const [field, spec] of this.#fields) {
-      const column = spec.column ?? spec.columns?.join('+') ?? 'constant';
+    for (const plan of this.#fields) {
+      const { field, spec } = plan;
       const raw = spec.columns ? undefined : spec.constant !== undefined ? String(spec.constant) : (values[spec.column!] ?? '').trim();
       try {
         const value = spec.columns
           ? spec.columns.map((c) => (values[c] ?? '').trim())
-          : this.#cell(field, spec, raw === '' && spec.default !== undefined ? String(spec.default) : raw!);
+          : this.#cell(plan, raw === '' && spec.default !== undefined ? String(spec.default) : raw!);
         if (field === 'reference') reference = value as string;
-        if (field.startsWith('classification.')) {
-          (item.classification as Record<string, string>)[field.slice('classification.'.length)] = value as string;
-        } else item[field] = value;
+        if (plan.level !== undefined) (item.classification as Record<string, string>)[plan.level] = value as string;
+        else item[field] = value;
       } catch (err) {
         if (!(err instanceof CellError)) throw err;
-        return { ok: false, reference, column, reason: `${field}: ${err.message}`, value: raw };
+        return { ok: false, reference, column: plan.column, reason: `${field}: ${err.message}`, value: raw };
       }
     }
     const violation = validateItem(this.#kind, item as unknown as AnyItem)[0];
     if (violation) {
       const base = violation.field.replace(/\[\d+\]$/, '');
-      const spec = this.#fields.find(([f]) => f === base)?.[1];
+      const spec = this.#fields.find((f) => f.field === base)?.spec;
       const column = spec?.column ?? spec?.columns?.join('+') ?? base;
       const cell = spec?.column !== undefined ? values[spec.column] : undefined;
       return { ok: false, reference, column, reason: `${violation.field} ${violation.reason}`, value: cell ?? String(fieldValue(item, violation.field)) };
@@ -61,9 +82,7 @@ export class RowMapper {
     return { ok: true, reference: reference!, item: item as unknown as AnyItem };
   }
 
-  #cell(field: string, spec: FieldSpec, text: string): unknown {
-    const type = FIELD_TYPES[this.#kind][field]!;
-    const values = spec.values;
+  #cell({ field, spec, type, ownBooleans, ownEnums }: FieldPlan, text: string): unknown {
     switch (type) {
       case 'string':
         return text;
@@ -77,15 +96,13 @@ export class RowMapper {
         if (!Number.isInteger(n)) throw new CellError(`"${text}" is not a whole number`);
         return n;
       }
-      case 'boolean': {
+      case 'boolean':
         if (text === '') return ASSUMED_BOOLEAN_DEFAULTS[field as keyof typeof ASSUMED_BOOLEAN_DEFAULTS];
-        const own = values && Object.fromEntries(Object.entries(values).map(([k, v]) => [k, v === true || v === 'true']));
-        return parseBoolean(text, own) ? 'PAB_TRUE' : 'PAB_FALSE';
-      }
+        return parseBoolean(text, ownBooleans) ? 'PAB_TRUE' : 'PAB_FALSE';
       case 'enum': {
         const allowed = ENUM_VALUES[this.#kind]!;
         if (text === '') return allowed[0];
-        return parseEnum(text, allowed, values && (Object.fromEntries(Object.entries(values).map(([k, v]) => [k, String(v)])) as Record<string, string>));
+        return parseEnum(text, allowed, ownEnums);
       }
       case 'color':
         return parseColor(text);
