@@ -26,6 +26,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { rawListSeconds, rawUnaryRate, type SandboxAddress } from './lib/grpc-raw-rate.js';
+import { productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult } from './lib/sandbox-process.js';
 
 const { values: args } = parseArgs({
@@ -73,7 +74,8 @@ async function serve(): Promise<void> {
 
 /**
  * One koppel run of the config in BENCH_CONFIG, printing its figures as the last line. It runs from a compiled
- * build (as the production image runs koppel), not under tsx: the tsx loader alone adds ~95 MiB of RSS.
+ * build with the image's node flags (as the production image runs koppel), not under tsx: the tsx loader alone
+ * adds ~95 MiB of RSS.
  */
 const RUN_PART = `
 import { readFileSync } from 'node:fs';
@@ -264,7 +266,7 @@ async function startSandbox(): Promise<Sandbox> {
 
 /** Runs this file with `childArgs` (or, with `how`, a script under tsx or plain node); resolves with its last stdout line. */
 function runChild(childArgs: string[], env: Record<string, string>, how: 'self' | 'tsx' | 'node' = 'self'): Promise<string> {
-  const nodeFlags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const nodeFlags = [...productionNodeFlags(), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
   const argv = how === 'node' ? [...nodeFlags, ...childArgs] : ['--import', 'tsx', ...(how === 'self' ? [SELF] : []), ...childArgs];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, argv, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {

@@ -3,7 +3,7 @@
  * 200 MiB file, downloaded from a Planviewer sandbox running in its own process.
  *
  * Measured the way production runs: the tree is built once (`tsc -p tsconfig.build.json` → dist/) and each
- * measurement is `node dist/src/cli/main.js run bench` — plain node, no tsx — with the Postgres server
+ * measurement is `node <the image's flags> dist/src/cli/main.js run bench` — plain node, no tsx — with the Postgres server
  * (DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test) and with the embedded PGlite. Its peak RSS
  * is the kernel's high-water mark for that process; its idle baseline is the same command run again right
  * after, with nothing left to download (which also proves a downloaded file is never fetched again). The raw
@@ -29,6 +29,7 @@ import { databaseConfigSchema } from '../src/db/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { PLANVIEWER_DEMO_CREDENTIALS, startPlanviewerSandbox } from '../src/upstreams/planviewer/sandbox.js';
 import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
+import { productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult } from './lib/sandbox-process.js';
 
 const { values: args } = parseArgs({
@@ -152,14 +153,16 @@ async function koppelSample(database: { url: string; pglite_dir: string }, dir: 
   const root = join(dir, 'files');
   await rm(root, { recursive: true, force: true });
   const env = { ...process.env, KOPPEL_CONFIG: join(dir, 'koppel.yaml'), PV_BENCH_SECRET: PLANVIEWER_DEMO_CREDENTIALS.secret };
-  // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") reach the measured run only.
-  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // The image's node flags for every koppel run; BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+  // reach the measured run only.
+  const production = productionNodeFlags();
+  const flags = [...production, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
   const run = await measureProcess(process.execPath, [...flags, CLI, 'run', 'bench'], env);
   if (run.code !== 0) throw new Error(`koppel run exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
   const done = runFinished(run.stdout);
   if (done.outcome !== 'succeeded' || done.counts.updated !== jobs.length) throw new Error(`koppel run: ${done.outcome} ${JSON.stringify(done.counts)}`);
   // Same command again with nothing to do: the idle baseline, and no file may be fetched a second time.
-  const idle = await measureProcess(process.execPath, [CLI, 'run', 'bench'], env);
+  const idle = await measureProcess(process.execPath, [...production, CLI, 'run', 'bench'], env);
   const again = runFinished(idle.stdout);
   if (idle.code !== 0 || again.counts.updated !== 0 || idle.stdout.includes('deliverable downloaded')) throw new Error(`the second run downloaded again: ${JSON.stringify(again.counts)}`);
   const bytes = await verify(database, jobs);
