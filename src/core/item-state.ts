@@ -48,14 +48,20 @@ export class ItemStateStore {
   async *all(): AsyncGenerator<ItemState> {
     let after = '';
     for (;;) {
-      const rows = await this.#db
-        .selectFrom('item_state')
-        .select(['item_key', 'content_hash', 'remote_id', 'data'])
-        .where('pipeline', '=', this.#pipeline)
-        .where('item_key', '>', after)
-        .orderBy('item_key')
-        .limit(READ_BATCH)
-        .execute();
+      // Each page must walk the primary key from `after`. With stale statistics (PGlite has no autovacuum; a bulk
+      // load is not analysed yet) the planner would rather sort everything after `after` for every page, which
+      // makes reading n states cost n² (1.4 s instead of 0.36 s at 100k): sorting is ruled out for this query.
+      const rows = await this.#db.transaction().execute(async (trx) => {
+        await sql`set local enable_sort = off`.execute(trx);
+        return trx
+          .selectFrom('item_state')
+          .select(['item_key', 'content_hash', 'remote_id', 'data'])
+          .where('pipeline', '=', this.#pipeline)
+          .where('item_key', '>', after)
+          .orderBy('item_key')
+          .limit(READ_BATCH)
+          .execute();
+      });
       for (const r of rows) yield { key: r.item_key, hash: r.content_hash, remoteId: r.remote_id, data: r.data };
       if (rows.length < READ_BATCH) return;
       after = rows[rows.length - 1]!.item_key;
