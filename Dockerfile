@@ -27,8 +27,6 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.KOPPEL_HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# A heap ceiling well above koppel's live heap (tens of MB, flat in the input's length). Without one, V8 sizes the
-# heap from the host's memory and lets garbage pile up to ~130 MB before its first full collection; with it a
-# 100k-row catalog run peaks at ~150 MiB RSS instead of ~225. bench/ reads the flags from this line.
-ENTRYPOINT ["node", "--max-old-space-size=1024", "dist/src/cli/main.js"]
+# bench/ and scripts/check-production-build.sh start koppel the way this line does (node flags included).
+ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["daemon"]
