@@ -27,6 +27,6 @@ VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.KOPPEL_HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# bench/ and scripts/check-production-build.sh start koppel the way this line does (node flags included).
+# bench/ starts the koppel runs it measures with this line's node flags (bench/lib/production-node-flags.ts).
 ENTRYPOINT ["node", "dist/src/cli/main.js"]
 CMD ["daemon"]

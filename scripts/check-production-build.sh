@@ -20,10 +20,7 @@ cat > prod.yaml <<YAML
 database: { pglite_dir: ./data/pglite }
 http: { port: $port, host: 127.0.0.1 }
 YAML
-# Started as the image's ENTRYPOINT starts it (same node flags).
-entrypoint=$(node -e "const l=require('fs').readFileSync('Dockerfile','utf8').split('\n').find(l=>l.startsWith('ENTRYPOINT '));console.log(JSON.parse(l.slice(11)).join(' '))")
-case "$entrypoint" in "node "*" dist/src/cli/main.js"|"node dist/src/cli/main.js") ;; *) echo "unexpected ENTRYPOINT: $entrypoint"; exit 1 ;; esac
-NODE_ENV=production $entrypoint --config prod.yaml daemon > daemon.log 2>&1 &
+NODE_ENV=production node dist/src/cli/main.js --config prod.yaml daemon > daemon.log 2>&1 &
 pid=$!
 for _ in $(seq 1 60); do
   if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then break; fi

@@ -7,19 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/upstreams/sandbox-kit.js';
+import { FINISHING_REQUESTS } from '../planviewer/harness.js';
 import { PLANVIEWER_DEMO_CREDENTIALS, type PlanviewerSandbox, startPlanviewerSandbox } from '../../src/upstreams/planviewer/sandbox.js';
 import { hasPostgres } from '../helpers/database.js';
 import { type ChildRun, type CrashWorld, createCrashWorld, expectTruthfulRunRecords, finishAfterKills, runKilledAtRequestOrDownload, walkFiles } from './crash-harness.js';
 
 const KILLS = Number(process.env.KOPPEL_CRASH_RUNS ?? 20);
 const SEED = Number(process.env.KOPPEL_CRASH_SEED ?? 20_240_613);
-const ADDRESSES = ['6512EX 2', '6811LW 61', '9999AA 8', '9999AA 8a', '3511ED 1', '5611EB 12'];
-const PRODUCTS = ['vraagprijsrapport', 'percelenrapport', 'koopsomoverzicht', 'maatvoering-perceel', 'kadastraledocumenten', 'uittreksel-kadastrale-kaart'];
-/** Every request orders a distinct intention that finishes (see sandbox-data.ts). */
-const PV_REQUESTS = [
-  ...ADDRESSES.flatMap((address) => PRODUCTS.map((product) => ({ address, product }))),
-  ...ADDRESSES.filter((a) => a !== '6811LW 61').map((address) => ({ address, product: 'bestemmingsplankaart' })),
-];
 
 describe.skipIf(!hasPostgres)('planviewer-mirror killed with SIGKILL', () => {
   let sandbox: PlanviewerSandbox;
@@ -51,10 +45,10 @@ describe.skipIf(!hasPostgres)('planviewer-mirror killed with SIGKILL', () => {
 
     const runs: ChildRun[] = [];
     let partsSeen = 0;
-    const perRun = Math.ceil(PV_REQUESTS.length / KILLS);
+    const perRun = Math.ceil(FINISHING_REQUESTS.length / KILLS);
     for (let i = 0; i < KILLS; i++) {
       // Requests arrive over time, so every killed run has orders to place, jobs to poll and files to fetch.
-      for (const request of PV_REQUESTS.slice(i * perRun, (i + 1) * perRun)) {
+      for (const request of FINISHING_REQUESTS.slice(i * perRun, (i + 1) * perRun)) {
         await world.db.insertInto('order_requests').values({ upstream: 'planviewer', request: JSON.stringify(request) as never }).execute();
       }
       runs.push(
@@ -72,7 +66,7 @@ describe.skipIf(!hasPostgres)('planviewer-mirror killed with SIGKILL', () => {
     // 1. No intention ordered twice, and no more orders than requests.
     const perIntention = sandbox.ordersPerIntention();
     expect([...perIntention.entries()].filter(([, n]) => n !== 1)).toEqual([]);
-    expect(perIntention.size).toBeLessThanOrEqual(PV_REQUESTS.length);
+    expect(perIntention.size).toBeLessThanOrEqual(FINISHING_REQUESTS.length);
 
     // 2. Every request completed, or needs a human because a kill fell between its order and recording the job.
     const requests = await world.db.selectFrom('order_requests').select(['id', 'status', 'details']).execute();

@@ -18,6 +18,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRandom } from '../../src/upstreams/sandbox-kit.js';
+import { FINISHING_REQUESTS } from '../planviewer/harness.js';
 import type { DB } from '../../src/db/schema.js';
 import { type PlanviewerSandbox, startPlanviewerSandbox } from '../../src/upstreams/planviewer/sandbox.js';
 import { createServerDatabase, hasPostgres } from '../helpers/database.js';
@@ -26,13 +27,6 @@ const FIXTURE = fileURLToPath(new URL('../planviewer/fixtures/run-pipeline.ts', 
 const KILLED_RUNS = Number(process.env.KOPPEL_SIGKILL_RUNS ?? 25);
 // A fixed default seed keeps CI reproducible; set KOPPEL_SIGKILL_SEED to explore others.
 const SEED = Number(process.env.KOPPEL_SIGKILL_SEED ?? 20261128);
-const ADDRESSES = ['6512EX 2', '6811LW 61', '9999AA 8', '9999AA 8a', '3511ED 1', '5611EB 12'];
-const PRODUCTS = ['vraagprijsrapport', 'percelenrapport', 'koopsomoverzicht', 'maatvoering-perceel', 'kadastraledocumenten', 'uittreksel-kadastrale-kaart'];
-/** Every request orders a distinct intention that finishes (see sandbox-data.ts). */
-const REQUESTS = [
-  ...ADDRESSES.flatMap((address) => PRODUCTS.map((product) => ({ address, product }))),
-  ...ADDRESSES.filter((a) => a !== '6811LW 61').map((address) => ({ address, product: 'bestemmingsplankaart' })),
-];
 
 /** Runs the fixture; kills it with SIGKILL right after its `killAtLine`-th log line (never, when undefined). */
 function runChild(configPath: string, killAtLine: number | undefined): Promise<{ killed: boolean; lines: number }> {
@@ -107,7 +101,7 @@ describe('planviewer-mirror under SIGKILL', () => {
       }),
     );
     // Queue the requests through a first, unkilled run's database (it also applies migrations).
-    const requests = REQUESTS;
+    const requests = FINISHING_REQUESTS;
     await runChild(configPath, 1); // migrate, then die at once
     // Requests arrive over time, so that every killed run has orders to place, jobs to poll and files to fetch.
     const perRun = Math.ceil(requests.length / KILLED_RUNS);

@@ -22,7 +22,7 @@ interface FieldPlan {
   column: string;
   /** For `classification.levelN`: the level key. */
   level: string | undefined;
-  /** The mapping's own words (booleans and enums), lower-cased keys. */
+  /** The mapping's own words (booleans and enums), as the transforms take them. */
   ownBooleans: Record<string, boolean> | undefined;
   ownEnums: Record<string, string> | undefined;
 }
