@@ -1,4 +1,4 @@
-import { findPipelineType } from '../pipelines/index.js';
+import { findPipelineType, loadPipeline } from '../pipelines/index.js';
 import type { App } from './app.js';
 import { startHttpServer } from './http-server.js';
 import { createMetrics } from './metrics.js';
@@ -19,8 +19,10 @@ export async function startDaemon(app: App, options: { port?: number } = {}): Pr
   const registry = createMetrics(events, () => upstreams.depths());
   const routes: WebhookRoute[] = [];
   for (const entry of config.pipelines) {
-    const def = findPipelineType(entry.type);
-    if (!entry.enabled || !def?.webhooks) continue;
+    const type = findPipelineType(entry.type);
+    if (!entry.enabled || !type) continue;
+    const def = await loadPipeline(type);
+    if (!def.webhooks) continue;
     routes.push(
       ...def.webhooks({
         pipeline: entry.name,

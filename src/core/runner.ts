@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { KoppelConfig, PipelineEntry } from '../config/schema.js';
 import type { Database } from '../db/database.js';
-import { findPipelineType } from '../pipelines/index.js';
+import { findPipelineType, loadPipeline } from '../pipelines/index.js';
 import type { UpstreamRegistry } from '../upstreams/index.js';
 import { ConfigError, coerceError } from './errors.js';
 import type { KoppelEvents } from './events.js';
@@ -13,6 +13,7 @@ import {
   type ItemStatus,
   type PipelineContext,
   type PipelineDefinition,
+  type PipelineType,
   type RunCounts,
   type RunOptions,
   type RunOutcome,
@@ -57,27 +58,27 @@ export class Runner {
   }
 
   /** Looks a pipeline up by name; unknown or disabled names are usage errors (exit 2). */
-  entry(name: string): { entry: PipelineEntry; def: PipelineDefinition } {
+  entry(name: string): { entry: PipelineEntry; type: PipelineType } {
     const entry = this.#deps.config.pipelines.find((p) => p.name === name);
     if (!entry) {
       const known = this.#deps.config.pipelines.map((p) => p.name);
       throw new ConfigError(`pipeline "${name}" is not in the config (configured: ${known.length ? known.join(', ') : 'none'})`);
     }
-    const def = findPipelineType(entry.type);
-    if (!def) throw new ConfigError(`pipelines: type "${entry.type}" of "${name}" is not a registered pipeline type`);
-    return { entry, def };
+    const type = findPipelineType(entry.type);
+    if (!type) throw new ConfigError(`pipelines: type "${entry.type}" of "${name}" is not a registered pipeline type`);
+    return { entry, type };
   }
 
   /** Runs a pipeline now. Rejects (never throws synchronously) for an unknown or disabled name. */
   async run(name: string, options: RunOptions = {}): Promise<RunResult> {
     // Everything up to the first await runs synchronously, so the overlap check below cannot race.
-    const { entry, def } = this.entry(name);
+    const { entry, type } = this.entry(name);
     if (!entry.enabled) throw new ConfigError(`pipeline "${name}" is disabled (pipelines[].enabled: false)`);
     if (this.#active.has(name) || this.stopping) {
       const reason = this.stopping ? 'shutting down' : 'already running in this process';
       return skipped(name, reason);
     }
-    const running = this.#execute(entry, def, options).finally(() => this.#active.delete(name));
+    const running = this.#execute(entry, type, options).finally(() => this.#active.delete(name));
     this.#active.set(name, running);
     return running;
   }
@@ -97,8 +98,9 @@ export class Runner {
     this.#abort.abort(new Error('forced shutdown'));
   }
 
-  async #execute(entry: PipelineEntry, def: PipelineDefinition, options: RunOptions): Promise<RunResult> {
+  async #execute(entry: PipelineEntry, type: PipelineType, options: RunOptions): Promise<RunResult> {
     const { db, log: rootLog, events } = this.#deps;
+    const def = await loadPipeline(type);
     const release = await db.tryLock(`pipeline:${entry.name}`);
     if (!release) return skipped(entry.name, 'another process holds its lock');
     const counts = emptyCounts();

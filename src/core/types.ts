@@ -128,6 +128,17 @@ export interface PipelineDefinition<Schema extends z.ZodType = z.ZodType, State 
   webhooks?(ctx: WebhookContext<z.output<Schema>>): WebhookRoute[];
 }
 
+/**
+ * A registry line: what config validation needs (type name, settings schema, upstreams) without the pipeline's
+ * code, and `load` to import that code, so a process only loads the pipeline types its config uses.
+ */
+export interface PipelineType<Schema extends z.ZodType = z.ZodType, Type extends string = string> {
+  readonly type: Type;
+  readonly config: Schema;
+  readonly upstreams: readonly (keyof Upstreams)[];
+  load(): Promise<PipelineDefinition<Schema, any, Type>>;
+}
+
 export interface WebhookContext<Config> {
   readonly pipeline: string;
   readonly config: Config;
@@ -160,6 +171,11 @@ export function definePipeline<Schema extends z.ZodType, State, const Type exten
   def: PipelineDefinition<Schema, State, Type>,
 ): PipelineDefinition<Schema, State, Type> {
   return Object.freeze(def);
+}
+
+/** Typed identity for a registry line: the compiler checks that `load` yields the same type name and schema. */
+export function definePipelineType<Schema extends z.ZodType, const Type extends string>(line: PipelineType<Schema, Type>): PipelineType<Schema, Type> {
+  return Object.freeze(line);
 }
 
 export function emptyCounts(): RunCounts {

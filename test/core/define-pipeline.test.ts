@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { definePipeline, type PipelineContext } from '../../src/core/types.js';
-import { type PipelineConfigs, findPipelineType, pipelineTypeNames } from '../../src/pipelines/index.js';
+import { type PipelineConfigs, findPipelineType, loadPipeline, pipelineTypes, pipelineTypeNames } from '../../src/pipelines/index.js';
 import type { MaasplassenAvailabilityConfig } from '../../src/pipelines/maasplassen-availability/config.js';
 
 // The type assertions run in `npm test`'s typecheck step; the runtime ones below keep the file honest.
@@ -29,5 +29,18 @@ describe('definePipeline', () => {
     expect(pipelineTypeNames()).toContain('maasplassen-availability');
     expect(findPipelineType('maasplassen-availability')?.upstreams).toEqual(['maasplassen']);
     expect(findPipelineType('nope')).toBeUndefined();
+  });
+
+  it('loads each registered type to the definition its registry line describes', async () => {
+    for (const line of pipelineTypes) {
+      const def = await loadPipeline(line);
+      expect([def.type, def.config, def.upstreams]).toEqual([line.type, line.config, line.upstreams]);
+      expect(typeof def.plan).toBe('function');
+    }
+  });
+
+  it('refuses a definition whose upstreams differ from its registry line', async () => {
+    const line = findPipelineType('planviewer-mirror')!;
+    await expect(loadPipeline({ ...line, upstreams: ['ambita'] })).rejects.toThrow(/does not match its registry line/);
   });
 });

@@ -14,8 +14,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder } from '../../core/order-requests.js';
-import { ambitaOrderRequestSchema } from '../../pipelines/ambita-mirror/mapping.js';
-import { trackOrder } from '../../pipelines/ambita-mirror/mirror-store.js';
 import { positiveInt, printLine } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
@@ -91,6 +89,8 @@ function orderData(opts: QueueOptions): Record<string, unknown> {
 
 async function queue(configFlag: string | undefined, opts: QueueOptions): Promise<number> {
   if (!opts.product?.length) throw new ConfigError('--product: expected at least one product code, got nothing');
+  // The pipeline's code is imported by the command that needs it, not by every koppel process.
+  const { ambitaOrderRequestSchema } = await import('../../pipelines/ambita-mirror/mapping.js');
   const parsed = ambitaOrderRequestSchema.safeParse({ products: opts.product, orderData: orderData(opts), ...(opts.reference ? { reference: opts.reference } : {}) });
   if (!parsed.success) {
     throw new ConfigError(`order request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
@@ -138,6 +138,7 @@ async function track(configFlag: string | undefined, orderId: number, pipeline: 
     if (!name || !pipelines.includes(name)) {
       throw new ConfigError(`--pipeline: expected one of the ambita-mirror pipelines (${pipelines.join(', ') || 'none'}), got ${pipeline ? `"${pipeline}"` : 'nothing'}`);
     }
+    const { trackOrder } = await import('../../pipelines/ambita-mirror/mirror-store.js');
     const added = await trackOrder(app.db.kysely, { pipeline: name, orderId });
     out(added ? `pipeline ${name} now follows Ambita order ${orderId}; its next run mirrors the files` : `pipeline ${name} already follows order ${orderId}`);
     return EXIT.ok;

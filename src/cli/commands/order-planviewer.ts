@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { sql } from 'kysely';
 import { ConfigError } from '../../core/errors.js';
 import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder, unblockOrderDay } from '../../core/order-requests.js';
-import { parseAddress, parseLot, planviewerRequestSchema } from '../../pipelines/planviewer-mirror/mapping.js';
+import type * as PlanviewerMapping from '../../pipelines/planviewer-mirror/mapping.js';
 import { positiveInt, printLine } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
@@ -63,6 +63,9 @@ export function planviewerOrderCommand(order: Command, config: GlobalConfig, wra
 async function queue(configFlag: string | undefined, opts: QueueOptions): Promise<number> {
   if (!opts.product) throw new ConfigError('--product: expected a product slug, got nothing');
   if (!opts.address === !opts.lot) throw new ConfigError('expected exactly one of --address or --lot');
+  // The pipeline's code is imported by the command that needs it, not by every koppel process.
+  const mapping = await import('../../pipelines/planviewer-mirror/mapping.js');
+  const { parseAddress, parseLot, planviewerRequestSchema } = mapping;
   if (opts.address && !parseAddress(opts.address)) throw new ConfigError(`--address: expected a postcode and a house number, got "${opts.address}"`);
   if (opts.lot && !parseLot(opts.lot)) throw new ConfigError(`--lot: expected "<gemeente> <sectie> <perceelnummer>", got "${opts.lot}"`);
   const request = planviewerRequestSchema.safeParse({
@@ -78,7 +81,7 @@ async function queue(configFlag: string | undefined, opts: QueueOptions): Promis
       throw new ConfigError(`--pipeline: expected one of the planviewer-mirror pipelines (${pipelines.join(', ') || 'none'}), got "${opts.pipeline}"`);
     }
     // Same request twice is most likely a slip of the finger: it would be ordered and paid twice.
-    const key = opts.again ? null : createHash('sha256').update(JSON.stringify(normalised(request.data))).digest('hex').slice(0, 32);
+    const key = opts.again ? null : createHash('sha256').update(JSON.stringify(normalised(mapping, request.data))).digest('hex').slice(0, 32);
     const { request: row, created } = await enqueueOrderRequest(app.db.kysely, {
       upstream: 'planviewer',
       pipeline: opts.pipeline ?? null,
@@ -94,7 +97,7 @@ async function queue(configFlag: string | undefined, opts: QueueOptions): Promis
   });
 }
 
-function normalised(r: Record<string, unknown>): Record<string, unknown> {
+function normalised({ parseAddress, parseLot }: typeof PlanviewerMapping, r: Record<string, unknown>): Record<string, unknown> {
   const address = typeof r.address === 'string' ? parseAddress(r.address) : undefined;
   const lot = typeof r.lot === 'string' ? parseLot(r.lot) : undefined;
   return { address, lot, product: r.product, rule: r.intention_rule ?? null };

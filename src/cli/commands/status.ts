@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { findPipelineType } from '../../pipelines/index.js';
+import { findPipelineType, loadPipeline } from '../../pipelines/index.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
@@ -23,7 +23,8 @@ export async function collectStatus(app: App): Promise<Record<string, unknown>[]
     const rejections = lastReal
       ? await db.selectFrom('rejections').select(['source', 'line', 'field', 'item_key', 'reason']).where('run_id', '=', lastReal.id).orderBy('id').limit(20).execute()
       : [];
-    const def = findPipelineType(entry.type);
+    const type = findPipelineType(entry.type);
+    const def = type && (await loadPipeline(type));
     const extra = def?.status ? await def.status({ db, config: entry.settings, pipeline: entry.name, global: app.config }) : {};
     out.push({ pipeline: entry.name, type: entry.type, enabled: entry.enabled, schedule: entry.schedule ?? null, runs, rejections, ...extra });
   }
