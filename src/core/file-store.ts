@@ -68,7 +68,7 @@ const WRITE_BATCH_BYTES = 512 * 1024;
 
 /** Streams `body` to `path` atomically. Memory stays flat however large the file is. */
 export async function writeFileAtomic(
-  body: ReadableStream<Uint8Array> | Readable,
+  body: Readable,
   path: string,
   options: WriteFileOptions = {},
 ): Promise<StoredFile> {
@@ -79,15 +79,12 @@ export async function writeFileAtomic(
   let file: FileHandle | undefined;
   // The write in flight while the next batch fills; awaited before the next one starts (and on every exit).
   let writing: Promise<unknown> = Promise.resolve();
-  // Wrapped only once the file is open: a body that breaks meanwhile would otherwise emit an unheard 'error'.
-  let source: Readable | undefined;
   try {
     file = await openExclusive(temp, folder);
-    source = body instanceof Readable ? body : Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>);
-    if (options.signal) addAbortSignal(options.signal, source);
+    if (options.signal) addAbortSignal(options.signal, body);
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
-    for await (const chunk of source as AsyncIterable<Uint8Array>) {
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
       size += chunk.length;
       hash.update(chunk);
       batch.push(chunk);
@@ -114,9 +111,7 @@ export async function writeFileAtomic(
     await rename(temp, path);
     return { path, size, sha256 };
   } catch (err) {
-    if (source) source.destroy();
-    else if (body instanceof Readable) body.destroy();
-    else await body.cancel().catch(() => undefined);
+    body.destroy();
     await writing.catch(() => undefined);
     await file?.close().catch(() => undefined);
     await rm(temp, { force: true });

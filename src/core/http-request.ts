@@ -28,13 +28,19 @@ export async function fetchUpstream(req: HttpRequest): Promise<Response> {
       redirect: 'error',
     });
   } catch (err) {
-    if (req.signal?.aborted) throw req.signal.reason;
     // undici reports "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND, …) is in its cause.
-    const cause = (err as Error & { cause?: { code?: string; message?: string } }).cause;
-    const detail = cause?.code ?? cause?.message ?? (err as Error).message;
-    const what = deadline.aborted ? `timed out after ${req.timeoutMs} ms` : `failed: ${detail} (${new URL(req.url).host})`;
-    throw new RetryableError(`${req.upstream} ${req.op} ${what}`, { upstream: req.upstream, op: req.op, cause: err });
+    throw transportError(req, deadline, (err as Error & { cause?: Error }).cause ?? (err as Error), err);
   }
+}
+
+/**
+ * What a request that got no usable answer throws, for fetch and downloads alike: the caller's abort reason
+ * untouched (shutdown is not a flaky network), else a RetryableError saying timeout or which failure.
+ */
+export function transportError(req: HttpRequest, deadline: AbortSignal, detail: Error & { code?: string }, cause: unknown): unknown {
+  if (req.signal?.aborted) return req.signal.reason;
+  const what = deadline.aborted ? `timed out after ${req.timeoutMs} ms` : `failed: ${detail.code ?? detail.message} (${new URL(req.url).host})`;
+  return new RetryableError(`${req.upstream} ${req.op} ${what}`, { upstream: req.upstream, op: req.op, cause });
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { NotConnectedError, PermanentError, RetryableError } from '../../core/errors.js';
 import { type StoredFile, writeFileAtomic } from '../../core/file-store.js';
+import { openDownload } from '../../core/http-download.js';
 import { fetchUpstream } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import type { z } from 'zod';
@@ -83,8 +84,8 @@ export class AmbitaClient {
   async download(asset: Pick<AmbitaAsset, 'id' | 'downloadUrl'>, path: string, signal?: AbortSignal): Promise<StoredFile> {
     const url = this.#assetUrl(asset);
     return this.#authed('download', signal, async (token, s) => {
-      const res = await fetchUpstream({ upstream: UPSTREAM, op: 'download', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.#cfg.timeout_ms, signal: s });
-      if (!res.ok || !res.body) throw await ambitaStatusError(res, 'download', asset.id);
+      const res = await openDownload({ upstream: UPSTREAM, op: 'download', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.#cfg.timeout_ms, signal: s });
+      if (!res.ok) throw await ambitaStatusError(res.response(), 'download', asset.id);
       const length = res.headers.get('content-length');
       return writeFileAtomic(res.body, path, {
         expectedSize: length === null ? undefined : Number(length),

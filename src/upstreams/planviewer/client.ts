@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { PermanentError, RetryableError } from '../../core/errors.js';
 import { type StoredFile, writeFileAtomic } from '../../core/file-store.js';
+import { openDownload } from '../../core/http-download.js';
 import { fetchUpstream, readErrorText } from '../../core/http-request.js';
 import type { CallOptions, UpstreamGateway } from '../../core/upstream-gateway.js';
 import {
@@ -136,9 +137,16 @@ export class PlanviewerClient {
     return this.#gateway.call(
       'retrieve',
       async (signal) => {
-        const res = await this.#fetch('retrieve', 'GET', paths.retrieve(jobUuid), undefined, signal, 'application/octet-stream, */*', this.#cfg.download_timeout_ms);
-        if (!res.ok) throw await this.#failure('retrieve', res);
-        if (!res.body) throw new RetryableError('planviewer retrieve: empty body', { upstream: UPSTREAM, op: 'retrieve' });
+        this.#log.debug({ op: 'retrieve', method: 'GET', path: paths.retrieve(jobUuid) }, 'planviewer request');
+        const res = await openDownload({
+          upstream: UPSTREAM,
+          op: 'retrieve',
+          url: new URL(paths.retrieve(jobUuid), this.#cfg.base_url),
+          headers: { authorization: this.#authorization, accept: 'application/octet-stream, */*' },
+          timeoutMs: this.#cfg.download_timeout_ms,
+          signal,
+        });
+        if (!res.ok) throw await this.#failure('retrieve', res.response());
         const vendorFilename = dispositionFilename(res.headers.get('content-disposition'));
         const length = res.headers.get('content-length');
         const expectedSize = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
@@ -188,16 +196,8 @@ export class PlanviewerClient {
     return parsed.data;
   }
 
-  #fetch(
-    op: string,
-    method: string,
-    path: string,
-    body: unknown,
-    signal: AbortSignal | undefined,
-    accept = 'application/json',
-    timeoutMs = this.#cfg.timeout_ms,
-  ) {
-    const headers: Record<string, string> = { authorization: this.#authorization, accept };
+  #fetch(op: string, method: string, path: string, body: unknown, signal: AbortSignal | undefined) {
+    const headers: Record<string, string> = { authorization: this.#authorization, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     this.#log.debug({ op, method, path }, 'planviewer request');
     return fetchUpstream({
@@ -207,7 +207,7 @@ export class PlanviewerClient {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      timeoutMs,
+      timeoutMs: this.#cfg.timeout_ms,
       signal,
     });
   }

@@ -1,0 +1,124 @@
+import { once } from 'node:events';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RetryableError } from '../../src/core/errors.js';
+import { writeFileAtomic } from '../../src/core/file-store.js';
+import { openDownload } from '../../src/core/http-download.js';
+import { httpStatusError, readErrorText } from '../../src/core/http-request.js';
+
+/** One local server per test; `handle` decides each answer, `seen` records what reached it. */
+async function serve(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; seen: IncomingMessage[]; server: Server }> {
+  const seen: IncomingMessage[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req);
+    handle(req, res);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
+}
+
+const request = (url: string, extra: { timeoutMs?: number; signal?: AbortSignal } = {}) =>
+  openDownload({ upstream: 'test', op: 'download', url: `${url}/file`, headers: { authorization: 'Bearer t0ken' }, timeoutMs: 5000, ...extra });
+
+/** Sends the head and a first chunk of a longer body, then nothing more. */
+const stallMidBody = (_req: IncomingMessage, res: ServerResponse) => {
+  res.writeHead(200, { 'content-length': '1000' });
+  res.write('x'.repeat(100));
+};
+
+describe('openDownload', () => {
+  let servers: Server[];
+  let dir: string;
+  beforeEach(async () => {
+    servers = [];
+    dir = await mkdtemp(join(tmpdir(), 'koppel-download-'));
+  });
+  afterEach(async () => {
+    for (const s of servers) s.closeAllConnections();
+    await Promise.all(servers.map((s) => new Promise((ok) => s.close(ok))));
+    await rm(dir, { recursive: true, force: true });
+  });
+  const start = async (handle: (req: IncomingMessage, res: ServerResponse) => void) => {
+    const s = await serve(handle);
+    servers.push(s.server);
+    return s;
+  };
+
+  it('streams the body with its status and headers, sending the request headers', async () => {
+    const { url, seen } = await start((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/pdf', 'content-length': '5', 'x-two': ['a', 'b'] });
+      res.end('%PDF!');
+    });
+    const res = await request(url);
+    expect([res.status, res.ok, res.headers.get('content-type'), res.headers.get('x-two')]).toEqual([200, true, 'application/pdf', 'a, b']);
+    const stored = await writeFileAtomic(res.body, join(dir, 'a.pdf'), { expectedSize: 5 });
+    expect(await readFile(stored.path, 'utf8')).toBe('%PDF!');
+    expect(seen[0]?.headers.authorization).toBe('Bearer t0ken');
+  });
+
+  it('hands a failure status to the shared error readers as a fetch Response', async () => {
+    const { url } = await start((_req, res) => {
+      res.writeHead(503, { 'retry-after': '7', 'content-type': 'application/json' });
+      res.end('{"error":"maintenance"}');
+    });
+    const res = await request(url);
+    expect(res.ok).toBe(false);
+    const answer = res.response();
+    expect(await readErrorText(answer)).toBe('{"error":"maintenance"}');
+    expect(httpStatusError(answer.status, answer.headers, 'down', { upstream: 'test', op: 'download' })).toMatchObject({ name: 'BackOffError', waitMs: 7000 });
+  });
+
+  it('refuses a redirect as retryable, and never follows it with the credentials', async () => {
+    const elsewhere = await start((_req, res) => res.end('not for you'));
+    const { url } = await start((_req, res) => {
+      res.writeHead(302, { location: `${elsewhere.url}/file` });
+      res.end();
+    });
+    const err = await request(url).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryableError);
+    expect((err as Error).message).toMatch(/^test download failed: unexpected redirect \(127\.0\.0\.1:\d+\)$/);
+    expect(elsewhere.seen).toHaveLength(0);
+  });
+
+  it('classifies a refused connection as retryable, naming the code and host only', async () => {
+    const { url, server } = await start(() => undefined);
+    await new Promise((ok) => server.close(ok));
+    const err = await request(url).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryableError);
+    expect((err as Error).message).toMatch(/^test download failed: ECONNREFUSED \(127\.0\.0\.1:\d+\)$/);
+    expect((err as Error).message).not.toContain('t0ken');
+  });
+
+  it('ends a download that outlives its deadline, before the answer and mid-body, as retryable', async () => {
+    const { url } = await start(stallMidBody);
+    const silent = await start(() => undefined);
+    const early = await request(silent.url, { timeoutMs: 50 }).catch((e: unknown) => e);
+    expect(early).toBeInstanceOf(RetryableError);
+    expect((early as Error).message).toBe('test download timed out after 50 ms');
+
+    const res = await request(url, { timeoutMs: 300 });
+    const err = await writeFileAtomic(res.body, join(dir, 'b.bin'), { expectedSize: 1000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryableError);
+    expect((err as Error).message).toBe('test download timed out after 300 ms');
+    expect(await readdir(dir)).toEqual([]); // no temporary left
+  });
+
+  it("passes the caller's abort reason through untouched, before the answer and mid-body", async () => {
+    const { url } = await start(stallMidBody);
+    const before = new AbortController();
+    before.abort(new Error('shutdown'));
+    await expect(request(url, { signal: before.signal })).rejects.toBe(before.signal.reason);
+
+    const during = new AbortController();
+    const res = await request(url, { signal: during.signal });
+    const writing = writeFileAtomic(res.body, join(dir, 'c.bin'), { signal: during.signal }).catch((e: unknown) => e);
+    during.abort(new Error('forced shutdown'));
+    expect(await writing).toBe(during.signal.reason);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
