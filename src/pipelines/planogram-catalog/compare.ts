@@ -16,30 +16,60 @@ export function imagesOf(item: AnyItem): string[] {
   return item.images;
 }
 
-/** Field names in sorted order, per field list: items of a kind all share one, so this is sorted once. */
-const sortedFieldsCache = new Map<string, string[]>();
+/** How one field is compared: a function of its value, or undefined for the default (numbers as float32). */
+type FieldNormaliser = ((value: unknown) => unknown) | undefined;
 
-function sortedFields(item: object): string[] {
-  const fields = Object.keys(item);
-  const id = fields.join(',');
-  let sorted = sortedFieldsCache.get(id);
-  if (!sorted) sortedFieldsCache.set(id, (sorted = fields.sort()));
-  return sorted;
+/** An item shape (its field names, as Object.keys lists them): the fields in sorted order and how each compares. */
+interface Shape {
+  keys: string[];
+  sorted: string[];
+  normalisers: FieldNormaliser[];
+}
+
+const lowerCase = (value: unknown): unknown => String(value).toLowerCase();
+const lowerCaseAll = (value: unknown): unknown => (value as string[]).map((v) => v.toLowerCase());
+/** Already `0x` + eight upper-case hex digits: what formatApiColor writes, so parsing it back changes nothing. */
+const FORMATTED_COLOR = /^0x[0-9A-F]{8}$/;
+const colorValue = (value: unknown): unknown => {
+  if (typeof value === 'string' && FORMATTED_COLOR.test(value)) return value;
+  const n = value === '' ? undefined : parseApiColor(String(value));
+  return n === undefined ? value : formatApiColor(n);
+};
+
+function normaliserOf(field: string): FieldNormaliser {
+  if (field === 'reference' || field === 'image1') return lowerCase;
+  if (field === 'images') return lowerCaseAll;
+  if (field === 'color' || field === 'text_color') return colorValue;
+  return undefined;
+}
+
+// Items of a kind all share one shape (the decoder's and the mapper's), so the work of sorting and choosing
+// normalisers is done once per shape; the last shape is checked first, key by key, without building a lookup key.
+const shapes = new Map<string, Shape>();
+let lastShape: Shape | undefined;
+
+function shapeOf(item: object): Shape {
+  const keys = Object.keys(item);
+  const last = lastShape;
+  if (last && last.keys.length === keys.length && keys.every((k, i) => k === last.keys[i])) return last;
+  const id = keys.join(',');
+  let shape = shapes.get(id);
+  if (!shape) {
+    const sorted = [...keys].sort();
+    shapes.set(id, (shape = { keys, sorted, normalisers: sorted.map(normaliserOf) }));
+  }
+  return (lastShape = shape);
 }
 
 /** The item as compared, its fields written in sorted order so hashing takes canonicalJson's native path. */
 function normalise(item: AnyItem): Record<string, unknown> {
+  const { sorted, normalisers } = shapeOf(item);
   const out: Record<string, unknown> = {};
-  for (const field of sortedFields(item)) {
+  for (let i = 0; i < sorted.length; i++) {
+    const field = sorted[i]!;
     const value = (item as unknown as Record<string, unknown>)[field];
-    if (field === 'reference') out[field] = String(value).toLowerCase();
-    else if (field === 'images') out[field] = (value as string[]).map((v) => v.toLowerCase());
-    else if (field === 'image1') out[field] = String(value).toLowerCase();
-    else if (field === 'color' || field === 'text_color') {
-      const n = value === '' ? undefined : parseApiColor(String(value));
-      out[field] = n === undefined ? value : formatApiColor(n);
-    } else if (typeof value === 'number') out[field] = Math.fround(value);
-    else out[field] = value;
+    const normaliser = normalisers[i];
+    out[field] = normaliser ? normaliser(value) : typeof value === 'number' ? Math.fround(value) : value;
   }
   return out;
 }

@@ -10,9 +10,10 @@ import { resolve } from 'node:path';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { Plan, PipelineContext } from '../../core/types.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
-import { type AnyItem, type ItemKind, ITEM_KINDS, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
+import { type AnyItem, ITEM_KINDS, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
 import { type CatalogSource, catalogRows, loadSources } from './catalog-rows.js';
-import { changedFields, imagesOf, itemHash, itemKey } from './compare.js';
+import { CatalogScan, type ScannedRow } from './catalog-scan.js';
+import { changedFields, itemHash, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
 import { SECTION_OF } from './mapping.js';
 import { type ImageUse, KIND_BIT, planImages, type Reject } from './plan-images.js';
@@ -26,19 +27,25 @@ const SAMPLE_PER_ACTION = 200;
 
 export async function planCatalog(ctx: Ctx): Promise<Plan<CatalogPlanState>> {
   const sources = await loadSources(ctx.config);
-  const client = ctx.upstreams.planogrambuilder;
-  const release = await client.connect(ctx.abortSignal);
+  // Started first: the files are read on the worker while this thread signs in and lists the remote side.
+  const scan = new CatalogScan(sources);
   try {
-    const plan = await buildPlan(ctx, client, sources, release);
-    if (ctx.options.dryRun) await release();
-    return plan;
-  } catch (err) {
-    await release();
-    throw err;
+    const client = ctx.upstreams.planogrambuilder;
+    const release = await client.connect(ctx.abortSignal);
+    try {
+      const plan = await buildPlan(ctx, client, sources, scan, release);
+      if (ctx.options.dryRun) await release();
+      return plan;
+    } catch (err) {
+      await release();
+      throw err;
+    }
+  } finally {
+    await scan.close();
   }
 }
 
-async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: CatalogSource[], release: () => Promise<void>): Promise<Plan<CatalogPlanState>> {
+async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: CatalogSource[], scan: CatalogScan, release: () => Promise<void>): Promise<Plan<CatalogPlanState>> {
   const state: CatalogPlanState = { release, kinds: [], uploads: new Map(), refreshKinds: new Set(), settledImages: [], pruneRefused: undefined };
   const sample = new ActionSample(SAMPLE_PER_ACTION);
   const images = new Map<string, ImageUse>();
@@ -53,9 +60,9 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
   for (const kind of kinds) remoteTotals.set(kind, await readRemote(ctx, client, kind));
   if (!ctx.options.full) await markCheckpointed(ctx, kinds);
   let unchanged = 0;
-  for (const kind of kinds) {
+  for (const [source, kind] of kinds.entries()) {
     const started = performance.now();
-    unchanged += await readCatalog(ctx, client, kind, sample, images, reject);
+    unchanged += await readCatalog(ctx, client, kind, scan.rows(source), sample, images, reject);
     ctx.log.info({ kind: kind.src.kind, file: kind.src.file, writes: kind.writes, ms: Math.round(performance.now() - started) }, 'compared the catalog file with it');
     if (ctx.config.prune) await prune(ctx, client, kind, remoteTotals.get(kind)!, state, sample);
     state.kinds.push(kind);
@@ -78,9 +85,10 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
 /** An update the plan lists, completed after the stream with why it changed (and, for a dry run, what). */
 interface ListedUpdate {
   key: string;
+  line: number;
   reference: string;
-  hash: string;
-  item: AnyItem;
+  /** The catalog item's hash as the index keeps it (hex of its first HASH_BYTES). */
+  hashPrefix: string;
   detail: Record<string, unknown>;
 }
 
@@ -107,47 +115,46 @@ async function markCheckpointed(ctx: Ctx, kinds: KindPlan[]): Promise<void> {
   }
 }
 
-/** Streams one catalog past the remote snapshot; returns how many rows are unchanged. */
-async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan, sample: ActionSample, images: Map<string, ImageUse>, reject: Reject): Promise<number> {
+/** Goes through one catalog's scanned rows with the remote snapshot at hand; returns how many rows are unchanged. */
+async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan, rows: AsyncIterable<ScannedRow>, sample: ActionSample, images: Map<string, ImageUse>, reject: Reject): Promise<number> {
   const { src, index } = plan;
   const { kind, file } = src;
   const full = !!ctx.options.full;
   let unchanged = 0;
   const updates: ListedUpdate[] = [];
 
-  for await (const row of catalogRows(src)) {
+  for await (const row of rows) {
     ctx.count('seen');
-    if (row.error !== undefined) {
-      await reject({ source: file, line: row.line, reason: row.error });
+    const { problem, reference } = row;
+    if (problem && 'error' in problem) {
+      await reject({ source: file, line: row.line, reason: problem.error });
       continue;
     }
-    const mapped = row.mapped;
-    const lower = mapped.reference?.toLowerCase();
+    const lower = reference?.toLowerCase();
     let slot = -1;
     if (lower) {
-      const seen = index.see(lower, row.line);
+      const seen = index.seeFingerprint(row.fingerprint, row.line);
       if (seen.firstLine !== undefined) {
-        await reject({ itemKey: itemKey(kind, lower), source: file, line: row.line, field: src.mapping.fields.reference?.column, reason: `duplicate reference "${mapped.reference}" (first at line ${seen.firstLine}); not sent twice`, value: mapped.reference });
+        await reject({ itemKey: itemKey(kind, lower), source: file, line: row.line, field: src.mapping.fields.reference?.column, reason: `duplicate reference "${reference}" (first at line ${seen.firstLine}); not sent twice`, value: reference });
         continue;
       }
       slot = seen.slot;
     }
-    if (!mapped.ok) {
-      await reject({ itemKey: lower && itemKey(kind, lower), source: file, line: row.line, field: mapped.column, reason: mapped.reason, value: mapped.value });
+    if (problem) {
+      await reject({ itemKey: lower && itemKey(kind, lower), source: file, line: row.line, field: problem.column, reason: problem.reason, value: problem.value });
       continue;
     }
-    const key = itemKey(kind, mapped.reference);
-    const hash = itemHash(mapped.item);
+    const key = itemKey(kind, reference!);
     let written = true;
     if (!index.has(slot, Flag.REMOTE)) {
       index.set(slot, Flag.CREATE);
       plan.writes++;
-      sample.add({ action: 'create', key, detail: { kind, reference: mapped.reference, line: row.line } });
-    } else if (!index.sameAsRemote(slot, hash)) {
+      sample.add({ action: 'create', key, detail: { kind, reference, line: row.line } });
+    } else if (!index.sameAsRemoteBytes(slot, row.hash)) {
       index.set(slot, Flag.UPDATE);
       plan.writes++;
-      const listed = sample.add({ action: 'update', key, detail: { kind, reference: mapped.reference, line: row.line } });
-      if (listed) updates.push({ key, reference: mapped.reference, hash, item: mapped.item, detail: listed.detail! });
+      const listed = sample.add({ action: 'update', key, detail: { kind, reference, line: row.line } });
+      if (listed) updates.push({ key, line: row.line, reference: reference!, hashPrefix: Buffer.from(row.hash).toString('hex'), detail: listed.detail! });
     } else {
       written = false;
       unchanged++;
@@ -158,7 +165,7 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
         plan.settles++;
       }
     }
-    for (const name of imagesOf(mapped.item)) {
+    for (const name of row.images) {
       const use = images.get(name.toLowerCase()) ?? { name, users: 0, kinds: 0, unchangedKinds: 0 };
       use.users++;
       use.kinds |= KIND_BIT[kind];
@@ -166,25 +173,35 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
       images.set(name.toLowerCase(), use);
     }
   }
-  await describeUpdates(ctx, client, kind, updates);
+  await describeUpdates(ctx, client, src, updates);
   return unchanged;
 }
 
 /**
  * Completes the listed updates: why (the stored checkpoint says whether the catalog or the remote side moved)
- * and, for a dry run, which fields change — read with Get, since the snapshot keeps only hashes.
+ * and, for a dry run, which fields change — the catalog rows read again (the scan keeps only hashes), the remote
+ * items read with Get.
  */
-async function describeUpdates(ctx: Ctx, client: PlanogramBuilderClient, kind: ItemKind, updates: ListedUpdate[]): Promise<void> {
+async function describeUpdates(ctx: Ctx, client: PlanogramBuilderClient, src: CatalogSource, updates: ListedUpdate[]): Promise<void> {
   if (updates.length === 0) return;
   const stored = await ctx.state.getMany(updates.map((u) => u.key));
-  for (const u of updates) u.detail.why = stored.get(u.key)?.hash === u.hash ? 'changed remotely' : 'changed in the catalog';
+  for (const u of updates) u.detail.why = stored.get(u.key)?.hash.startsWith(u.hashPrefix) ? 'changed remotely' : 'changed in the catalog';
   if (!ctx.options.dryRun) return;
-  const field = ITEM_KINDS[kind].field;
+  const wanted = new Map(updates.map((u) => [u.line, u]));
+  const items = new Map<ListedUpdate, AnyItem>();
+  for await (const row of catalogRows(src)) {
+    const u = wanted.get(row.line);
+    if (u && row.mapped?.ok) items.set(u, row.mapped.item);
+    if (items.size === wanted.size) break;
+  }
+  const field = ITEM_KINDS[src.kind].field;
   await forEachConcurrent(updates, 8, ctx.abortSignal, async (u) => {
+    const item = items.get(u);
+    if (!item) return; // the file changed under the plan; its apply skips the row too
     try {
-      const res = (await client.call(itemMethod(kind, 'Get') as 'GetProduct', { reference: u.reference }, { signal: ctx.abortSignal, itemKey: u.key })) as unknown as Record<string, AnyItem | null>;
+      const res = (await client.call(itemMethod(src.kind, 'Get') as 'GetProduct', { reference: u.reference }, { signal: ctx.abortSignal, itemKey: u.key })) as unknown as Record<string, AnyItem | null>;
       const remote = res[field];
-      if (remote) u.detail.changed = changedFields(remote, u.item);
+      if (remote) u.detail.changed = changedFields(remote, item);
     } catch (err) {
       // Only the printout loses detail; the plan itself stands.
       ctx.log.warn({ err, itemKey: u.key }, 'could not read the remote item to list its changed fields');

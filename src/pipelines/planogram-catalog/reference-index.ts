@@ -22,8 +22,9 @@ export const Flag = {
 } as const;
 
 /** 128 bits: two different references or items comparing equal is out of reach in practice (~1e-27 at 1M). */
-const FP_BYTES = 16;
-const HASH_BYTES = 16;
+export const FP_BYTES = 16;
+/** The leading bytes of an item's sha256 content hash that are kept and compared. */
+export const HASH_BYTES = 16;
 const INITIAL = 1024;
 
 export class ReferenceIndex {
@@ -63,7 +64,12 @@ export class ReferenceIndex {
    * this is a repeat (a duplicate reference).
    */
   see(lower: string, line: number): { slot: number; firstLine: number | undefined } {
-    const slot = this.#slotFor(fingerprint(lower));
+    return this.seeFingerprint(fingerprint(lower), line);
+  }
+
+  /** `see` for a reference whose fingerprint was taken elsewhere (the catalog scan's worker). */
+  seeFingerprint(fp: Uint8Array, line: number): { slot: number; firstLine: number | undefined } {
+    const slot = this.#slotFor(fp);
     if (this.#flags[slot]! & Flag.SEEN) return { slot, firstLine: this.#lines[slot] };
     this.#flags[slot]! |= Flag.SEEN;
     this.#lines[slot] = line;
@@ -89,6 +95,11 @@ export class ReferenceIndex {
     return this.#hashes.toString('hex', at, at + HASH_BYTES) === hashHex.slice(0, HASH_BYTES * 2);
   }
 
+  /** True when the remote item's hash starts with the bytes `hash` (HASH_BYTES of them). */
+  sameAsRemoteBytes(slot: number, hash: Uint8Array): boolean {
+    return this.#hashes.compare(hash, 0, HASH_BYTES, slot * HASH_BYTES, (slot + 1) * HASH_BYTES) === 0;
+  }
+
   /** How many references have every bit of `flag` and none of `without`. */
   count(flag: number, without = 0): number {
     let n = 0;
@@ -103,21 +114,21 @@ export class ReferenceIndex {
   }
 
   /** The slot of a fingerprint, or -1. */
-  #find(fp: Buffer): number {
+  #find(fp: Uint8Array): number {
     const mask = this.#buckets.length - 1;
-    for (let b = fp.readUInt32LE(0) & mask; ; b = (b + 1) & mask) {
+    for (let b = (fp[0]! | (fp[1]! << 8) | (fp[2]! << 16) | (fp[3]! << 24)) & mask; ; b = (b + 1) & mask) {
       const entry = this.#buckets[b]!;
       if (entry === 0) return -1;
       if (this.#fps.compare(fp, 0, FP_BYTES, (entry - 1) * FP_BYTES, entry * FP_BYTES) === 0) return entry - 1;
     }
   }
 
-  #slotFor(fp: Buffer): number {
+  #slotFor(fp: Uint8Array): number {
     const found = this.#find(fp);
     if (found >= 0) return found;
     if (this.#size === this.#flags.length) this.#grow();
     const slot = this.#size++;
-    fp.copy(this.#fps, slot * FP_BYTES);
+    this.#fps.set(fp.subarray(0, FP_BYTES), slot * FP_BYTES);
     this.#place(slot);
     return slot;
   }
@@ -148,4 +159,9 @@ export class ReferenceIndex {
 /** A fingerprint, not a secret: md5 is the fastest 128-bit digest at hand. */
 function fingerprint(lower: string): Buffer {
   return digestBytes('md5', lower);
+}
+
+/** Writes the fingerprint of `lower` into `target` at `offset` (FP_BYTES). */
+export function fingerprintInto(lower: string, target: Uint8Array, offset: number): void {
+  target.set(fingerprint(lower), offset);
 }
