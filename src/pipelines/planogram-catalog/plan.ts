@@ -2,6 +2,9 @@
  * The plan: read the remote catalog (List, paged) and each CSV (streamed), and decide per item create, update
  * or leave alone; per image upload or not; which items need Refresh; what to prune. Nothing remote changes here.
  *
+ * The CSVs are parsed, mapped and hashed on a worker thread (catalog-scan.ts), started before the remote listing
+ * so the two overlap; this thread decides row by row once the remote side is in the index.
+ *
  * No item stays in memory: the remote side is kept as a fingerprint and a content hash per reference, off the
  * heap, and the decisions as flag bits (reference-index.ts); stored checkpoints are read once and kept there as a
  * bit too; the plan's actions are a sample with full counts in the summary. Apply reads the catalogs again.
