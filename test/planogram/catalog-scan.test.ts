@@ -8,7 +8,8 @@ import type { PlanogramCatalogConfig } from '../../src/pipelines/planogram-catal
 import { type CatalogSource, catalogRows, loadSources } from '../../src/pipelines/planogram-catalog/catalog-rows.js';
 import { CatalogScan, type ScannedRow } from '../../src/pipelines/planogram-catalog/catalog-scan.js';
 import { imagesOf, itemHash } from '../../src/pipelines/planogram-catalog/compare.js';
-import { FP_BYTES, fingerprintInto, HASH_BYTES } from '../../src/pipelines/planogram-catalog/reference-index.js';
+import { FP_BYTES, fingerprintInto } from '../../src/pipelines/planogram-catalog/fingerprint.js';
+import { HASH_BYTES } from '../../src/pipelines/planogram-catalog/reference-index.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -11,7 +11,8 @@ import { csvOptionsSchema } from '../../core/csv-source.js';
 import { ConfigError } from '../../core/errors.js';
 import { type CatalogSource, catalogRows } from './catalog-rows.js';
 import { imagesOf, itemHash } from './compare.js';
-import { FP_BYTES, fingerprintInto, HASH_BYTES } from './reference-index.js';
+import { FP_BYTES, fingerprintInto } from './fingerprint.js';
+import { HASH_BYTES } from './reference-index.js';
 
 /** How the scan is cut up: rows per message, and messages the worker may send before the plan has read them. */
 export interface ScanPacing {

@@ -5,7 +5,7 @@
  * heap and makes the garbage collector let the whole heap grow with it. This, not the catalog's length, is what
  * the plan holds between plan and apply (apply reads the catalog again for the items themselves).
  */
-import { digestBytes } from '../../core/content-hash.js';
+import { FP_BYTES, fingerprintInto } from './fingerprint.js';
 
 /** What the plan knows about one reference (bits of the flag byte). */
 export const Flag = {
@@ -21,9 +21,7 @@ export const Flag = {
   CHECKPOINTED: 32,
 } as const;
 
-/** 128 bits: two different references or items comparing equal is out of reach in practice (~1e-27 at 1M). */
-export const FP_BYTES = 16;
-/** The leading bytes of an item's sha256 content hash that are kept and compared. */
+/** The leading bytes of an item's sha256 content hash that are kept and compared: 128 bits, like the fingerprint. */
 export const HASH_BYTES = 16;
 const INITIAL = 1024;
 
@@ -156,12 +154,10 @@ export class ReferenceIndex {
   }
 }
 
-/** A fingerprint, not a secret: md5 is the fastest 128-bit digest at hand. */
-function fingerprint(lower: string): Buffer {
-  return digestBytes('md5', lower);
-}
+/** Scratch space for the fingerprint being looked up: lookups copy it into the index, never keep it. */
+const scratch = new Uint8Array(FP_BYTES);
 
-/** Writes the fingerprint of `lower` into `target` at `offset` (FP_BYTES). */
-export function fingerprintInto(lower: string, target: Uint8Array, offset: number): void {
-  target.set(fingerprint(lower), offset);
+function fingerprint(lower: string): Uint8Array {
+  fingerprintInto(lower, scratch, 0);
+  return scratch;
 }

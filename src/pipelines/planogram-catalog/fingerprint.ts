@@ -1,0 +1,83 @@
+/**
+ * The 128-bit fingerprint the reference index keys on: MurmurHash3 (x86, 128-bit) over a string's UTF-16 code
+ * units, two to a 32-bit word. It is never stored and is no secret; it only has to tell one run's references
+ * apart (a collision among a million is ~1e-27). For strings as short as references it costs a fraction of a
+ * native digest call, which counts where it runs for every row and every remote item.
+ */
+export const FP_BYTES = 16;
+
+const C1 = 0x239b961b;
+const C2 = 0xab0e9789;
+const C3 = 0x38b34ae5;
+const C4 = 0xa1e38b93;
+
+const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/** The code units at `i` and `i + 1` as one little-endian word (0 past the end). */
+function word(text: string, i: number): number {
+  const hi = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+  return text.charCodeAt(i) | (hi << 16);
+}
+
+/** Writes the fingerprint of `text` into `out` at `offset` (FP_BYTES, little-endian words). */
+export function fingerprintInto(text: string, out: Uint8Array, offset: number): void {
+  let h1 = 0;
+  let h2 = 0;
+  let h3 = 0;
+  let h4 = 0;
+  const n = text.length;
+  const blocks = n - (n % 8);
+  for (let i = 0; i < blocks; i += 8) {
+    h1 ^= Math.imul(rotl(Math.imul(word(text, i), C1), 15), C2);
+    h1 = (Math.imul(rotl(h1, 19) + h2, 5) + 0x561ccd1b) | 0;
+    h2 ^= Math.imul(rotl(Math.imul(word(text, i + 2), C2), 16), C3);
+    h2 = (Math.imul(rotl(h2, 17) + h3, 5) + 0x0bcaa747) | 0;
+    h3 ^= Math.imul(rotl(Math.imul(word(text, i + 4), C3), 17), C4);
+    h3 = (Math.imul(rotl(h3, 15) + h4, 5) + 0x96cd1c35) | 0;
+    h4 ^= Math.imul(rotl(Math.imul(word(text, i + 6), C4), 18), C1);
+    h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
+  }
+  // The tail: up to seven code units, in as many words as they fill.
+  const left = n - blocks;
+  if (left > 6) h4 ^= Math.imul(rotl(Math.imul(word(text, blocks + 6), C4), 18), C1);
+  if (left > 4) h3 ^= Math.imul(rotl(Math.imul(word(text, blocks + 4), C3), 17), C4);
+  if (left > 2) h2 ^= Math.imul(rotl(Math.imul(word(text, blocks + 2), C2), 16), C3);
+  if (left > 0) h1 ^= Math.imul(rotl(Math.imul(word(text, blocks), C1), 15), C2);
+
+  const bytes = 2 * n;
+  h1 ^= bytes;
+  h2 ^= bytes;
+  h3 ^= bytes;
+  h4 ^= bytes;
+  h1 = (h1 + h2 + h3 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  h3 = (h3 + h1) | 0;
+  h4 = (h4 + h1) | 0;
+  h1 = fmix(h1);
+  h2 = fmix(h2);
+  h3 = fmix(h3);
+  h4 = fmix(h4);
+  h1 = (h1 + h2 + h3 + h4) | 0;
+  h2 = (h2 + h1) | 0;
+  h3 = (h3 + h1) | 0;
+  h4 = (h4 + h1) | 0;
+  put(out, offset, h1);
+  put(out, offset + 4, h2);
+  put(out, offset + 8, h3);
+  put(out, offset + 12, h4);
+}
+
+function put(out: Uint8Array, at: number, v: number): void {
+  out[at] = v;
+  out[at + 1] = v >>> 8;
+  out[at + 2] = v >>> 16;
+  out[at + 3] = v >>> 24;
+}
