@@ -1,4 +1,4 @@
-import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { RetryableError } from './errors.js';
@@ -29,7 +29,14 @@ export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadRe
   const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const request = send(url, { method: req.method ?? 'GET', headers: req.headers });
+    let request: ClientRequest;
+    try {
+      request = send(url, { method: req.method ?? 'GET', headers: req.headers });
+    } catch (err) {
+      // A header node refuses (fetch would have failed the same request): classified like any other failure.
+      reject(transportError(req, deadline, err as Error, err));
+      return;
+    }
     let res: IncomingMessage | undefined;
     // Before the answer this ends the request (its 'error' below says why); after it, the body, with the reason.
     const abort = () => {

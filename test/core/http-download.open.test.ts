@@ -94,6 +94,13 @@ describe('openDownload', () => {
     expect((err as Error).message).not.toContain('t0ken');
   });
 
+  it('classifies a header node refuses as retryable, like fetch, without quoting it', async () => {
+    const { url } = await start((_req, res) => res.end());
+    const err = await openDownload({ upstream: 'test', op: 'download', url, headers: { authorization: 'Bearer t0ken\n' }, timeoutMs: 5000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryableError);
+    expect((err as Error).message).not.toContain('t0ken');
+  });
+
   it('ends a download that outlives its deadline, before the answer and mid-body, as retryable', async () => {
     const { url } = await start(stallMidBody);
     const silent = await start(() => undefined);
