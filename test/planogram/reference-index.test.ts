@@ -24,6 +24,19 @@ describe('ReferenceIndex', () => {
     expect([index.absent('p1'), index.absent('p2'), index.absent('new-1'), index.absent('nowhere')]).toEqual([true, false, false, false]);
     expect(index.slot('nowhere')).toBeUndefined();
   });
+
+  it('takes the first remote item after the catalog has grown it, and keeps its hash through later growth', () => {
+    const index = new ReferenceIndex();
+    const hash = (i: number) => itemHash({ ...defaultItem('product', `P${i}`), width: i });
+    for (let i = 0; i < 3000; i++) index.see(`p${i}`, i + 2);
+    expect(index.sameAsRemote(index.slot('p7')!, hash(7))).toBe(false);
+    index.addRemote('p7', hash(7));
+    for (let i = 3000; i < 9000; i++) index.addRemote(`p${i}`, hash(i));
+    expect(index.sameAsRemote(index.slot('p7')!, hash(7))).toBe(true);
+    expect(index.sameAsRemoteBytes(index.slot('p8999')!, Buffer.from(hash(8999), 'hex'))).toBe(true);
+    expect(index.sameAsRemoteBytes(index.slot('p8999')!, Buffer.from(hash(8998), 'hex'))).toBe(false);
+    expect(index.count(Flag.REMOTE, Flag.SEEN)).toBe(6000);
+  });
 });
 
 describe('ActionSample', () => {

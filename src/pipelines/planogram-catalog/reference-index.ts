@@ -30,7 +30,8 @@ export class ReferenceIndex {
   #buckets = new Uint32Array(INITIAL * 2);
   /** Per slot, in the order references were added; slots are never reused. */
   #fps = Buffer.alloc(INITIAL * FP_BYTES);
-  #hashes = Buffer.alloc(INITIAL * HASH_BYTES);
+  /** Only once there is a remote item: a first import (empty remote side) never pays for the column. */
+  #hashes: Buffer | undefined;
   #flags = new Uint8Array(INITIAL);
   #lines = new Uint32Array(INITIAL);
   #size = 0;
@@ -47,6 +48,7 @@ export class ReferenceIndex {
   /** Records a remote item by its lower-cased reference and the hex content hash `itemHash` gives. */
   addRemote(lower: string, hashHex: string): void {
     const slot = this.#slotFor(fingerprint(lower));
+    this.#hashes ??= Buffer.alloc(this.#flags.length * HASH_BYTES);
     this.#hashes.write(hashHex, slot * HASH_BYTES, HASH_BYTES, 'hex');
     this.#flags[slot]! |= Flag.REMOTE;
   }
@@ -90,12 +92,12 @@ export class ReferenceIndex {
   /** True when the remote item's hash is `hashHex` (compared on the stored 128 bits). */
   sameAsRemote(slot: number, hashHex: string): boolean {
     const at = slot * HASH_BYTES;
-    return this.#hashes.toString('hex', at, at + HASH_BYTES) === hashHex.slice(0, HASH_BYTES * 2);
+    return !!this.#hashes && this.#hashes.toString('hex', at, at + HASH_BYTES) === hashHex.slice(0, HASH_BYTES * 2);
   }
 
   /** True when the remote item's hash starts with the bytes `hash` (HASH_BYTES of them). */
   sameAsRemoteBytes(slot: number, hash: Uint8Array): boolean {
-    return this.#hashes.compare(hash, 0, HASH_BYTES, slot * HASH_BYTES, (slot + 1) * HASH_BYTES) === 0;
+    return !!this.#hashes && this.#hashes.compare(hash, 0, HASH_BYTES, slot * HASH_BYTES, (slot + 1) * HASH_BYTES) === 0;
   }
 
   /** How many references have every bit of `flag` and none of `without`. */
@@ -146,7 +148,7 @@ export class ReferenceIndex {
       return next;
     };
     this.#fps = grown(this.#fps, (n) => Buffer.alloc(n), FP_BYTES);
-    this.#hashes = grown(this.#hashes, (n) => Buffer.alloc(n), HASH_BYTES);
+    if (this.#hashes) this.#hashes = grown(this.#hashes, (n) => Buffer.alloc(n), HASH_BYTES);
     this.#flags = grown(this.#flags, (n) => new Uint8Array(n), 1);
     this.#lines = grown(this.#lines, (n) => new Uint32Array(n), 1);
     this.#buckets = new Uint32Array(slots * 2);
