@@ -172,7 +172,7 @@ export class CatalogScan {
 function startWorker(sources: CatalogSource[], pacing: ScanPacing): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(fromSource ? './scan-worker.ts' : './scan-worker.js', import.meta.url);
-  const longestRecord = Math.max(...sources.map((s) => csvOptionsSchema.parse({ ...s.csv, ...s.mapping.csv }).max_record_chars));
+  const longestRecord = Math.max(0, ...sources.map((s) => csvOptionsSchema.parse({ ...s.csv, ...s.mapping.csv }).max_record_chars));
   const options = {
     workerData: { sources, pacing },
     resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 32 + Math.ceil((8 * longestRecord) / 2 ** 20) },
