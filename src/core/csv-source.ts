@@ -103,14 +103,16 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
         parse({
           delimiter,
           columns: header ?? ((names: string[]) => (header = names.map((n) => n.trim()))),
-          info: true,
           raw: true,
           bom: true,
           skip_empty_lines: true,
           skip_records_with_error: true,
           max_record_size: opts.max_record_chars,
-          on_record: (record, context) => {
+          // The record's end line rides along from here rather than through `info: true`, which would build a
+          // second copy of the parser's state (and of the raw text) for every record.
+          on_record: (record: ParsedRecord, context) => {
             parsedEnd = context.lines + offset;
+            record.lines = context.lines;
             return record;
           },
         }),
@@ -125,8 +127,8 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
       else if (err.code === 'CSV_MAX_RECORD_SIZE') restart = { row: { line: start, error: describeCsvError(err) }, nextLine: (err.lines ?? 0) + offset + 1 };
       else skipped.push({ line: (err.lines ?? 0) + offset, error: describeCsvError(err) });
     });
-    for await (const chunk of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number }; raw: string }>) {
-      const line = chunk.info.lines + offset - innerLineBreaks(chunk.raw);
+    for await (const chunk of parser as AsyncIterable<ParsedRecord>) {
+      const line = chunk.lines + offset - innerLineBreaks(chunk.raw);
       // The parser runs ahead of us, so a skipped record may be known before earlier good ones: keep line order.
       while (skipped.length && skipped[0]!.line < line) yield skipped.shift()!;
       // Both checks scan the record's raw text once; the column is looked up only for a record that fails.
@@ -148,6 +150,13 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
     yield restart.row;
     firstLine = restart.nextLine;
   }
+}
+
+/** What the parser hands on: the record, its raw text (`raw: true`) and the line it ends on (set in on_record). */
+interface ParsedRecord {
+  record: Record<string, string>;
+  raw: string;
+  lines: number;
 }
 
 /** Line breaks inside a record's raw text, not counting the one that ends it. */
