@@ -17,8 +17,11 @@ export interface DownloadResponse {
   readonly status: number;
   readonly ok: boolean;
   readonly headers: Headers;
-  /** Errors with the deadline's RetryableError or the caller's abort reason when either ends it early. */
-  readonly body: Readable;
+  /**
+   * Errors with the deadline's RetryableError or the caller's abort reason when either ends it early. Null for
+   * the statuses fetch gives no body (204, 205, 304), so clients check for a body as they did with fetch.
+   */
+  readonly body: Readable | null;
   /** The same answer as a fetch Response, for the error readers a client shares with its JSON calls. */
   response(): Response;
 }
@@ -66,16 +69,21 @@ export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadRe
   });
 }
 
+/** fetch's null body statuses. */
+const NO_BODY = new Set([204, 205, 304]);
+
 function downloadResponse(body: IncomingMessage, status: number): DownloadResponse {
   // The body's reader (iteration, response()) still sees an error; one that comes before it reads must not crash.
   body.on('error', () => undefined);
+  const empty = NO_BODY.has(status);
+  if (empty) body.resume(); // nothing to read: the socket goes back to the pool
   const headers = new Headers();
   for (let i = 0; i < body.rawHeaders.length; i += 2) headers.append(body.rawHeaders[i]!, body.rawHeaders[i + 1]!);
   return {
     status,
     ok: status >= 200 && status < 300,
     headers,
-    body,
-    response: () => new Response(Readable.toWeb(body) as ReadableStream<Uint8Array>, { status, statusText: body.statusMessage, headers }),
+    body: empty ? null : body,
+    response: () => new Response(empty ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), { status, statusText: body.statusMessage, headers }),
   };
 }

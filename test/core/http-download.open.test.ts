@@ -56,7 +56,7 @@ describe('openDownload', () => {
     });
     const res = await request(url);
     expect([res.status, res.ok, res.headers.get('content-type'), res.headers.get('x-two')]).toEqual([200, true, 'application/pdf', 'a, b']);
-    const stored = await writeFileAtomic(res.body, join(dir, 'a.pdf'), { expectedSize: 5 });
+    const stored = await writeFileAtomic(res.body!, join(dir, 'a.pdf'), { expectedSize: 5 });
     expect(await readFile(stored.path, 'utf8')).toBe('%PDF!');
     expect(seen[0]?.headers.authorization).toBe('Bearer t0ken');
   });
@@ -71,6 +71,17 @@ describe('openDownload', () => {
     const answer = res.response();
     expect(await readErrorText(answer)).toBe('{"error":"maintenance"}');
     expect(httpStatusError(answer.status, answer.headers, 'down', { upstream: 'test', op: 'download' })).toMatchObject({ name: 'BackOffError', waitMs: 7000 });
+  });
+
+  it('has no body for a 204, as fetch, and keeps the connection usable', async () => {
+    const { url } = await start((req, res) => {
+      res.writeHead(req.url === '/file' ? 204 : 200);
+      res.end();
+    });
+    const res = await request(url);
+    expect([res.status, res.ok, res.body]).toEqual([204, true, null]);
+    expect(res.response().body).toBeNull();
+    expect((await request(url)).status).toBe(204);
   });
 
   it('refuses a redirect as retryable, and never follows it with the credentials', async () => {
@@ -111,7 +122,7 @@ describe('openDownload', () => {
     // The head and 100 bytes arrive at once; the deadline then ends the body (on a crawling machine it may
     // end the request before the head instead: the same error either way).
     const err = await request(url, { timeoutMs: 1000 })
-      .then((res) => writeFileAtomic(res.body, join(dir, 'b.bin'), { expectedSize: 1000 }))
+      .then((res) => writeFileAtomic(res.body!, join(dir, 'b.bin'), { expectedSize: 1000 }))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RetryableError);
     expect((err as Error).message).toBe('test download timed out after 1000 ms');
@@ -126,7 +137,7 @@ describe('openDownload', () => {
 
     const during = new AbortController();
     const res = await request(url, { signal: during.signal });
-    const writing = writeFileAtomic(res.body, join(dir, 'c.bin'), { signal: during.signal }).catch((e: unknown) => e);
+    const writing = writeFileAtomic(res.body!, join(dir, 'c.bin'), { signal: during.signal }).catch((e: unknown) => e);
     during.abort(new Error('forced shutdown'));
     expect(await writing).toBe(during.signal.reason);
     expect(await readdir(dir)).toEqual([]);

@@ -85,7 +85,7 @@ export class AmbitaClient {
     const url = this.#assetUrl(asset);
     return this.#authed('download', signal, async (token, s) => {
       const res = await openDownload({ upstream: UPSTREAM, op: 'download', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.#cfg.timeout_ms, signal: s });
-      if (!res.ok) throw await ambitaStatusError(res.response(), 'download', asset.id);
+      if (!res.ok || !res.body) throw await ambitaStatusError(res.response(), 'download', asset.id);
       const length = res.headers.get('content-length');
       return writeFileAtomic(res.body, path, {
         expectedSize: length === null ? undefined : Number(length),

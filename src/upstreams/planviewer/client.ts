@@ -147,6 +147,7 @@ export class PlanviewerClient {
           signal,
         });
         if (!res.ok) throw await this.#failure('retrieve', res.response());
+        if (!res.body) throw new RetryableError('planviewer retrieve: empty body', { upstream: UPSTREAM, op: 'retrieve' });
         const vendorFilename = dispositionFilename(res.headers.get('content-disposition'));
         const length = res.headers.get('content-length');
         const expectedSize = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
