@@ -102,7 +102,11 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
       .pipe(
         parse({
           delimiter,
-          columns: header ?? ((names: string[]) => (header = names.map((n) => n.trim()))),
+          // Records come as arrays and are keyed by the header here: csv-parse's own `columns` defines each field
+          // as a property descriptor, which cost more than the rest of its work. So the column count is ours to
+          // check too (relax_column_count keeps the parser from checking against a restart pass's first record).
+          columns: false,
+          relax_column_count: true,
           raw: true,
           bom: true,
           skip_empty_lines: true,
@@ -110,10 +114,11 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
           max_record_size: opts.max_record_chars,
           // The record's end line rides along from here rather than through `info: true`, which would build a
           // second copy of the parser's state (and of the raw text) for every record.
-          on_record: (record: ParsedRecord, context) => {
+          on_record: (record: unknown, context) => {
             parsedEnd = context.lines + offset;
-            record.lines = context.lines;
-            return record;
+            (record as ParsedRecord).lines = context.lines;
+            // With `raw: true` the parser hands over { record, raw }, which its typings do not describe.
+            return record as string[];
           },
         }),
       );
@@ -131,19 +136,27 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
       const line = chunk.lines + offset - innerLineBreaks(chunk.raw);
       // The parser runs ahead of us, so a skipped record may be known before earlier good ones: keep line order.
       while (skipped.length && skipped[0]!.line < line) yield skipped.shift()!;
+      if (!header) {
+        header = chunk.record.map((name) => name.trim());
+        continue;
+      }
+      if (chunk.record.length !== header.length) {
+        yield { line, error: `wrong number of columns: the header has ${header.length}, this row ${chunk.record.length}` };
+        continue;
+      }
       // Both checks scan the record's raw text once; the column is looked up only for a record that fails.
-      const bad = opts.encoding === 'utf-8' && chunk.raw.includes('\uFFFD') && columnContaining(chunk.record, '\uFFFD');
+      const bad = opts.encoding === 'utf-8' && chunk.raw.includes('\uFFFD') && columnContaining(header, chunk.record, '\uFFFD');
       if (bad) {
         yield { line, error: `column "${bad}" is not valid UTF-8 (if the file is a spreadsheet export, set encoding: windows-1252)` };
         continue;
       }
       // A NUL never belongs in text: it marks a binary or corrupted file, and Postgres and most APIs refuse it.
-      const nul = chunk.raw.includes('\u0000') && columnContaining(chunk.record, '\u0000');
+      const nul = chunk.raw.includes('\u0000') && columnContaining(header, chunk.record, '\u0000');
       if (nul) {
         yield { line, error: `column "${nul}" contains a NUL byte (binary or corrupted data)` };
         continue;
       }
-      yield { line, values: chunk.record };
+      yield { line, values: keyed(header, chunk.record) };
     }
     while (skipped.length) yield skipped.shift()!;
     if (!restart || !header) return;
@@ -154,7 +167,7 @@ export async function* readCsv(path: string, options: Partial<CsvOptions> = {}):
 
 /** What the parser hands on: the record, its raw text (`raw: true`) and the line it ends on (set in on_record). */
 interface ParsedRecord {
-  record: Record<string, string>;
+  record: string[];
   raw: string;
   lines: number;
 }
@@ -166,10 +179,17 @@ function innerLineBreaks(raw: string): number {
   return n;
 }
 
+/** The record by column name (a repeated name keeps its last value). Every record fills the same names in the same order, so they share one shape. */
+function keyed(header: string[], fields: string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (let i = 0; i < header.length; i++) values[header[i]!] = fields[i]!;
+  return values;
+}
+
 /** The first column whose value contains `text` (undefined when none does). */
-function columnContaining(record: Record<string, string>, text: string): string | undefined {
-  for (const column in record) if (record[column]!.includes(text)) return column;
-  return undefined;
+function columnContaining(header: string[], fields: string[], text: string): string | undefined {
+  const at = fields.findIndex((field) => field.includes(text));
+  return at < 0 ? undefined : header[at];
 }
 
 /** Drops the first `count` lines of a decoded text stream. */
@@ -192,10 +212,6 @@ function skipLines(count: number): Transform {
 
 function describeCsvError(err: Error & { code?: string }): string {
   switch (err.code) {
-    case 'CSV_RECORD_INCONSISTENT_COLUMNS':
-    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
-      // The parser's own "on line N" counts from where the current pass started: the row carries the real line.
-      return `wrong number of columns: ${err.message.replace(/^Invalid Record Length: /, '').replace(/ on line \d+$/, '')}`;
     case 'CSV_QUOTE_NOT_CLOSED':
       return 'unclosed quote: a quoted field opened on this line never closes (the record is skipped; reading goes on at the next line)';
     case 'CSV_MAX_RECORD_SIZE':

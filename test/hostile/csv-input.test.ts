@@ -47,10 +47,10 @@ describe('hostile CSV input (maasplassen-availability)', () => {
     const r = await w.run();
     const rej = await w.rejections(r.runId);
     expect(rej.map((x) => [x.line, x.reason])).toEqual([
-      [2, 'wrong number of columns: columns length is 9, got 3'],
-      [4, 'wrong number of columns: columns length is 9, got 11'],
+      [2, 'wrong number of columns: the header has 9, this row 3'],
+      [4, 'wrong number of columns: the header has 9, this row 11'],
       [6, expect.stringMatching(/^unclosed quote/)],
-      [8, 'wrong number of columns: columns length is 9, got 2'],
+      [8, 'wrong number of columns: the header has 9, this row 2'],
     ]);
     expect(stored('92', 2)).not.toBeUndefined();
     expect(stored('94', 4)).not.toBeUndefined();
@@ -85,7 +85,7 @@ describe('hostile CSV input (maasplassen-availability)', () => {
     await writeFile(w.csv, lines(HEADER, good('91', 1), `92,2027-06-02${',x'.repeat(100_000)}`, good('93', 3)));
     const r = await w.run();
     const [rej] = await w.rejections(r.runId);
-    expect(rej).toMatchObject({ line: 3, reason: expect.stringMatching(/wrong number of columns.*got 100002/) });
+    expect(rej).toMatchObject({ line: 3, reason: expect.stringMatching(/wrong number of columns.*this row 100002/) });
     expect(rej!.reason.length).toBeLessThan(300);
     expect(Math.max(...w.app.logs.lines.map((l) => l.length))).toBeLessThan(10_000);
     expect(sandbox.availabilityCount(1)).toBe(2);
