@@ -4,6 +4,7 @@ import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { PermanentError, RetryableError } from './errors.js';
+import { StreamDigest } from './stream-digest.js';
 
 /**
  * Deliverables land on disk the same way for every pipeline: streamed to a temporary name beside the target,
@@ -74,7 +75,8 @@ export async function writeFileAtomic(
 ): Promise<StoredFile> {
   const folder = dirname(path);
   const temp = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
-  const hash = createHash('sha256');
+  // Hashed on a worker thread as the batches are written: the event loop thread only copies them over.
+  const hash = new StreamDigest();
   let size = 0;
   let file: FileHandle | undefined;
   // The write in flight while the next batch fills; awaited before the next one starts (and on every exit).
@@ -86,22 +88,23 @@ export async function writeFileAtomic(
     let batchBytes = 0;
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
       size += chunk.length;
-      hash.update(chunk);
       batch.push(chunk);
       batchBytes += chunk.length;
       if (batchBytes >= WRITE_BATCH_BYTES) {
         await writing;
+        await hash.update(batch);
         writing = writeAll(file, batch);
         batch = [];
         batchBytes = 0;
       }
     }
     await writing;
+    await hash.update(batch);
     if (batch.length > 0) await writeAll(file, batch);
     options.signal?.throwIfAborted();
     await file.close();
     file = undefined;
-    const sha256 = hash.digest('hex');
+    const sha256 = await hash.digest();
     if (options.expectedSize !== undefined && size !== options.expectedSize) {
       throw new RetryableError(`download of ${basename(path)} was ${size} bytes, expected ${options.expectedSize} (truncated)`);
     }
@@ -112,6 +115,7 @@ export async function writeFileAtomic(
     return { path, size, sha256 };
   } catch (err) {
     body.destroy();
+    hash.abandon();
     await writing.catch(() => undefined);
     await file?.close().catch(() => undefined);
     await rm(temp, { force: true });

@@ -6,9 +6,10 @@
  * plan decides per row once the remote side is known. The worker runs a bounded number of batches ahead of the
  * plan and has a heap of its own with a small ceiling, so a long file costs no more memory than a short one.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { csvOptionsSchema } from '../../core/csv-source.js';
 import { ConfigError } from '../../core/errors.js';
+import { startModuleWorker } from '../../core/module-worker.js';
 import { type CatalogSource, catalogRows } from './catalog-rows.js';
 import { imagesOf, itemHash } from './compare.js';
 import { FP_BYTES, fingerprintInto } from './fingerprint.js';
@@ -165,21 +166,13 @@ export class CatalogScan {
 }
 
 /**
- * The worker runs the compiled scan-worker.js; from the TypeScript sources (tests, tsx) it loads through tsx.
- * Its heap ceiling leaves room for the longest record the CSV settings allow (a record is held whole, in UTF-16,
+ * The worker's heap ceiling leaves room for the longest record the CSV settings allow (a record is held whole, in UTF-16,
  * a few times over while it is parsed and mapped); without one, V8 sizes a worker's heap from the host's memory.
  */
 function startWorker(sources: CatalogSource[], pacing: ScanPacing): Worker {
-  const fromSource = import.meta.url.endsWith('.ts');
-  const entry = new URL(fromSource ? './scan-worker.ts' : './scan-worker.js', import.meta.url);
   const longestRecord = Math.max(0, ...sources.map((s) => csvOptionsSchema.parse({ ...s.csv, ...s.mapping.csv }).max_record_chars));
-  const options = {
+  return startModuleWorker(import.meta.url, 'scan-worker', {
     workerData: { sources, pacing },
     resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 32 + Math.ceil((8 * longestRecord) / 2 ** 20) },
-  };
-  if (!fromSource) return new Worker(entry, options);
-  // Resolved here, not in the worker: an eval'd worker resolves packages from the working directory.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  });
 }
