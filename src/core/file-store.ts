@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -174,15 +174,19 @@ export async function removeStaleTemporaries(folder: string): Promise<number> {
   return stale.length;
 }
 
-/** Size and sha256 of a file already on disk (streamed: memory stays flat). */
+/** Size and sha256 of a file already on disk (streamed: memory stays flat; hashed off the event loop like a download). */
 export async function hashFile(path: string): Promise<Omit<StoredFile, 'path'>> {
-  const hash = createHash('sha256');
+  const hash = new StreamDigest();
   let size = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    hash.update(chunk);
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: WRITE_BATCH_BYTES }) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      await hash.update([chunk]);
+    }
+    return { size, sha256: await hash.digest() };
+  } finally {
+    hash.abandon();
   }
-  return { size, sha256: hash.digest('hex') };
 }
 
 /** Size of a file, or undefined when it is absent. */

@@ -5,10 +5,8 @@
  * all its files; a stored asset that no longer appears at all is removed too, so the mirror never holds more
  * than Ambita lists.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { safeJoin } from '../../core/file-store.js';
+import { hashFile, safeJoin } from '../../core/file-store.js';
 import type { AmbitaOrderCollection } from '../../upstreams/ambita/wire.js';
 import { parseAmbitaDate, REMOVED_ORDER_STATUSES } from '../../upstreams/ambita/wire.js';
 import { assetRelativePath, type FoundAsset, flattenAssets } from './mapping.js';
@@ -112,14 +110,8 @@ async function checkOnDisk(disk: DiskCheck, row: StoredAssetRow): Promise<'missi
     return 'missing-on-disk';
   }
   if (row.size !== null && size !== row.size) return 'changed-on-disk';
-  if (disk.hash && row.sha256 && (await sha256File(abs)) !== row.sha256) return 'changed-on-disk';
+  if (disk.hash && row.sha256 && (await hashFile(abs)).sha256 !== row.sha256) return 'changed-on-disk';
   return undefined;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** Removes a mirrored file; absent already is fine (a crash may have removed it before its row was marked). */
