@@ -8,7 +8,7 @@ describe('ReferenceIndex', () => {
   it('keeps remote hashes, first lines, flags and absence across growth', () => {
     const index = new ReferenceIndex();
     const n = 5000; // past several doublings of the initial 1024 slots
-    for (let i = 0; i < n; i++) index.addRemote(`p${i}`, itemHash({ ...defaultItem('product', `P${i}`), width: i }));
+    for (let i = 0; i < n; i++) index.addRemote(`p${i}`, Buffer.from(itemHash({ ...defaultItem('product', `P${i}`), width: i }), 'hex'));
     for (let i = 0; i < n; i += 2) expect(index.see(`p${i}`, i + 2).firstLine).toBeUndefined();
     const extra = index.see('new-1', 9999);
     expect(index.has(extra.slot, Flag.REMOTE)).toBe(false);
@@ -30,8 +30,8 @@ describe('ReferenceIndex', () => {
     const hash = (i: number) => itemHash({ ...defaultItem('product', `P${i}`), width: i });
     for (let i = 0; i < 3000; i++) index.see(`p${i}`, i + 2);
     expect(index.sameAsRemote(index.slot('p7')!, hash(7))).toBe(false);
-    index.addRemote('p7', hash(7));
-    for (let i = 3000; i < 9000; i++) index.addRemote(`p${i}`, hash(i));
+    index.addRemote('p7', Buffer.from(hash(7), 'hex'));
+    for (let i = 3000; i < 9000; i++) index.addRemote(`p${i}`, Buffer.from(hash(i), 'hex'));
     expect(index.sameAsRemote(index.slot('p7')!, hash(7))).toBe(true);
     expect(index.sameAsRemoteBytes(index.slot('p8999')!, Buffer.from(hash(8999), 'hex'))).toBe(true);
     expect(index.sameAsRemoteBytes(index.slot('p8999')!, Buffer.from(hash(8998), 'hex'))).toBe(false);

@@ -11,7 +11,7 @@ import { csvOptionsSchema } from '../../core/csv-source.js';
 import { ConfigError } from '../../core/errors.js';
 import { startModuleWorker } from '../../core/module-worker.js';
 import { type CatalogSource, catalogRows } from './catalog-rows.js';
-import { imagesOf, itemHash } from './compare.js';
+import { imagesOf, itemHashInto } from './compare.js';
 import { FP_BYTES, fingerprintInto } from './fingerprint.js';
 import { HASH_BYTES } from './reference-index.js';
 
@@ -32,7 +32,7 @@ export interface ScannedRow {
   /** As written in the catalog (undefined when the row has none). */
   reference: string | undefined;
   fingerprint: Uint8Array;
-  /** The first HASH_BYTES of `itemHash` of the mapped item (zeros when the row has a problem). */
+  /** `itemHashInto` of the mapped item (zeros when the row has a problem). */
   hash: Uint8Array;
   images: string[];
   problem: RowProblem | undefined;
@@ -60,7 +60,7 @@ export async function scanSources(sources: CatalogSource[], batchRows: number, p
           if (mapped.reference) fingerprintInto(mapped.reference.toLowerCase(), batch.fingerprints, i * FP_BYTES);
           if (!mapped.ok) batch.extras.push([i, { column: mapped.column, reason: mapped.reason, value: mapped.value }]);
           else {
-            batch.hashes.write(itemHash(mapped.item), i * HASH_BYTES, HASH_BYTES, 'hex');
+            itemHashInto(mapped.item, batch.hashes, i * HASH_BYTES);
             const images = imagesOf(mapped.item);
             if (images.length) batch.extras.push([i, images]);
           }

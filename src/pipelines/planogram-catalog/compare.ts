@@ -2,9 +2,10 @@
  * When is a remote item "the same" as the catalog's? Field by field after normalising what the wire changes:
  * floats are float32, references and image names compare case-insensitively (note [1]), colors by value.
  */
-import { canonicalJson, contentHash } from '../../core/content-hash.js';
+import { canonicalJson } from '../../core/content-hash.js';
 import { formatApiColor, parseApiColor } from '../../upstreams/planogrambuilder/limits.js';
 import type { AnyItem, ItemKind } from '../../upstreams/planogrambuilder/wire.js';
+import { FP_BYTES, Murmur128 } from './fingerprint.js';
 
 export function itemKey(kind: ItemKind, reference: string): string {
   return `${kind}:${reference.toLowerCase()}`;
@@ -24,6 +25,10 @@ interface Shape {
   keys: string[];
   sorted: string[];
   normalisers: FieldNormaliser[];
+  /** Per sorted field, its position in `keys` (and so in `Object.values` of the item). */
+  order: number[];
+  /** Per sorted field, the words the item hash writes for its name. */
+  names: Uint32Array[];
 }
 
 const lowerCase = (value: unknown): unknown => String(value).toLowerCase();
@@ -43,6 +48,9 @@ function normaliserOf(field: string): FieldNormaliser {
   return undefined;
 }
 
+/** What the item hash writes before each value (and before each field name, and after an object). */
+const Tag = { NULL: 1, FALSE: 2, TRUE: 3, FLOAT32: 4, FLOAT64: 5, TEXT: 6, LIST: 7, OBJECT: 8, KEY: 9, END: 10 } as const;
+
 // Items of a kind all share one shape (the decoder's and the mapper's), so the work of sorting and choosing
 // normalisers is done once per shape; the last shape is checked first, key by key, without building a lookup key.
 const shapes = new Map<string, Shape>();
@@ -56,12 +64,18 @@ function shapeOf(item: object): Shape {
   let shape = shapes.get(id);
   if (!shape) {
     const sorted = [...keys].sort();
-    shapes.set(id, (shape = { keys, sorted, normalisers: sorted.map(normaliserOf) }));
+    const names = sorted.map((field) => {
+      const words = new Murmur128();
+      words.word(Tag.KEY);
+      words.text(field);
+      return words.collected();
+    });
+    shapes.set(id, (shape = { keys, sorted, normalisers: sorted.map(normaliserOf), order: sorted.map((f) => keys.indexOf(f)), names }));
   }
   return (lastShape = shape);
 }
 
-/** The item as compared, its fields written in sorted order so hashing takes canonicalJson's native path. */
+/** The item as compared (for listing changed fields), its fields in sorted order. */
 function normalise(item: AnyItem): Record<string, unknown> {
   const { sorted, normalisers } = shapeOf(item);
   const out: Record<string, unknown> = {};
@@ -74,9 +88,100 @@ function normalise(item: AnyItem): Record<string, unknown> {
   return out;
 }
 
-/** Content hash of an item as koppel compares it (the item-state checkpoint). */
+/** The bytes of an item hash: 128 bits, like the reference fingerprint. */
+export const ITEM_HASH_BYTES = FP_BYTES;
+
+/**
+ * The item's content hash (the item-state checkpoint, and what plan compares): its normalised fields in sorted
+ * order, each value tagged with its type, fed straight into a 128-bit MurmurHash3. Two items hash equal exactly
+ * when their normalised canonical JSON is equal (an undefined field counts as absent, a non-finite number as
+ * null, -0 as 0), but no JSON text or normalised copy is built: this runs for every row and every remote item
+ * of every run. It is not a defence against someone crafting collisions, and needs none: it only tells an
+ * item's versions apart.
+ */
+export function itemHashInto(item: AnyItem, out: Uint8Array, offset: number): void {
+  const { order, normalisers, names } = shapeOf(item);
+  // One native call for every value, in `keys` order, instead of a keyed lookup per field.
+  const values = Object.values(item);
+  hasher.reset();
+  for (let i = 0; i < order.length; i++) {
+    const value = values[order[i]!];
+    if (value === undefined) continue;
+    hasher.words(names[i]!);
+    const normaliser = normalisers[i];
+    if (normaliser) feed(normaliser(value));
+    else if (typeof value === 'number') feedFloat32(value);
+    else feed(value);
+  }
+  hasher.word(Tag.END);
+  hasher.digestInto(out, offset);
+}
+
+/** `itemHashInto` as hex (what item state stores). */
 export function itemHash(item: AnyItem): string {
-  return contentHash(normalise(item));
+  itemHashInto(item, scratch, 0);
+  return Buffer.from(scratch.buffer, scratch.byteOffset, ITEM_HASH_BYTES).toString('hex');
+}
+
+const hasher = new Murmur128();
+const scratch = new Uint8Array(ITEM_HASH_BYTES);
+const f32 = new Float32Array(1);
+const f32Bits = new Uint32Array(f32.buffer);
+const f64 = new Float64Array(1);
+const f64Bits = new Uint32Array(f64.buffer);
+
+/** A number as the wire's float32 (what JSON of `Math.fround(value)` told apart). */
+function feedFloat32(value: number): void {
+  if (!Number.isFinite(value)) return hasher.word(Tag.NULL);
+  f32[0] = value === 0 ? 0 : value;
+  hasher.word(Tag.FLOAT32);
+  hasher.word(f32Bits[0]!);
+}
+
+/** The keys of a nested object (a classification) in sorted order; its shape repeats item after item. */
+let lastKeys: { keys: string[]; sorted: string[] } = { keys: [], sorted: [] };
+function sortedKeys(value: object): string[] {
+  const keys = Object.keys(value);
+  const last = lastKeys;
+  if (last.keys.length === keys.length && keys.every((k, i) => k === last.keys[i])) return last.sorted;
+  lastKeys = { keys, sorted: [...keys].sort() };
+  return lastKeys.sorted;
+}
+
+function feed(value: unknown): void {
+  switch (typeof value) {
+    case 'string':
+      hasher.word(Tag.TEXT);
+      return hasher.text(value);
+    case 'number':
+      if (!Number.isFinite(value)) return hasher.word(Tag.NULL);
+      f64[0] = value === 0 ? 0 : value;
+      hasher.word(Tag.FLOAT64);
+      hasher.word(f64Bits[0]!);
+      return hasher.word(f64Bits[1]!);
+    case 'boolean':
+      return hasher.word(value ? Tag.TRUE : Tag.FALSE);
+    case 'object':
+      if (value === null) return hasher.word(Tag.NULL);
+      if (Array.isArray(value)) {
+        hasher.word(Tag.LIST);
+        hasher.word(value.length);
+        for (const v of value) feed(v === undefined ? null : v);
+        return;
+      }
+      hasher.word(Tag.OBJECT);
+      for (const key of sortedKeys(value)) {
+        const v = (value as Record<string, unknown>)[key];
+        if (v === undefined) continue;
+        hasher.word(Tag.KEY);
+        hasher.text(key);
+        feed(v);
+      }
+      return hasher.word(Tag.END);
+    default:
+      // undefined, functions, symbols: what JSON leaves out of an array as null
+      return hasher.word(Tag.NULL);
+  }
 }
 
 /** Fields whose values differ, with the remote (`from`) and catalog (`to`) values, for the dry-run plan. */

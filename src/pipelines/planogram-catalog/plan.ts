@@ -16,7 +16,7 @@ import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/cl
 import { type AnyItem, ITEM_KINDS, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
 import { type CatalogSource, catalogRows, loadSources } from './catalog-rows.js';
 import { CatalogScan, type ScannedRow } from './catalog-scan.js';
-import { changedFields, itemHash, itemKey } from './compare.js';
+import { changedFields, ITEM_HASH_BYTES, itemHashInto, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
 import { SECTION_OF } from './mapping.js';
 import { type ImageUse, KIND_BIT, planImages, type Reject } from './plan-images.js';
@@ -90,8 +90,8 @@ interface ListedUpdate {
   key: string;
   line: number;
   reference: string;
-  /** The catalog item's hash as the index keeps it (hex of its first HASH_BYTES). */
-  hashPrefix: string;
+  /** The catalog item's hash (hex), as the index keeps it. */
+  hash: string;
   detail: Record<string, unknown>;
 }
 
@@ -100,7 +100,11 @@ async function readRemote(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPl
   const { kind } = plan.src;
   ctx.progress(0, 0, `reading remote ${SECTION_OF[kind]}`);
   const started = performance.now();
-  for await (const item of client.list(kind, { signal: ctx.abortSignal })) plan.index.addRemote(item.reference.toLowerCase(), itemHash(item));
+  const hash = new Uint8Array(ITEM_HASH_BYTES);
+  for await (const item of client.list(kind, { signal: ctx.abortSignal })) {
+    itemHashInto(item, hash, 0);
+    plan.index.addRemote(item.reference.toLowerCase(), hash);
+  }
   ctx.log.info({ kind, remote: plan.index.size, ms: Math.round(performance.now() - started) }, 'read the remote catalog');
   return plan.index.size;
 }
@@ -157,7 +161,7 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
       index.set(slot, Flag.UPDATE);
       plan.writes++;
       const listed = sample.add({ action: 'update', key, detail: { kind, reference, line: row.line } });
-      if (listed) updates.push({ key, line: row.line, reference: reference!, hashPrefix: Buffer.from(row.hash).toString('hex'), detail: listed.detail! });
+      if (listed) updates.push({ key, line: row.line, reference: reference!, hash: Buffer.from(row.hash).toString('hex'), detail: listed.detail! });
     } else {
       written = false;
       unchanged++;
@@ -188,7 +192,7 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
 async function describeUpdates(ctx: Ctx, client: PlanogramBuilderClient, src: CatalogSource, updates: ListedUpdate[]): Promise<void> {
   if (updates.length === 0) return;
   const stored = await ctx.state.getMany(updates.map((u) => u.key));
-  for (const u of updates) u.detail.why = stored.get(u.key)?.hash.startsWith(u.hashPrefix) ? 'changed remotely' : 'changed in the catalog';
+  for (const u of updates) u.detail.why = stored.get(u.key)?.hash === u.hash ? 'changed remotely' : 'changed in the catalog';
   if (!ctx.options.dryRun) return;
   const wanted = new Map(updates.map((u) => [u.line, u]));
   const items = new Map<ListedUpdate, AnyItem>();

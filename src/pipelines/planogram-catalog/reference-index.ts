@@ -21,7 +21,7 @@ export const Flag = {
   CHECKPOINTED: 32,
 } as const;
 
-/** The leading bytes of an item's sha256 content hash that are kept and compared: 128 bits, like the fingerprint. */
+/** The bytes of an item's content hash (compare.ts): 128 bits, like the fingerprint. */
 export const HASH_BYTES = 16;
 const INITIAL = 1024;
 
@@ -45,11 +45,11 @@ export class ReferenceIndex {
     return slot < 0 ? undefined : slot;
   }
 
-  /** Records a remote item by its lower-cased reference and the hex content hash `itemHash` gives. */
-  addRemote(lower: string, hashHex: string): void {
+  /** Records a remote item by its lower-cased reference and its content hash (`itemHashInto`'s bytes). */
+  addRemote(lower: string, hash: Uint8Array): void {
     const slot = this.#slotFor(fingerprint(lower));
     this.#hashes ??= Buffer.alloc(this.#flags.length * HASH_BYTES);
-    this.#hashes.write(hashHex, slot * HASH_BYTES, HASH_BYTES, 'hex');
+    this.#hashes.set(hash.subarray(0, HASH_BYTES), slot * HASH_BYTES);
     this.#flags[slot]! |= Flag.REMOTE;
   }
 
