@@ -28,5 +28,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.KOPPEL_HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # bench/ starts the koppel runs it measures with this line's node flags (bench/lib/production-node-flags.ts).
-ENTRYPOINT ["node", "dist/src/cli/main.js"]
+# --expose-gc: downloads ask V8 for a young-generation collection every 4 MiB (src/core/read-buffer-release.ts), so
+# the 64 KiB socket buffers they are done with are freed then, not when 32 MiB have piled up: 200 MiB download peak
+# RSS ~145 -> ~120 MiB on the Planviewer bench, 1 MiB-file throughput unchanged. koppel calls no other collection.
+ENTRYPOINT ["node", "--expose-gc", "dist/src/cli/main.js"]
 CMD ["daemon"]

@@ -4,6 +4,7 @@ import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
 import { PermanentError, RetryableError } from './errors.js';
+import { releaseReadBuffers } from './read-buffer-release.js';
 import { StreamDigest } from './stream-digest.js';
 
 /**
@@ -92,6 +93,8 @@ export async function writeFileAtomic(
       batchBytes += chunk.length;
       if (batchBytes >= WRITE_BATCH_BYTES) {
         await writing;
+        // The batch before this one is on disk and hashed: its socket buffers are garbage now.
+        releaseReadBuffers(batchBytes);
         await hash.update(batch);
         writing = writeAll(file, batch);
         batch = [];
@@ -101,6 +104,7 @@ export async function writeFileAtomic(
     await writing;
     await hash.update(batch);
     if (batch.length > 0) await writeAll(file, batch);
+    releaseReadBuffers(batchBytes);
     options.signal?.throwIfAborted();
     await file.close();
     file = undefined;
