@@ -2,31 +2,12 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BAD_PRODUCT_ROWS, PRODUCT_HEADER, tinyPng, writeExampleCatalog } from '../../src/demo/planogram-catalog-data.js';
+import { BAD_PRODUCT_ROWS, PRODUCT_HEADER, tinyPng } from '../../src/demo/planogram-catalog-data.js';
 import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../src/upstreams/planogrambuilder/sandbox.js';
 import type { Product } from '../../src/upstreams/planogrambuilder/wire.js';
-import { createTestApp, type TestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
 import { testDatabaseKinds } from '../helpers/database.js';
-import { sandboxUpstreamConfig } from './plano-fixtures.js';
-
-const MAPPINGS = { products: 'mappings/products.yaml', accessories: 'mappings/accessories.yaml', materials: 'mappings/materials.yaml' };
-
-async function setup(kind: (typeof testDatabaseKinds)[number], sandbox: PlanogramBuilderSandbox, settings: Record<string, unknown> = {}) {
-  const app = await createTestApp(kind, (dir) => ({
-    upstreams: { planogrambuilder: sandboxUpstreamConfig(sandbox) },
-    pipelines: [
-      {
-        name: 'catalog',
-        type: 'planogram-catalog',
-        source: { products: join(dir, 'products.csv'), accessories: join(dir, 'accessories.csv'), materials: join(dir, 'materials.csv'), images: join(dir, 'images') },
-        mapping: MAPPINGS,
-        ...settings,
-      },
-    ],
-  }));
-  const catalog = await writeExampleCatalog({ dir: app.dir, products: 40, accessories: 5, materials: 3, badRows: true, imageShare: 0.8 });
-  return { app, catalog };
-}
+import { catalogApp as setup } from './plano-fixtures.js';
 
 const rejectionsOf = (app: TestApp, runId: number | null) =>
   app.db.kysely.selectFrom('rejections').select(['item_key', 'source', 'line', 'field', 'reason']).where('run_id', '=', runId!).orderBy('line').execute();

@@ -1,9 +1,13 @@
+import { join } from 'node:path';
 import pino from 'pino';
 import { KoppelEvents } from '../../src/core/events.js';
 import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
 import { PlanogramBuilderClient } from '../../src/upstreams/planogrambuilder/client.js';
 import { type PlanogrambuilderConfig, planogrambuilderConfigSchema } from '../../src/upstreams/planogrambuilder/config.js';
 import type { PlanogramBuilderSandbox } from '../../src/upstreams/planogrambuilder/sandbox.js';
+import { writeExampleCatalog } from '../../src/demo/planogram-catalog-data.js';
+import { createTestApp } from '../helpers/app.js';
+import type { TestDatabaseKind } from '../helpers/database.js';
 
 /** The upstream block pointing at a sandbox, with fast retries so fault tests stay quick. */
 export function sandboxUpstreamConfig(sandbox: PlanogramBuilderSandbox, overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -28,4 +32,24 @@ export function makeClient(
   const events = new KoppelEvents();
   const gateway = new UpstreamGateway('planogrambuilder', cfg.rate, cfg.retry, events);
   return { client: new PlanogramBuilderClient(cfg, gateway, pino({ level: 'silent' })), cfg, events };
+}
+
+const MAPPINGS = { products: 'mappings/products.yaml', accessories: 'mappings/accessories.yaml', materials: 'mappings/materials.yaml' };
+
+/** An app with one `catalog` pipeline over the example catalog (40 products and bad rows, 5 accessories, 3 materials, images). */
+export async function catalogApp(kind: TestDatabaseKind, sandbox: PlanogramBuilderSandbox, settings: Record<string, unknown> = {}) {
+  const app = await createTestApp(kind, (dir) => ({
+    upstreams: { planogrambuilder: sandboxUpstreamConfig(sandbox) },
+    pipelines: [
+      {
+        name: 'catalog',
+        type: 'planogram-catalog',
+        source: { products: join(dir, 'products.csv'), accessories: join(dir, 'accessories.csv'), materials: join(dir, 'materials.csv'), images: join(dir, 'images') },
+        mapping: MAPPINGS,
+        ...settings,
+      },
+    ],
+  }));
+  const catalog = await writeExampleCatalog({ dir: app.dir, products: 40, accessories: 5, materials: 3, badRows: true, imageShare: 0.8 });
+  return { app, catalog };
 }

@@ -14,6 +14,7 @@ import { type AnyItem, type ItemKind, ITEM_KINDS, itemMethod, type Requests } fr
 import { type AcceptedRow, acceptedRows } from './catalog-rows.js';
 import { imagesOf, itemHash, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
+import { saveSnapshot, voidSnapshots } from './file-snapshot.js';
 import { fileKey, imageState, type LocalImage } from './images.js';
 import { type CatalogPlanState, type KindPlan, StateBuffer } from './plan-state.js';
 import { Flag } from './reference-index.js';
@@ -49,6 +50,9 @@ export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Prom
     const total = upload + create + update + refresh + (plan.summary.delete ?? 0);
     let done = 0;
     const run: Apply = { ctx, client, concurrency, checkpoints, uploaded: new Set(), unsettled: new Set(), step: () => ctx.progress(++done, total, 'applying') };
+    // A file's snapshot describes the remote catalog the last complete apply left: void it while this one runs.
+    const read = s.kinds.filter((k) => k.snapshot);
+    await voidSnapshots(ctx.state, read.map((k) => k.src.kind));
 
     // Checkpoints are written after the calls, so void them first (see voidMany): after a kill, an image must be
     // uploaded again — not found equal to the remote copy and settled — so the items using it get regenerated.
@@ -66,6 +70,8 @@ export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Prom
     }
     await checkpoints.flush();
     if (s.pruneRefused) throw new PermanentError(s.pruneRefused, { upstream: 'planogrambuilder', op: 'prune' });
+    // Every step done (a failed item write leaves the remote catalog short of the snapshot, which the next run sees).
+    if (!ctx.stopSignal.aborted) for (const kind of read) await saveSnapshot(ctx.state, kind.src.kind, kind.snapshot!);
   } finally {
     await s.release();
   }
@@ -97,7 +103,7 @@ async function applyKind(run: Apply, plan: KindPlan): Promise<void> {
     await forEachConcurrent(tasks, run.concurrency, ctx.stopSignal, (task) => task());
   };
   let inFlight: Promise<void> = Promise.resolve();
-  for await (const row of acceptedRows(plan.src, plan.index, ctx.stopSignal)) {
+  for await (const row of acceptedRows(plan.src, plan.index, ctx.stopSignal, plan.fromSnapshot)) {
     const fresh = run.uploaded.size ? imagesOf(row.item).map((n) => n.toLowerCase()).filter((n) => run.uploaded.has(n)) : [];
     if (plan.index.has(row.slot, Flag.CREATE | Flag.UPDATE)) {
       writing.push(row.key);

@@ -53,11 +53,15 @@ export interface AcceptedRow {
 
 /**
  * The rows the plan accepted, read again: valid, and on the line where the plan first saw the reference (later
- * duplicates were rejected). A file edited since the plan yields only rows that still match it.
+ * duplicates were rejected). A file edited since the plan yields only rows that still match it. For a file the
+ * plan did not read (`learn`: its snapshot said nothing changed), the first valid row of each reference is
+ * accepted and recorded now, as the plan would have.
  */
-export async function* acceptedRows(src: CatalogSource, index: ReferenceIndex, stop?: AbortSignal): AsyncGenerator<AcceptedRow> {
+export async function* acceptedRows(src: CatalogSource, index: ReferenceIndex, stop?: AbortSignal, learn = false): AsyncGenerator<AcceptedRow> {
   for await (const row of catalogRows(src)) {
     if (stop?.aborted) return;
+    // Like the plan: a reference counts as seen on its first row, valid or not.
+    if (learn && row.mapped?.reference) index.see(row.mapped.reference.toLowerCase(), row.line);
     if (!row.mapped?.ok) continue;
     const slot = index.slot(row.mapped.reference.toLowerCase());
     if (slot === undefined || index.line(slot) !== row.line) continue;

@@ -93,7 +93,7 @@ export async function planImages(
   for (const plan of state.kinds) {
     const { kind, file } = plan.src;
     if (!(unusableKinds & KIND_BIT[kind]) && !state.refreshKinds.has(kind)) continue;
-    for await (const row of acceptedRows(plan.src, plan.index)) {
+    for await (const row of acceptedRows(plan.src, plan.index, undefined, plan.fromSnapshot)) {
       let stale = false;
       for (const name of imagesOf(row.item)) {
         const lower = name.toLowerCase();

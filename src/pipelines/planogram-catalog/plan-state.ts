@@ -7,6 +7,7 @@ import type { ItemState, ItemStateStore } from '../../core/item-state.js';
 import type { PlannedAction } from '../../core/types.js';
 import type { ItemKind } from '../../upstreams/planogrambuilder/wire.js';
 import type { CatalogSource } from './catalog-rows.js';
+import type { KeyedSnapshot } from './file-snapshot.js';
 import type { LocalImage } from './images.js';
 import type { ReferenceIndex } from './reference-index.js';
 
@@ -19,6 +20,10 @@ export interface KindPlan {
   settles: number;
   /** References of remote items to delete (empty when pruning is off or refused). */
   deletes: string[];
+  /** The snapshot to store once apply has done every step (for a file that was read). */
+  snapshot: KeyedSnapshot | undefined;
+  /** The file was not read: its snapshot said every row is unchanged (the index knows no catalog rows). */
+  fromSnapshot: boolean;
 }
 
 export interface CatalogPlanState {

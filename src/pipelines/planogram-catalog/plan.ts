@@ -3,7 +3,9 @@
  * or leave alone; per image upload or not; which items need Refresh; what to prune. Nothing remote changes here.
  *
  * The CSVs are parsed, mapped and hashed on a worker thread (catalog-scan.ts), started before the remote listing
- * so the two overlap; this thread decides row by row once the remote side is in the index.
+ * so the two overlap; this thread decides row by row once the remote side is in the index. A file exactly as the
+ * last run that changed anything left it in step (file-snapshot.ts) is read only if the remote catalog listed
+ * is not the one that run left: otherwise its plan is known without reading it.
  *
  * No item stays in memory: the remote side is kept as a fingerprint and a content hash per reference, off the
  * heap, and the decisions as flag bits (reference-index.ts); stored checkpoints are read once and kept there as a
@@ -18,6 +20,7 @@ import { type CatalogSource, catalogRows, loadSources } from './catalog-rows.js'
 import { CatalogScan, type ScannedRow } from './catalog-scan.js';
 import { changedFields, ITEM_HASH_BYTES, itemHashInto, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
+import { type FileSnapshot, inputDigest, loadSnapshot } from './file-snapshot.js';
 import { SECTION_OF } from './mapping.js';
 import { type ImageUse, KIND_BIT, planImages, type Reject } from './plan-images.js';
 import { ActionSample, type CatalogPlanState, type KindPlan } from './plan-state.js';
@@ -30,25 +33,19 @@ const SAMPLE_PER_ACTION = 200;
 
 export async function planCatalog(ctx: Ctx): Promise<Plan<CatalogPlanState>> {
   const sources = await loadSources(ctx.config);
-  // Started first: the files are read on the worker while this thread signs in and lists the remote side.
-  const scan = new CatalogScan(sources);
+  const client = ctx.upstreams.planogrambuilder;
+  const release = await client.connect(ctx.abortSignal);
   try {
-    const client = ctx.upstreams.planogrambuilder;
-    const release = await client.connect(ctx.abortSignal);
-    try {
-      const plan = await buildPlan(ctx, client, sources, scan, release);
-      if (ctx.options.dryRun) await release();
-      return plan;
-    } catch (err) {
-      await release();
-      throw err;
-    }
-  } finally {
-    await scan.close();
+    const plan = await buildPlan(ctx, client, sources, release);
+    if (ctx.options.dryRun) await release();
+    return plan;
+  } catch (err) {
+    await release();
+    throw err;
   }
 }
 
-async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: CatalogSource[], scan: CatalogScan, release: () => Promise<void>): Promise<Plan<CatalogPlanState>> {
+async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: CatalogSource[], release: () => Promise<void>): Promise<Plan<CatalogPlanState>> {
   const state: CatalogPlanState = { release, kinds: [], uploads: new Map(), refreshKinds: new Set(), settledImages: [], pruneRefused: undefined };
   const sample = new ActionSample(SAMPLE_PER_ACTION);
   const images = new Map<string, ImageUse>();
@@ -58,17 +55,54 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
     await ctx.reject.add(r);
   };
 
-  const kinds: KindPlan[] = sources.map((src) => ({ src, index: new ReferenceIndex(), writes: 0, settles: 0, deletes: [] }));
-  const remoteTotals = new Map<KindPlan, number>();
-  for (const kind of kinds) remoteTotals.set(kind, await readRemote(ctx, client, kind));
-  if (!ctx.options.full) await markCheckpointed(ctx, kinds);
+  const kinds: KindPlan[] = sources.map((src) => ({ src, index: new ReferenceIndex(), writes: 0, settles: 0, deletes: [], snapshot: undefined, fromSnapshot: false }));
+  const inputs = new Map<KindPlan, string | undefined>();
+  const known = new Map<KindPlan, FileSnapshot>();
+  for (const kind of kinds) {
+    const input = await inputDigest(kind.src, ctx.config).catch(() => undefined); // an unreadable file is the scan's to report
+    inputs.set(kind, input);
+    const snapshot = input && !ctx.options.full ? await loadSnapshot(ctx.state, kind.src.kind, input) : undefined;
+    if (snapshot) known.set(kind, snapshot);
+  }
+  // Files that must be read anyway are read on the worker while this thread lists the remote side.
+  const scans: CatalogScan[] = [];
+  const scanOf = (list: KindPlan[]) => {
+    const scan = new CatalogScan(list.map((k) => k.src));
+    scans.push(scan);
+    return new Map(list.map((k, i) => [k, () => scan.rows(i)]));
+  };
   let unchanged = 0;
-  for (const [source, kind] of kinds.entries()) {
-    const started = performance.now();
-    unchanged += await readCatalog(ctx, client, kind, scan.rows(source), sample, images, reject);
-    ctx.log.info({ kind: kind.src.kind, file: kind.src.file, writes: kind.writes, ms: Math.round(performance.now() - started) }, 'compared the catalog file with it');
-    if (ctx.config.prune) await prune(ctx, client, kind, remoteTotals.get(kind)!, state, sample);
-    state.kinds.push(kind);
+  try {
+    const early = kinds.filter((k) => !known.has(k));
+    const rowsOf = early.length ? scanOf(early) : new Map<KindPlan, () => AsyncGenerator<ScannedRow>>();
+    const remoteTotals = new Map<KindPlan, number>();
+    for (const kind of kinds) remoteTotals.set(kind, await readRemote(ctx, client, kind));
+    // Also under --full (where every unchanged item is recorded anyway): the snapshot counts them.
+    await markCheckpointed(ctx, kinds);
+    for (const [kind, snapshot] of known) {
+      const asLeft = kind.index.remoteDigest === snapshot.remote && kind.index.count(Flag.CHECKPOINTED) === snapshot.checkpointed;
+      if (asLeft && (await reuseSnapshot(ctx, kind, snapshot, images))) unchanged += snapshot.accepted;
+    }
+    const late = kinds.filter((k) => known.has(k) && !k.fromSnapshot);
+    for (const [kind, rows] of late.length ? scanOf(late) : []) rowsOf.set(kind, rows);
+    for (const kind of kinds) {
+      const rows = rowsOf.get(kind);
+      if (rows) {
+        const started = performance.now();
+        const read = await readCatalog(ctx, client, kind, rows(), sample, images, reject);
+        unchanged += read.unchanged;
+        ctx.log.info({ kind: kind.src.kind, file: kind.src.file, writes: kind.writes, ms: Math.round(performance.now() - started) }, 'compared the catalog file with it');
+        if (ctx.config.prune) await prune(ctx, client, kind, remoteTotals.get(kind)!, state, sample);
+        const input = inputs.get(kind);
+        if (input) {
+          const data = { run: ctx.runId, ...read.counts, remote: kind.index.plannedDigest, checkpointed: kind.index.checkpointedAfterApply(), images: [...read.images.values()] };
+          kind.snapshot = { input, data };
+        }
+      }
+      state.kinds.push(kind);
+    }
+  } finally {
+    for (const scan of scans) await scan.close();
   }
 
   const refresh = ctx.config.source.images ? await planImages(ctx, client, resolve(ctx.config.source.images), images, state, sample, reject) : 0;
@@ -83,6 +117,40 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
     rejected,
   };
   return { summary, actions: sample.actions, omitted: sample.omitted, state };
+}
+
+/**
+ * A file as the last run that changed anything left it in step, and the remote catalog as that run left it: the
+ * plan is that run's end state, every row unchanged. Its rows are counted and its rejected rows reported again
+ * (from that run's records) without reading the file. False when those records are gone: the file is read.
+ */
+async function reuseSnapshot(ctx: Ctx, kind: KindPlan, snapshot: FileSnapshot, images: Map<string, ImageUse>): Promise<boolean> {
+  const { file } = kind.src;
+  const rejections = await ctx.db
+    .selectFrom('rejections')
+    .select(['item_key', 'source', 'line', 'field', 'reason', 'value'])
+    .where('run_id', '=', snapshot.run)
+    .where('pipeline', '=', ctx.pipeline)
+    .orderBy('id')
+    .offset(snapshot.firstRejection)
+    .limit(snapshot.rejected)
+    .execute();
+  if (rejections.length !== snapshot.rejected || rejections.some((r) => r.source !== file)) return false;
+  kind.fromSnapshot = true;
+  ctx.log.info({ kind: kind.src.kind, file, run: snapshot.run }, 'the catalog file and the remote catalog are as that run left them: every row unchanged, the file is not read again');
+  ctx.count('seen', snapshot.seen);
+  ctx.count('unchanged', snapshot.accepted);
+  for (const r of rejections) {
+    await ctx.reject.add({ itemKey: r.item_key ?? undefined, source: file, line: r.line ?? undefined, field: r.field ?? undefined, reason: r.reason, value: r.value ?? undefined });
+  }
+  for (const [name, users] of snapshot.images) {
+    const use = images.get(name.toLowerCase()) ?? { name, users: 0, kinds: 0, unchangedKinds: 0 };
+    use.users += users;
+    use.kinds |= KIND_BIT[kind.src.kind];
+    use.unchangedKinds |= KIND_BIT[kind.src.kind];
+    images.set(name.toLowerCase(), use);
+  }
+  return true;
 }
 
 /** An update the plan lists, completed after the stream with why it changed (and, for a dry run, what). */
@@ -122,19 +190,34 @@ async function markCheckpointed(ctx: Ctx, kinds: KindPlan[]): Promise<void> {
   }
 }
 
-/** Goes through one catalog's scanned rows with the remote snapshot at hand; returns how many rows are unchanged. */
-async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan, rows: AsyncIterable<ScannedRow>, sample: ActionSample, images: Map<string, ImageUse>, reject: Reject): Promise<number> {
+/** What reading one catalog found, besides the decisions in its index: counts and image uses for its snapshot. */
+interface CatalogRead {
+  unchanged: number;
+  counts: Pick<FileSnapshot, 'seen' | 'accepted' | 'firstRejection' | 'rejected'>;
+  /** Image names the rows use (by lower-cased name): as first written, and how many rows use each. */
+  images: Map<string, [string, number]>;
+}
+
+/** Goes through one catalog's scanned rows with the remote listing at hand. */
+async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan, rows: AsyncIterable<ScannedRow>, sample: ActionSample, images: Map<string, ImageUse>, reject: Reject): Promise<CatalogRead> {
   const { src, index } = plan;
   const { kind, file } = src;
   const full = !!ctx.options.full;
   let unchanged = 0;
+  const counts = { seen: 0, accepted: 0, firstRejection: ctx.reject.count, rejected: 0 };
+  const used = new Map<string, [string, number]>();
   const updates: ListedUpdate[] = [];
+  const rejectRow: Reject = async (r) => {
+    counts.rejected++;
+    await reject(r);
+  };
 
   for await (const row of rows) {
     ctx.count('seen');
+    counts.seen++;
     const { problem, reference } = row;
     if (problem && 'error' in problem) {
-      await reject({ source: file, line: row.line, reason: problem.error });
+      await rejectRow({ source: file, line: row.line, reason: problem.error });
       continue;
     }
     const lower = reference?.toLowerCase();
@@ -142,23 +225,26 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
     if (lower) {
       const seen = index.seeFingerprint(row.fingerprint, row.line);
       if (seen.firstLine !== undefined) {
-        await reject({ itemKey: itemKey(kind, lower), source: file, line: row.line, field: src.mapping.fields.reference?.column, reason: `duplicate reference "${reference}" (first at line ${seen.firstLine}); not sent twice`, value: reference });
+        await rejectRow({ itemKey: itemKey(kind, lower), source: file, line: row.line, field: src.mapping.fields.reference?.column, reason: `duplicate reference "${reference}" (first at line ${seen.firstLine}); not sent twice`, value: reference });
         continue;
       }
       slot = seen.slot;
     }
     if (problem) {
-      await reject({ itemKey: lower && itemKey(kind, lower), source: file, line: row.line, field: problem.column, reason: problem.reason, value: problem.value });
+      await rejectRow({ itemKey: lower && itemKey(kind, lower), source: file, line: row.line, field: problem.column, reason: problem.reason, value: problem.value });
       continue;
     }
+    counts.accepted++;
     const key = itemKey(kind, reference!);
     let written = true;
     if (!index.has(slot, Flag.REMOTE)) {
       index.set(slot, Flag.CREATE);
+      index.planWrite(slot, row.hash);
       plan.writes++;
       sample.add({ action: 'create', key, detail: { kind, reference, line: row.line } });
     } else if (!index.sameAsRemoteBytes(slot, row.hash)) {
       index.set(slot, Flag.UPDATE);
+      index.planWrite(slot, row.hash);
       plan.writes++;
       const listed = sample.add({ action: 'update', key, detail: { kind, reference, line: row.line } });
       if (listed) updates.push({ key, line: row.line, reference: reference!, hash: Buffer.from(row.hash).toString('hex'), detail: listed.detail! });
@@ -173,6 +259,9 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
       }
     }
     for (const name of row.images) {
+      const mine = used.get(name.toLowerCase()) ?? [name, 0];
+      mine[1]++;
+      used.set(name.toLowerCase(), mine);
       const use = images.get(name.toLowerCase()) ?? { name, users: 0, kinds: 0, unchangedKinds: 0 };
       use.users++;
       use.kinds |= KIND_BIT[kind];
@@ -181,7 +270,7 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
     }
   }
   await describeUpdates(ctx, client, src, updates);
-  return unchanged;
+  return { unchanged, counts, images: used };
 }
 
 /**
@@ -231,6 +320,7 @@ async function prune(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan, r
     state.pruneRefused = state.pruneRefused ? `${state.pruneRefused}; ${message}` : message;
     ctx.log.error({ kind, deletes: doomed, remoteTotal }, message);
   }
+  if (!refused) plan.index.planPrune();
   for await (const item of client.list(kind, { signal: ctx.abortSignal })) {
     if (!plan.index.absent(item.reference.toLowerCase())) continue;
     if (!refused) plan.deletes.push(item.reference);

@@ -6,6 +6,7 @@
  * the plan holds between plan and apply (apply reads the catalog again for the items themselves).
  */
 import { FP_BYTES, fingerprintInto } from './fingerprint.js';
+import { SetDigest } from './set-digest.js';
 
 /** What the plan knows about one reference (bits of the flag byte). */
 export const Flag = {
@@ -35,6 +36,10 @@ export class ReferenceIndex {
   #flags = new Uint8Array(INITIAL);
   #lines = new Uint32Array(INITIAL);
   #size = 0;
+  /** The remote catalog as listed, and what the planned writes and deletions change in it (see set-digest.ts). */
+  readonly #remote = new SetDigest();
+  readonly #planned = new SetDigest();
+  #pruned = false;
 
   get size(): number {
     return this.#size;
@@ -49,8 +54,35 @@ export class ReferenceIndex {
   addRemote(lower: string, hash: Uint8Array): void {
     const slot = this.#slotFor(fingerprint(lower));
     this.#hashes ??= Buffer.alloc(this.#flags.length * HASH_BYTES);
+    // Listed twice (items added while listing shift the pages): the last copy counts, once.
+    if (this.has(slot, Flag.REMOTE)) this.#remote.remove(this.#fps, slot * FP_BYTES, this.#hashes, slot * HASH_BYTES);
     this.#hashes.set(hash.subarray(0, HASH_BYTES), slot * HASH_BYTES);
+    this.#remote.add(this.#fps, slot * FP_BYTES, this.#hashes, slot * HASH_BYTES);
     this.#flags[slot]! |= Flag.REMOTE;
+  }
+
+  /** The remote catalog as listed: `count:digest` of its references and item hashes. */
+  get remoteDigest(): string {
+    return this.#remote.toString();
+  }
+
+  /** The remote catalog as it will be once the planned writes and deletions are done. */
+  get plannedDigest(): string {
+    return this.#remote.plus(this.#planned).toString();
+  }
+
+  /** Plans a create or update of the reference at `slot` to an item with content hash `hash`. */
+  planWrite(slot: number, hash: Uint8Array): void {
+    if (this.has(slot, Flag.REMOTE)) this.#planned.remove(this.#fps, slot * FP_BYTES, this.#hashes!, slot * HASH_BYTES);
+    this.#planned.add(this.#fps, slot * FP_BYTES, hash, 0);
+  }
+
+  /** Plans the deletion of every remote item the catalog does not name (pruning). */
+  planPrune(): void {
+    this.#pruned = true;
+    for (let slot = 0; slot < this.#size; slot++) {
+      if ((this.#flags[slot]! & (Flag.REMOTE | Flag.SEEN)) === Flag.REMOTE) this.#planned.remove(this.#fps, slot * FP_BYTES, this.#hashes!, slot * HASH_BYTES);
+    }
   }
 
   /** Marks a remote item whose stored checkpoint hash is `hashHex` when that equals the remote item's. */
@@ -98,6 +130,17 @@ export class ReferenceIndex {
   /** True when the remote item's hash starts with the bytes `hash` (HASH_BYTES of them). */
   sameAsRemoteBytes(slot: number, hash: Uint8Array): boolean {
     return !!this.#hashes && this.#hashes.compare(hash, 0, HASH_BYTES, slot * HASH_BYTES, (slot + 1) * HASH_BYTES) === 0;
+  }
+
+  /** Remote items whose checkpoint will equal them once apply has done every step (what the plan writes or settles, and those already equal). */
+  checkpointedAfterApply(): number {
+    let n = 0;
+    for (let i = 0; i < this.#size; i++) {
+      const f = this.#flags[i]!;
+      if (f & (Flag.CREATE | Flag.UPDATE | Flag.SETTLE)) n++;
+      else if ((f & (Flag.REMOTE | Flag.CHECKPOINTED)) === (Flag.REMOTE | Flag.CHECKPOINTED) && !(this.#pruned && !(f & Flag.SEEN))) n++;
+    }
+    return n;
   }
 
   /** How many references have every bit of `flag` and none of `without`. */
