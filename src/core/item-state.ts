@@ -102,6 +102,20 @@ export class ItemStateStore {
     }
   }
 
+  /**
+   * `count:sum` over the stored states whose keys start with `prefix`, of 60 bits of md5(key, hash) each: equal
+   * exactly when the same keys hold the same hashes (whatever the order), computed by the database without
+   * sending the rows. Tells whether the states are still as some earlier run left them.
+   */
+  async digest(prefix: string): Promise<string> {
+    // A key range, not LIKE: it walks the primary key under any collation.
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    const { rows } = await sql<{ n: string; s: string }>`
+      select count(*)::text as n, coalesce(sum(('x' || left(md5(item_key || ' ' || content_hash), 15))::bit(60)::bigint), 0)::text as s
+      from item_state where pipeline = ${this.#pipeline} and item_key >= ${prefix} and item_key < ${end}`.execute(this.#db);
+    return `${rows[0]!.n}:${rows[0]!.s}`;
+  }
+
   async deleteMany(keys: readonly string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += READ_BATCH) {
       await this.#db

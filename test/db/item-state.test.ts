@@ -37,6 +37,34 @@ describe.each(testDatabaseKinds)('ItemStateStore on %s', (kind) => {
     expect((await other.getMany([key(1)])).get(key(1))?.hash).toBe('other');
   });
 
+  it('digest tells whether the states under a key prefix are the same keys with the same hashes', async () => {
+    const store = new ItemStateStore(t.db.kysely, 'p1', null);
+    const put = (k: string, hash: string) => store.putMany([{ key: k, hash, remoteId: null, data: null }]);
+    await store.putMany([
+      { key: 'product:a', hash: 'h1', remoteId: null, data: null },
+      { key: 'product:b', hash: 'h2', remoteId: null, data: null },
+    ]);
+    await put('productx:a', 'h1'); // another prefix
+    await new ItemStateStore(t.db.kysely, 'p2', null).putMany([{ key: 'product:c', hash: 'h3', remoteId: null, data: null }]);
+    const start = await store.digest('product:');
+    expect(start).toMatch(/^2:-?\d+$/);
+    await put('productx:b', 'h9');
+    await put('product;', 'h9');
+    await put('product:a', 'h1'); // written again, the same
+    expect(await store.digest('product:')).toBe(start);
+    await put('product:a', 'h2');
+    const changed = await store.digest('product:');
+    expect(changed).not.toBe(start);
+    await put('product:a', 'h1');
+    expect(await store.digest('product:')).toBe(start);
+    await store.voidMany(['product:b']);
+    expect(await store.digest('product:')).not.toBe(start);
+    await put('product:b', 'h2');
+    await store.deleteMany(['product:a']);
+    expect(await store.digest('product:')).toMatch(/^1:/);
+    expect(await store.digest('nothing:')).toBe('0:0');
+  });
+
   it('putMany overwrites hash, remote id and data, and records the run', async () => {
     const run1 = await insertRun(t, 'p1');
     const run2 = await insertRun(t, 'p1');

@@ -32,8 +32,8 @@ const snapshotDataSchema = z.object({
   /** The file's rejected rows: that run's rejections from the `firstRejection`-th (0-based), in order. */
   firstRejection: z.number().int().nonnegative(),
   rejected: z.number().int().nonnegative(),
-  /** Remote items whose checkpoint equals them once that run was done: fewer now means lost or stale ones. */
-  checkpointed: z.number().int().nonnegative(),
+  /** `ItemStateStore.digest` of the kind's checkpoints as that run left them (lost or stale ones change it). */
+  state: z.string(),
   /** `SetDigest` of the remote catalog as the run left it. */
   remote: z.string(),
   /** The image names the rows use, with how many rows use each. */
@@ -42,14 +42,19 @@ const snapshotDataSchema = z.object({
 
 export type FileSnapshot = z.output<typeof snapshotDataSchema>;
 
-/** A snapshot with the digest of the inputs it is for. */
+/** A snapshot as the plan drafts it, with the digest of the inputs it is for (the checkpoints' digest comes last). */
 export interface KeyedSnapshot {
   input: string;
-  data: FileSnapshot;
+  data: Omit<FileSnapshot, 'state'>;
 }
 
 export function snapshotKey(kind: ItemKind): string {
   return `catalog-file:${kind}`;
+}
+
+/** The digest of the kind's item checkpoints (keys `kind:reference`). */
+export function checkpointsDigest(state: ItemStateStore, kind: ItemKind): Promise<string> {
+  return state.digest(`${kind}:`);
 }
 
 /** The digest of everything that decides what the file's rows become: its bytes, its mapping and settings. */
@@ -70,6 +75,8 @@ export async function voidSnapshots(state: ItemStateStore, kinds: ItemKind[]): P
   await state.voidMany(kinds.map(snapshotKey));
 }
 
+/** Stores the snapshot, with the digest of the kind's checkpoints as they are now (apply has written them all). */
 export async function saveSnapshot(state: ItemStateStore, kind: ItemKind, snapshot: KeyedSnapshot): Promise<void> {
-  await state.putMany([{ key: snapshotKey(kind), hash: snapshot.input, remoteId: null, data: snapshot.data }]);
+  const data: FileSnapshot = { ...snapshot.data, state: await checkpointsDigest(state, kind) };
+  await state.putMany([{ key: snapshotKey(kind), hash: snapshot.input, remoteId: null, data }]);
 }

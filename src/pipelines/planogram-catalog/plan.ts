@@ -20,7 +20,7 @@ import { type CatalogSource, catalogRows, loadSources } from './catalog-rows.js'
 import { CatalogScan, type ScannedRow } from './catalog-scan.js';
 import { changedFields, ITEM_HASH_BYTES, itemHashInto, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
-import { type FileSnapshot, inputDigest, loadSnapshot } from './file-snapshot.js';
+import { checkpointsDigest, type FileSnapshot, inputDigest, loadSnapshot } from './file-snapshot.js';
 import { SECTION_OF } from './mapping.js';
 import { type ImageUse, KIND_BIT, planImages, type Reject } from './plan-images.js';
 import { ActionSample, type CatalogPlanState, type KindPlan } from './plan-state.js';
@@ -77,14 +77,13 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
     const rowsOf = early.length ? scanOf(early) : new Map<KindPlan, () => AsyncGenerator<ScannedRow>>();
     const remoteTotals = new Map<KindPlan, number>();
     for (const kind of kinds) remoteTotals.set(kind, await readRemote(ctx, client, kind));
-    // Also under --full (where every unchanged item is recorded anyway): the snapshot counts them.
-    await markCheckpointed(ctx, kinds);
     for (const [kind, snapshot] of known) {
-      const asLeft = kind.index.remoteDigest === snapshot.remote && kind.index.count(Flag.CHECKPOINTED) === snapshot.checkpointed;
+      const asLeft = kind.index.remoteDigest === snapshot.remote && (await checkpointsDigest(ctx.state, kind.src.kind)) === snapshot.state;
       if (asLeft && (await reuseSnapshot(ctx, kind, snapshot, images))) unchanged += snapshot.accepted;
     }
     const late = kinds.filter((k) => known.has(k) && !k.fromSnapshot);
     for (const [kind, rows] of late.length ? scanOf(late) : []) rowsOf.set(kind, rows);
+    if (!ctx.options.full && rowsOf.size > 0) await markCheckpointed(ctx, kinds);
     for (const kind of kinds) {
       const rows = rowsOf.get(kind);
       if (rows) {
@@ -95,8 +94,7 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
         if (ctx.config.prune) await prune(ctx, client, kind, remoteTotals.get(kind)!, state, sample);
         const input = inputs.get(kind);
         if (input) {
-          const data = { run: ctx.runId, ...read.counts, remote: kind.index.plannedDigest, checkpointed: kind.index.checkpointedAfterApply(), images: [...read.images.values()] };
-          kind.snapshot = { input, data };
+          kind.snapshot = { input, data: { run: ctx.runId, ...read.counts, remote: kind.index.plannedDigest, images: [...read.images.values()] } };
         }
       }
       state.kinds.push(kind);

@@ -39,7 +39,6 @@ export class ReferenceIndex {
   /** The remote catalog as listed, and what the planned writes and deletions change in it (see set-digest.ts). */
   readonly #remote = new SetDigest();
   readonly #planned = new SetDigest();
-  #pruned = false;
 
   get size(): number {
     return this.#size;
@@ -79,7 +78,6 @@ export class ReferenceIndex {
 
   /** Plans the deletion of every remote item the catalog does not name (pruning). */
   planPrune(): void {
-    this.#pruned = true;
     for (let slot = 0; slot < this.#size; slot++) {
       if ((this.#flags[slot]! & (Flag.REMOTE | Flag.SEEN)) === Flag.REMOTE) this.#planned.remove(this.#fps, slot * FP_BYTES, this.#hashes!, slot * HASH_BYTES);
     }
@@ -130,17 +128,6 @@ export class ReferenceIndex {
   /** True when the remote item's hash starts with the bytes `hash` (HASH_BYTES of them). */
   sameAsRemoteBytes(slot: number, hash: Uint8Array): boolean {
     return !!this.#hashes && this.#hashes.compare(hash, 0, HASH_BYTES, slot * HASH_BYTES, (slot + 1) * HASH_BYTES) === 0;
-  }
-
-  /** Remote items whose checkpoint will equal them once apply has done every step (what the plan writes or settles, and those already equal). */
-  checkpointedAfterApply(): number {
-    let n = 0;
-    for (let i = 0; i < this.#size; i++) {
-      const f = this.#flags[i]!;
-      if (f & (Flag.CREATE | Flag.UPDATE | Flag.SETTLE)) n++;
-      else if ((f & (Flag.REMOTE | Flag.CHECKPOINTED)) === (Flag.REMOTE | Flag.CHECKPOINTED) && !(this.#pruned && !(f & Flag.SEEN))) n++;
-    }
-    return n;
   }
 
   /** How many references have every bit of `flag` and none of `without`. */
