@@ -31,10 +31,10 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # --expose-gc: downloads ask V8 for a young-generation collection every 4 MiB (src/core/read-buffer-release.ts), so
 # the 64 KiB socket buffers they are done with are freed then, not when 32 MiB have piled up: 200 MiB download peak
 # RSS ~145 -> ~120 MiB on the Planviewer bench, 1 MiB-file throughput unchanged. koppel calls no other collection.
-# --max-semi-space-size=2: loading koppel's modules grows V8's young generation to ~16 MiB, and it stays that size;
-# 2 MiB semi-spaces take ~12 MiB off every command (Planviewer idle run 95 -> 83 MiB, 200 MiB download peak 119 ->
-# 105). Measured side by side on a loaded 2-core machine: 1 MiB-file downloads at the same rate (best of 3 105.2 vs
-# 104.8 files/s), a 20k-row catalog import too (613 vs 600 items/s; no-change re-run 1.75 vs 2.09 s), its peak
-# 214 -> 186 MiB. --max-old-space-size stays unset (README, memory on a small host).
-ENTRYPOINT ["node", "--expose-gc", "--max-semi-space-size=2", "dist/src/cli/main.js"]
+# --max-semi-space-size=4: loading koppel's modules grows V8's young generation to ~16 MiB, and it stays that size;
+# 4 MiB semi-spaces take ~8 MiB off every command (Planviewer idle run 95 -> 87 MiB, 200 MiB download peak ~120 ->
+# 107, 1 MiB files still at 0.98 of raw fetch). 2 MiB took 4 MiB more off but made the 100k-row catalog re-run ~0.6 s
+# slower (5.5 vs 4.9 s: listed items outlive so small a young generation and are collected as old ones); at 4 MiB it
+# ran 4.7 s. --max-old-space-size stays unset (README, memory on a small host).
+ENTRYPOINT ["node", "--expose-gc", "--max-semi-space-size=4", "dist/src/cli/main.js"]
 CMD ["daemon"]

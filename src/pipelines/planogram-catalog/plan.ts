@@ -33,10 +33,12 @@ const SAMPLE_PER_ACTION = 200;
 
 export async function planCatalog(ctx: Ctx): Promise<Plan<CatalogPlanState>> {
   const sources = await loadSources(ctx.config);
+  // Hashed while signing in; an unreadable file is the scan's to report.
+  const inputs = Promise.all(sources.map((src) => inputDigest(src, ctx.config).catch(() => undefined)));
   const client = ctx.upstreams.planogrambuilder;
   const release = await client.connect(ctx.abortSignal);
   try {
-    const plan = await buildPlan(ctx, client, sources, release);
+    const plan = await buildPlan(ctx, client, sources, await inputs, release);
     if (ctx.options.dryRun) await release();
     return plan;
   } catch (err) {
@@ -45,7 +47,7 @@ export async function planCatalog(ctx: Ctx): Promise<Plan<CatalogPlanState>> {
   }
 }
 
-async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: CatalogSource[], release: () => Promise<void>): Promise<Plan<CatalogPlanState>> {
+async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: CatalogSource[], inputDigests: (string | undefined)[], release: () => Promise<void>): Promise<Plan<CatalogPlanState>> {
   const state: CatalogPlanState = { release, kinds: [], uploads: new Map(), refreshKinds: new Set(), settledImages: [], pruneRefused: undefined };
   const sample = new ActionSample(SAMPLE_PER_ACTION);
   const images = new Map<string, ImageUse>();
@@ -58,8 +60,8 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
   const kinds: KindPlan[] = sources.map((src) => ({ src, index: new ReferenceIndex(), writes: 0, settles: 0, deletes: [], snapshot: undefined, fromSnapshot: false }));
   const inputs = new Map<KindPlan, string | undefined>();
   const known = new Map<KindPlan, FileSnapshot>();
-  for (const kind of kinds) {
-    const input = await inputDigest(kind.src, ctx.config).catch(() => undefined); // an unreadable file is the scan's to report
+  for (const [i, kind] of kinds.entries()) {
+    const input = inputDigests[i];
     inputs.set(kind, input);
     const snapshot = input && !ctx.options.full ? await loadSnapshot(ctx.state, kind.src.kind, input) : undefined;
     if (snapshot) known.set(kind, snapshot);
@@ -75,10 +77,13 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
   try {
     const early = kinds.filter((k) => !known.has(k));
     const rowsOf = early.length ? scanOf(early) : new Map<KindPlan, () => AsyncGenerator<ScannedRow>>();
+    // The database digests the checkpoints while this thread lists.
+    const checkpoints = new Map([...known.keys()].map((k) => [k, checkpointsDigest(ctx.state, k.src.kind)]));
+    for (const digest of checkpoints.values()) digest.catch(() => undefined); // awaited below, after the listing
     const remoteTotals = new Map<KindPlan, number>();
     for (const kind of kinds) remoteTotals.set(kind, await readRemote(ctx, client, kind));
     for (const [kind, snapshot] of known) {
-      const asLeft = kind.index.remoteDigest === snapshot.remote && (await checkpointsDigest(ctx.state, kind.src.kind)) === snapshot.state;
+      const asLeft = kind.index.remoteDigest === snapshot.remote && (await checkpoints.get(kind)) === snapshot.state;
       if (asLeft && (await reuseSnapshot(ctx, kind, snapshot, images))) unchanged += snapshot.accepted;
     }
     const late = kinds.filter((k) => known.has(k) && !k.fromSnapshot);
