@@ -77,10 +77,13 @@ export class RejectionReporter {
   }
 }
 
+/** What a shortened value ends with; a value that already does (a rejection reported again) is kept as it is. */
+const SHORTENED = new RegExp(`^[\\s\\S]{${VALUE_LIMIT}}… \\(\\d+ chars\\)$`);
+
 function shorten(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return text.length > VALUE_LIMIT ? `${text.slice(0, VALUE_LIMIT)}… (${text.length} chars)` : text;
+  return text.length > VALUE_LIMIT && !SHORTENED.test(text) ? `${text.slice(0, VALUE_LIMIT)}… (${text.length} chars)` : text;
 }
 
 /**
