@@ -52,7 +52,11 @@ export function fingerprintInto(text: string, out: Uint8Array, offset: number): 
   if (left > 2) h2 ^= Math.imul(rotl(Math.imul(word(text, blocks + 2), C2), 16), C3);
   if (left > 0) h1 ^= Math.imul(rotl(Math.imul(word(text, blocks), C1), 15), C2);
 
-  const bytes = 2 * n;
+  finish(h1, h2, h3, h4, 2 * n, out, offset);
+}
+
+/** MurmurHash3's finalisation: mixes in the length and writes the four words out little-endian. */
+function finish(h1: number, h2: number, h3: number, h4: number, bytes: number, out: Uint8Array, offset: number): void {
   h1 ^= bytes;
   h2 ^= bytes;
   h3 ^= bytes;
@@ -156,26 +160,6 @@ export class Murmur128 {
     if (left > 2) h3 ^= Math.imul(rotl(Math.imul(words[blocks + 2]!, C3), 17), C4);
     if (left > 1) h2 ^= Math.imul(rotl(Math.imul(words[blocks + 1]!, C2), 16), C3);
     if (left > 0) h1 ^= Math.imul(rotl(Math.imul(words[blocks]!, C1), 15), C2);
-    const bytes = 4 * n;
-    h1 ^= bytes;
-    h2 ^= bytes;
-    h3 ^= bytes;
-    h4 ^= bytes;
-    h1 = (h1 + h2 + h3 + h4) | 0;
-    h2 = (h2 + h1) | 0;
-    h3 = (h3 + h1) | 0;
-    h4 = (h4 + h1) | 0;
-    h1 = fmix(h1);
-    h2 = fmix(h2);
-    h3 = fmix(h3);
-    h4 = fmix(h4);
-    h1 = (h1 + h2 + h3 + h4) | 0;
-    h2 = (h2 + h1) | 0;
-    h3 = (h3 + h1) | 0;
-    h4 = (h4 + h1) | 0;
-    put(out, offset, h1);
-    put(out, offset + 4, h2);
-    put(out, offset + 8, h3);
-    put(out, offset + 12, h4);
+    finish(h1, h2, h3, h4, 4 * n, out, offset);
   }
 }
