@@ -56,10 +56,15 @@ const Tag = { NULL: 1, FALSE: 2, TRUE: 3, FLOAT32: 4, FLOAT64: 5, TEXT: 6, LIST:
 const shapes = new Map<string, Shape>();
 let lastShape: Shape | undefined;
 
+/** The same keys in the same order (the check that lets a cached shape serve the next object). */
+function sameKeys(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((k, i) => k === b[i]);
+}
+
 function shapeOf(item: object): Shape {
   const keys = Object.keys(item);
   const last = lastShape;
-  if (last && last.keys.length === keys.length && keys.every((k, i) => k === last.keys[i])) return last;
+  if (last && sameKeys(last.keys, keys)) return last;
   const id = keys.join(',');
   let shape = shapes.get(id);
   if (!shape) {
@@ -143,7 +148,7 @@ let lastKeys: { keys: string[]; sorted: string[] } = { keys: [], sorted: [] };
 function sortedKeys(value: object): string[] {
   const keys = Object.keys(value);
   const last = lastKeys;
-  if (last.keys.length === keys.length && keys.every((k, i) => k === last.keys[i])) return last.sorted;
+  if (sameKeys(last.keys, keys)) return last.sorted;
   lastKeys = { keys, sorted: [...keys].sort() };
   return lastKeys.sorted;
 }

@@ -34,6 +34,16 @@ export interface ImageUse {
   unchangedKinds: number;
 }
 
+/** Records that `users` items of `kind` name the image `name` (and whether they are unchanged). */
+export function addImageUse(images: Map<string, ImageUse>, name: string, kind: ItemKind, users: number, unchanged: boolean): void {
+  const lower = name.toLowerCase();
+  const use = images.get(lower) ?? { name, users: 0, kinds: 0, unchangedKinds: 0 };
+  use.users += users;
+  use.kinds |= KIND_BIT[kind];
+  if (unchanged) use.unchangedKinds |= KIND_BIT[kind];
+  images.set(lower, use);
+}
+
 /** Images checked (checkpoints read) per query. */
 const LOOKUP_BATCH = 1000;
 

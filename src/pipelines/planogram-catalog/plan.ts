@@ -22,7 +22,7 @@ import { changedFields, ITEM_HASH_BYTES, itemHashInto, itemKey } from './compare
 import type { PlanogramCatalogConfig } from './config.js';
 import { checkpointsDigest, type FileSnapshot, inputDigest, loadSnapshot } from './file-snapshot.js';
 import { SECTION_OF } from './mapping.js';
-import { type ImageUse, KIND_BIT, planImages, type Reject } from './plan-images.js';
+import { addImageUse, type ImageUse, planImages, type Reject } from './plan-images.js';
 import { ActionSample, type CatalogPlanState, type KindPlan } from './plan-state.js';
 import { Flag, ReferenceIndex } from './reference-index.js';
 
@@ -58,11 +58,9 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
   };
 
   const kinds: KindPlan[] = sources.map((src) => ({ src, index: new ReferenceIndex(), writes: 0, settles: 0, deletes: [], snapshot: undefined, fromSnapshot: false }));
-  const inputs = new Map<KindPlan, string | undefined>();
+  const inputOf = new Map(kinds.map((kind, i) => [kind, inputDigests[i]]));
   const known = new Map<KindPlan, FileSnapshot>();
-  for (const [i, kind] of kinds.entries()) {
-    const input = inputDigests[i];
-    inputs.set(kind, input);
+  for (const [kind, input] of inputOf) {
     const snapshot = input && !ctx.options.full ? await loadSnapshot(ctx.state, kind.src.kind, input) : undefined;
     if (snapshot) known.set(kind, snapshot);
   }
@@ -97,7 +95,7 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
         unchanged += read.unchanged;
         ctx.log.info({ kind: kind.src.kind, file: kind.src.file, writes: kind.writes, ms: Math.round(performance.now() - started) }, 'compared the catalog file with it');
         if (ctx.config.prune) await prune(ctx, client, kind, remoteTotals.get(kind)!, state, sample);
-        const input = inputs.get(kind);
+        const input = inputOf.get(kind);
         if (input) {
           kind.snapshot = { input, data: { run: ctx.runId, ...read.counts, remote: kind.index.plannedDigest, images: [...read.images.values()] } };
         }
@@ -146,13 +144,7 @@ async function reuseSnapshot(ctx: Ctx, kind: KindPlan, snapshot: FileSnapshot, i
   for (const r of rejections) {
     await ctx.reject.add({ itemKey: r.item_key ?? undefined, source: file, line: r.line ?? undefined, field: r.field ?? undefined, reason: r.reason, value: r.value ?? undefined });
   }
-  for (const [name, users] of snapshot.images) {
-    const use = images.get(name.toLowerCase()) ?? { name, users: 0, kinds: 0, unchangedKinds: 0 };
-    use.users += users;
-    use.kinds |= KIND_BIT[kind.src.kind];
-    use.unchangedKinds |= KIND_BIT[kind.src.kind];
-    images.set(name.toLowerCase(), use);
-  }
+  for (const [name, users] of snapshot.images) addImageUse(images, name, kind.src.kind, users, true);
   return true;
 }
 
@@ -210,17 +202,13 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
   const counts = { seen: 0, accepted: 0, firstRejection: ctx.reject.count, rejected: 0 };
   const used = new Map<string, [string, number]>();
   const updates: ListedUpdate[] = [];
-  const rejectRow: Reject = async (r) => {
-    counts.rejected++;
-    await reject(r);
-  };
 
   for await (const row of rows) {
     ctx.count('seen');
     counts.seen++;
     const { problem, reference } = row;
     if (problem && 'error' in problem) {
-      await rejectRow({ source: file, line: row.line, reason: problem.error });
+      await reject({ source: file, line: row.line, reason: problem.error });
       continue;
     }
     const lower = reference?.toLowerCase();
@@ -228,13 +216,13 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
     if (lower) {
       const seen = index.seeFingerprint(row.fingerprint, row.line);
       if (seen.firstLine !== undefined) {
-        await rejectRow({ itemKey: itemKey(kind, lower), source: file, line: row.line, field: src.mapping.fields.reference?.column, reason: `duplicate reference "${reference}" (first at line ${seen.firstLine}); not sent twice`, value: reference });
+        await reject({ itemKey: itemKey(kind, lower), source: file, line: row.line, field: src.mapping.fields.reference?.column, reason: `duplicate reference "${reference}" (first at line ${seen.firstLine}); not sent twice`, value: reference });
         continue;
       }
       slot = seen.slot;
     }
     if (problem) {
-      await rejectRow({ itemKey: lower && itemKey(kind, lower), source: file, line: row.line, field: problem.column, reason: problem.reason, value: problem.value });
+      await reject({ itemKey: lower && itemKey(kind, lower), source: file, line: row.line, field: problem.column, reason: problem.reason, value: problem.value });
       continue;
     }
     counts.accepted++;
@@ -265,14 +253,12 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
       const mine = used.get(name.toLowerCase()) ?? [name, 0];
       mine[1]++;
       used.set(name.toLowerCase(), mine);
-      const use = images.get(name.toLowerCase()) ?? { name, users: 0, kinds: 0, unchangedKinds: 0 };
-      use.users++;
-      use.kinds |= KIND_BIT[kind];
-      if (!written) use.unchangedKinds |= KIND_BIT[kind];
-      images.set(name.toLowerCase(), use);
+      addImageUse(images, name, kind, 1, !written);
     }
   }
   await describeUpdates(ctx, client, src, updates);
+  // Only this loop rejected anything since firstRejection.
+  counts.rejected = ctx.reject.count - counts.firstRejection;
   return { unchanged, counts, images: used };
 }
 
