@@ -1,14 +1,14 @@
-import { configPath, loadConfigFile } from '../config/load-config.js';
+import { configPath, type LoadConfigOptions, loadConfigFile } from '../config/load-config.js';
 import type { KoppelConfig } from '../config/schema.js';
 import { type App, type OpenAppOptions, openApp } from '../core/app.js';
 
-export function loadConfig(flag: string | undefined): KoppelConfig {
-  return loadConfigFile(configPath(flag));
+export function loadConfig(flag: string | undefined, options?: LoadConfigOptions): KoppelConfig {
+  return loadConfigFile(configPath(flag), process.env, options);
 }
 
 /** Opens the app for one command and always closes it, whatever the command does. */
-export async function withApp<T>(flag: string | undefined, fn: (app: App) => Promise<T>, options?: OpenAppOptions): Promise<T> {
-  const app = await openApp(loadConfig(flag), options);
+export async function withApp<T>(flag: string | undefined, fn: (app: App) => Promise<T>, options?: OpenAppOptions & LoadConfigOptions): Promise<T> {
+  const app = await openApp(loadConfig(flag, options), options);
   try {
     return await fn(app);
   } finally {

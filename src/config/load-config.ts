@@ -5,28 +5,37 @@ import { ConfigError } from '../core/errors.js';
 import { findPipelineType, pipelineTypeNames } from '../pipelines/index.js';
 import { substituteEnv } from './env-substitution.js';
 import { describeValue, formatIssues } from './format-issues.js';
+import { missingSecrets, readOnlyRootConfigSchema } from './read-only.js';
 import { type KoppelConfig, PIPELINE_BASE_KEYS, type PipelineEntry, rootConfigSchema } from './schema.js';
+
+export interface LoadConfigOptions {
+  /**
+   * `optional`: for read-only commands. Upstream secrets may be absent (they are listed in `missingSecrets`
+   * instead of failing validation); every other key is checked as usual. @default "required"
+   */
+  secrets?: 'required' | 'optional';
+}
 
 /** `--config`, else `$KOPPEL_CONFIG`, else `config/koppel.yaml`. */
 export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return resolve(flag ?? env.KOPPEL_CONFIG ?? 'config/koppel.yaml');
 }
 
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): KoppelConfig {
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): KoppelConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`config: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return parseConfig(text, env, dirname(path), path);
+  return parseConfig(text, env, dirname(path), path, options);
 }
 
 /**
  * Validates the whole config and reports every problem at once, each naming its key path, what was expected
  * and what was found. Two passes: the file's shape, then each pipeline entry against its type's schema.
  */
-export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = process.cwd(), label = 'config'): KoppelConfig {
+export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = process.cwd(), label = 'config', options: LoadConfigOptions = {}): KoppelConfig {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(`${label}: not valid YAML:\n${doc.errors.map((e) => `  ${e.message}`).join('\n')}`);
@@ -37,7 +46,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = proce
   const hints = new Map([...unset].map(([path, names]) => [path, `environment variable ${names.join(', ')} is not set`]));
 
   const problems: string[] = [];
-  const root = rootConfigSchema.safeParse(value, { reportInput: true });
+  const readOnly = options.secrets === 'optional';
+  const root = (readOnly ? readOnlyRootConfigSchema : rootConfigSchema).safeParse(value, { reportInput: true }) as ReturnType<typeof rootConfigSchema.safeParse>;
   if (!root.success) problems.push(...formatIssues(root.error.issues, [], hints));
 
   const pipelines: PipelineEntry[] = [];
@@ -67,7 +77,7 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = proce
   if (problems.length > 0 || !root.success) {
     throw new ConfigError(`${label}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
-  return deepFreeze({ ...root.data, pipelines, source });
+  return deepFreeze({ ...root.data, pipelines, source, ...(readOnly ? { missingSecrets: missingSecrets(value, unset) } : {}) });
 }
 
 function deepFreeze<T>(value: T): T {

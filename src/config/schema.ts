@@ -74,4 +74,9 @@ export type KoppelConfig = Omit<z.output<typeof rootConfigSchema>, 'pipelines'> 
   pipelines: PipelineEntry[];
   /** Folder of the config file; relative paths in it are resolved against the working directory. */
   readonly source: string;
+  /**
+   * Only on a config loaded for a read-only command (`secrets: 'optional'`): upstream secrets that are not set,
+   * each as `upstreams.<name>.<key> (why)`. Such a config must not reach an upstream client (see UpstreamRegistry).
+   */
+  readonly missingSecrets?: readonly string[];
 };

@@ -40,7 +40,7 @@ export async function openApp(config: KoppelConfig, options: OpenAppOptions = {}
     throw err;
   }
   const events = new KoppelEvents(log);
-  const upstreams = new UpstreamRegistry(config.upstreams, events, log);
+  const upstreams = new UpstreamRegistry(config.upstreams, events, log, config.missingSecrets);
   const runner = new Runner({ config, db, upstreams, events, log });
   return {
     config,

@@ -33,11 +33,14 @@ export class UpstreamRegistry implements Upstreams {
   /** Clients built so far, by upstream name; each is built once per process. */
   readonly #clients = new Map<UpstreamName, unknown>();
   readonly #gateways = new Map<UpstreamName, UpstreamGateway>();
+  /** Secrets a read-only command's config left out (`upstreams.<name>.<key> (why)`): no client is built without them. */
+  readonly #missingSecrets: readonly string[];
 
-  constructor(config: UpstreamsConfig, events: KoppelEvents, log: Logger) {
+  constructor(config: UpstreamsConfig, events: KoppelEvents, log: Logger, missingSecrets: readonly string[] = []) {
     this.#config = config;
     this.#events = events;
     this.#log = log;
+    this.#missingSecrets = missingSecrets;
   }
 
   get maasplassen(): MaasplassenClient {
@@ -76,6 +79,8 @@ export class UpstreamRegistry implements Upstreams {
     if (existing) return existing as Upstreams[N];
     const cfg = this.#config[name];
     if (!cfg) throw new ConfigError(`upstreams.${name}: expected a block for this upstream, got nothing`);
+    const missing = this.#missingSecrets.filter((m) => m.startsWith(`upstreams.${name}.`));
+    if (missing.length) throw new ConfigError(`${missing.join('; ')}: this command was started without the upstream's secrets`);
     const log = this.#log.child({ upstream: name });
     const gateway = new UpstreamGateway(name, cfg.rate, cfg.retry, this.#events, log);
     const client = build(cfg as NonNullable<UpstreamsConfig[N]>, gateway, log);

@@ -18,7 +18,7 @@ export function migrateCommand(program: Command, config: GlobalConfig, wrap: Wra
             process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
             return EXIT.ok;
           },
-          { migrate: false },
+          { migrate: false, secrets: 'optional' },
         ),
       ),
     );

@@ -38,11 +38,22 @@ export function statusCommand(program: Command, config: GlobalConfig, wrap: Wrap
     .option('--json', 'print JSON')
     .action(
       wrap((opts: { json?: boolean }) =>
-        withApp(config(), async (app) => {
-          const status = await collectStatus(app);
-          process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
-          return EXIT.ok;
-        }),
+        withApp(
+          config(),
+          async (app) => {
+            const status = await collectStatus(app);
+            // Status reads only the database: a secret that is not set is worth a note, not a failure.
+            const missing = app.config.missingSecrets ?? [];
+            if (missing.length) {
+              const note = `secrets not set (status does not need them; runs of the upstreams concerned do):\n${missing.map((m) => `  ${m}`).join('\n')}\n`;
+              if (opts.json) process.stderr.write(`koppel: ${note}`);
+              else process.stdout.write(`${note}\n`);
+            }
+            process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+            return EXIT.ok;
+          },
+          { secrets: 'optional' },
+        ),
       ),
     );
 }
