@@ -86,6 +86,12 @@ export interface RunOptions {
   tick?: Date | undefined;
   /** Set by `backfill`: the pipeline may show a progress bar. */
   backfill?: boolean;
+  /**
+   * Who asked for the run: `person` = `koppel run`/`backfill` on a command line, which does the whole job (an
+   * operator catching up after an outage expects every followed item re-read); absent = the daemon (a schedule
+   * tick or a push), which may take the cheaper path its pipeline documents.
+   */
+  startedBy?: 'person' | undefined;
 }
 
 /** Everything a pipeline gets from the runner: no module-level singletons. */

@@ -39,7 +39,7 @@ export function runCommand(program: Command, config: GlobalConfig, wrap: Wrap): 
     .option('--force', 'allow guarded destructive steps (e.g. pruning more than the configured share)')
     .action(
       wrap((pipeline: string, opts: { dryRun?: boolean; full?: boolean; force?: boolean }) =>
-        runOnce(config(), pipeline, { dryRun: opts.dryRun, full: opts.full, force: opts.force }),
+        runOnce(config(), pipeline, { dryRun: opts.dryRun, full: opts.full, force: opts.force, startedBy: 'person' }),
       ),
     );
 }
@@ -53,7 +53,7 @@ export function backfillCommand(program: Command, config: GlobalConfig, wrap: Wr
     .option('--dry-run', 'compute and print the plan; change nothing outside koppel')
     .action(
       wrap((pipeline: string, opts: { since?: string; until?: string; dryRun?: boolean }) =>
-        runOnce(config(), pipeline, { since: opts.since, until: opts.until, dryRun: opts.dryRun, full: true, backfill: true }),
+        runOnce(config(), pipeline, { since: opts.since, until: opts.until, dryRun: opts.dryRun, full: true, backfill: true, startedBy: 'person' }),
       ),
     );
 }

@@ -8,9 +8,10 @@ export const ambitaMirrorConfigSchema = z
     /** Folder under `storage.root` for this pipeline's files (`<folder>/<order id>/<asset id>_<filename>`). @default "ambita" */
     folder: z.string().min(1).default('ambita').describe('folder under storage.root'),
     /**
-     * Minutes between sweeps, in which every followed order is re-read (this catches lost pushes, and the
-     * catalog is refreshed). Runs in between — those a push triggers — only read the pushed orders and the
-     * ones never read yet. 0 = every run sweeps. @default 30
+     * Minutes between the daemon's sweeps, in which every followed order is re-read (this catches lost pushes,
+     * and the catalog is refreshed). Daemon runs in between — those a push triggers — only read the pushed orders
+     * and the ones never read yet. A run started by hand (`koppel run`, `backfill`) always sweeps. 0 = every run
+     * sweeps. @default 30
      */
     sweep_interval_minutes: z.number().int().min(0).max(10_080).default(30).describe('minutes between full sweeps'),
     /** Orders read and reconciled at once (the upstream's rate limit still applies). @default 8 */

@@ -36,7 +36,10 @@ export const ambitaMirror = definePipeline({
   async plan(ctx) {
     const { db, pipeline, config } = ctx;
     const now = Date.now();
-    const sweep = ctx.options.full || now - (await store.lastSweepAt(db, pipeline)) >= config.sweep_interval_minutes * 60_000;
+    // A person running it by hand (catching up after an outage) gets every followed order re-read; the daemon's
+    // runs (schedule, pushes) sweep only once per interval and otherwise read just the pushed and new orders.
+    const sweep =
+      ctx.options.full || ctx.options.startedBy === 'person' || now - (await store.lastSweepAt(db, pipeline)) >= config.sweep_interval_minutes * 60_000;
     const catalog = sweep && config.municipalities.length > 0 ? await planCatalog(db, ctx.upstreams.ambita, config.municipalities, ctx.abortSignal) : null;
     await adoptResolvedOrders(ctx);
     const requests = await plannedOrders(db, pipeline);
