@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import type { RunOutcome } from '../core/types.js';
+import { type CliOutput, processOutput } from './cli-args.js';
 
 /** The exit codes scripts rely on (SPEC.md). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, rejected: 3 } as const;
@@ -19,11 +20,11 @@ export function exitCodeForOutcome(outcome: RunOutcome): number {
 }
 
 /** Prints an error the way an operator can act on it; config errors are exit 2, anything else 1. */
-export function reportError(err: unknown): number {
+export function reportError(err: unknown, io: CliOutput = processOutput): number {
   if (err instanceof ConfigError) {
-    process.stderr.write(`koppel: ${err.message}\n`);
+    io.err(`koppel: ${err.message}\n`);
     return EXIT.usage;
   }
-  process.stderr.write(`koppel: ${(err as Error)?.message ?? String(err)}\n`);
+  io.err(`koppel: ${(err as Error)?.message ?? String(err)}\n`);
   return EXIT.failed;
 }

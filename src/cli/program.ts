@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { type CliOutput, processOutput } from './cli-args.js';
 import { EXIT, reportError } from './exit-codes.js';
 import { configCheckCommand } from './commands/config-check.js';
 import { daemonCommand } from './commands/daemon.js';
@@ -11,8 +12,10 @@ import { statusCommand } from './commands/status.js';
 /** Each command resolves to its exit code; the caller sets process.exitCode (no process.exit mid-flight). */
 export type CommandResult = Promise<number>;
 
-export function buildProgram(setExit: (code: number) => void): Command {
+/** `io` is where commands (and commander's own usage errors) write; tests pass their own. */
+export function buildProgram(setExit: (code: number) => void, io: CliOutput = processOutput): Command {
   const program = new Command('koppel')
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
     .description('Keeps your data in step with PlanogramBuilder, Maasplassen, Planviewer and Ambita.')
     .option('--config <path>', 'config file (default: $KOPPEL_CONFIG, else config/koppel.yaml)')
     .showHelpAfterError()
@@ -23,7 +26,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       try {
         setExit(await fn(...args));
       } catch (err) {
-        setExit(reportError(err));
+        setExit(reportError(err, io));
       }
     };
   const globalConfig = () => program.opts<{ config?: string }>().config;
@@ -34,16 +37,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
   migrateCommand(program, globalConfig, wrap);
   configCheckCommand(program, globalConfig, wrap);
   sandboxCommand(program, globalConfig, wrap);
-  orderCommand(program, globalConfig, wrap);
+  orderCommand(program, globalConfig, wrap, io);
   return program;
 }
 
 export type Wrap = <A extends unknown[]>(fn: (...args: A) => CommandResult) => (...args: A) => Promise<void>;
 export type GlobalConfig = () => string | undefined;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], io: CliOutput = processOutput): Promise<number> {
   let code: number = EXIT.ok;
-  const program = buildProgram((c) => (code = c));
+  const program = buildProgram((c) => (code = c), io);
   try {
     await program.parseAsync(argv);
   } catch (err) {

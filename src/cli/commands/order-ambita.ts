@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder } from '../../core/order-requests.js';
-import { positiveInt, printLine } from '../cli-args.js';
+import { type CliOutput, positiveInt } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
@@ -32,10 +32,8 @@ interface QueueOptions {
   again?: boolean;
 }
 
-const out = printLine;
-
 /** Adds `ambita` (with its subcommands) under `koppel order`. */
-export function ambitaOrderCommand(order: Command, config: GlobalConfig, wrap: Wrap): Command {
+export function ambitaOrderCommand(order: Command, config: GlobalConfig, wrap: Wrap, io: CliOutput): Command {
   const cmd = order
     .command('ambita')
     .description('queue an Ambita order request (products + cadastre, share or map), or answer one')
@@ -49,25 +47,25 @@ export function ambitaOrderCommand(order: Command, config: GlobalConfig, wrap: W
     .option('--reference <text>', 'assignment key (Ambita bills by it)')
     .option('--pipeline <name>', 'only this ambita-mirror pipeline may take the request')
     .option('--again', 'queue it even if the same request was queued before (orders and pays again)')
-    .action(wrap((opts: QueueOptions) => queue(config(), opts)));
+    .action(wrap((opts: QueueOptions) => queue(io, config(), opts)));
 
   cmd
     .command('resolve <request>')
     .description('resolve an order whose outcome was unknown, after checking the Ambita account')
     .option('--ordered <orderId>', 'it WAS placed: this is its order (collection) id; koppel follows it')
     .option('--not-ordered', 'it was NOT placed: queue it again')
-    .action(wrap((request: string, opts: { ordered?: string; notOrdered?: boolean }) => resolve(config(), positiveInt('request', request), opts)));
+    .action(wrap((request: string, opts: { ordered?: string; notOrdered?: boolean }) => resolve(io, config(), positiveInt('request', request), opts)));
 
   cmd
     .command('retry <request>')
     .description('put a failed or needs-attention request (with no order recorded) back in the queue')
-    .action(wrap((request: string) => retry(config(), positiveInt('request', request))));
+    .action(wrap((request: string) => retry(io, config(), positiveInt('request', request))));
 
   cmd
     .command('track <orderId>')
     .description('mirror an order placed outside koppel (e.g. in Ambita\'s web shop)')
     .option('--pipeline <name>', 'the ambita-mirror pipeline that follows it (default: the only one)')
-    .action(wrap((orderId: string, opts: { pipeline?: string }) => track(config(), positiveInt('orderId', orderId), opts.pipeline)));
+    .action(wrap((orderId: string, opts: { pipeline?: string }) => track(io, config(), positiveInt('orderId', orderId), opts.pipeline)));
   return cmd;
 }
 
@@ -87,7 +85,7 @@ function orderData(opts: QueueOptions): Record<string, unknown> {
   return { geometry, spatialReference: opts.srid };
 }
 
-async function queue(configFlag: string | undefined, opts: QueueOptions): Promise<number> {
+async function queue(io: CliOutput, configFlag: string | undefined, opts: QueueOptions): Promise<number> {
   if (!opts.product?.length) throw new ConfigError('--product: expected at least one product code, got nothing');
   // The pipeline's code is imported by the command that needs it, not by every koppel process.
   const { ambitaOrderRequestSchema } = await import('../../pipelines/ambita-mirror/mapping.js');
@@ -104,34 +102,34 @@ async function queue(configFlag: string | undefined, opts: QueueOptions): Promis
     const key = opts.again ? null : createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex').slice(0, 32);
     const { request: row, created } = await enqueueOrderRequest(app.db.kysely, { upstream: 'ambita', pipeline: opts.pipeline ?? null, request: parsed.data, idempotencyKey: key });
     if (!created) {
-      out(`already queued as request #${row.id} (${row.status}); use --again to order it once more`);
+      io.out(`already queued as request #${row.id} (${row.status}); use --again to order it once more\n`);
       return EXIT.ok;
     }
-    out(`queued order request #${row.id}; it is ordered by the next run of ${opts.pipeline ?? (pipelines.join(' or ') || 'an ambita-mirror pipeline (none configured)')}`);
+    io.out(`queued order request #${row.id}; it is ordered by the next run of ${opts.pipeline ?? (pipelines.join(' or ') || 'an ambita-mirror pipeline (none configured)')}\n`);
     return EXIT.ok;
   });
 }
 
-async function resolve(configFlag: string | undefined, id: number, opts: { ordered?: string; notOrdered?: boolean }): Promise<number> {
+async function resolve(io: CliOutput, configFlag: string | undefined, id: number, opts: { ordered?: string; notOrdered?: boolean }): Promise<number> {
   if ((opts.ordered === undefined) === !opts.notOrdered) throw new ConfigError('expected exactly one of --ordered <order id>, --not-ordered');
   if (opts.ordered !== undefined) positiveInt('--ordered', opts.ordered);
   return withApp(configFlag, async (app) => {
     // The pipeline starts following an order resolved as placed on its next run.
     await resolveInterruptedOrder(app.db.kysely, id, opts.ordered ? { ordered: opts.ordered } : { notOrdered: true });
-    out(`request #${id} resolved; the next run picks it up`);
+    io.out(`request #${id} resolved; the next run picks it up\n`);
     return EXIT.ok;
   });
 }
 
-async function retry(configFlag: string | undefined, id: number): Promise<number> {
+async function retry(io: CliOutput, configFlag: string | undefined, id: number): Promise<number> {
   return withApp(configFlag, async (app) => {
     await requeueOrderRequest(app.db.kysely, id);
-    out(`request #${id} is back in the queue`);
+    io.out(`request #${id} is back in the queue\n`);
     return EXIT.ok;
   });
 }
 
-async function track(configFlag: string | undefined, orderId: number, pipeline: string | undefined): Promise<number> {
+async function track(io: CliOutput, configFlag: string | undefined, orderId: number, pipeline: string | undefined): Promise<number> {
   return withApp(configFlag, async (app) => {
     const pipelines = app.config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
     const name = pipeline ?? (pipelines.length === 1 ? pipelines[0] : undefined);
@@ -140,7 +138,7 @@ async function track(configFlag: string | undefined, orderId: number, pipeline: 
     }
     const { trackOrder } = await import('../../pipelines/ambita-mirror/mirror-store.js');
     const added = await trackOrder(app.db.kysely, { pipeline: name, orderId });
-    out(added ? `pipeline ${name} now follows Ambita order ${orderId}; its next run mirrors the files` : `pipeline ${name} already follows order ${orderId}`);
+    io.out(added ? `pipeline ${name} now follows Ambita order ${orderId}; its next run mirrors the files\n` : `pipeline ${name} already follows order ${orderId}\n`);
     return EXIT.ok;
   });
 }

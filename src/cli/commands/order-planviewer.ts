@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import { ConfigError } from '../../core/errors.js';
 import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder, unblockOrderDay } from '../../core/order-requests.js';
 import type * as PlanviewerMapping from '../../pipelines/planviewer-mirror/mapping.js';
-import { positiveInt, printLine } from '../cli-args.js';
+import { type CliOutput, positiveInt } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
@@ -27,10 +27,8 @@ interface QueueOptions {
   again?: boolean;
 }
 
-const out = printLine;
-
 /** Adds `planviewer` (with its subcommands) under `koppel order`. */
-export function planviewerOrderCommand(order: Command, config: GlobalConfig, wrap: Wrap): Command {
+export function planviewerOrderCommand(order: Command, config: GlobalConfig, wrap: Wrap, io: CliOutput): Command {
   const pv = order
     .command('planviewer')
     .description('queue a Planviewer order request (address or lot + product), or answer one')
@@ -40,11 +38,11 @@ export function planviewerOrderCommand(order: Command, config: GlobalConfig, wra
     .option('--intention <rule>', 'intention choice rule: only | newest | uuid:<uuid> | <property>=<value>')
     .option('--pipeline <name>', 'only this planviewer-mirror pipeline may take the request')
     .option('--again', 'queue it even if the same request was queued before (orders and pays again)')
-    .action(wrap((opts: QueueOptions) => queue(config(), opts)));
+    .action(wrap((opts: QueueOptions) => queue(io, config(), opts)));
 
   pv.command('select <job> <index>')
     .description('answer a job that waits for the user with the 1-based index of a choice (sent on the next run)')
-    .action(wrap((job: string, index: string) => select(config(), job, positiveInt('index', index))));
+    .action(wrap((job: string, index: string) => select(io, config(), job, positiveInt('index', index))));
 
   pv.command('resolve <request>')
     .description('resolve a request that waits or needs attention')
@@ -52,15 +50,15 @@ export function planviewerOrderCommand(order: Command, config: GlobalConfig, wra
     .option('--intention <uuid>', 'order this intention (from the candidates listed)')
     .option('--ordered <job>', 'the interrupted order WAS placed: this is its job uuid')
     .option('--not-ordered', 'the interrupted order was NOT placed: queue it again')
-    .action(wrap((request: string, opts: ResolveOptions) => resolve(config(), positiveInt('request', request), opts)));
+    .action(wrap((request: string, opts: ResolveOptions) => resolve(io, config(), positiveInt('request', request), opts)));
 
   pv.command('retry <request>')
     .description('put a waiting, failed or needs-attention request back in the queue (lifts a payment block for today)')
-    .action(wrap((request: string) => retry(config(), positiveInt('request', request))));
+    .action(wrap((request: string) => retry(io, config(), positiveInt('request', request))));
   return pv;
 }
 
-async function queue(configFlag: string | undefined, opts: QueueOptions): Promise<number> {
+async function queue(io: CliOutput, configFlag: string | undefined, opts: QueueOptions): Promise<number> {
   if (!opts.product) throw new ConfigError('--product: expected a product slug, got nothing');
   if (!opts.address === !opts.lot) throw new ConfigError('expected exactly one of --address or --lot');
   // The pipeline's code is imported by the command that needs it, not by every koppel process.
@@ -89,10 +87,10 @@ async function queue(configFlag: string | undefined, opts: QueueOptions): Promis
       idempotencyKey: key,
     });
     if (!created) {
-      out(`already queued as request #${row.id} (${row.status}); use --again to order it once more`);
+      io.out(`already queued as request #${row.id} (${row.status}); use --again to order it once more\n`);
       return EXIT.ok;
     }
-    out(`queued order request #${row.id}; it is ordered by the next run of ${opts.pipeline ?? (pipelines.join(' or ') || 'a planviewer-mirror pipeline (none configured)')}`);
+    io.out(`queued order request #${row.id}; it is ordered by the next run of ${opts.pipeline ?? (pipelines.join(' or ') || 'a planviewer-mirror pipeline (none configured)')}\n`);
     return EXIT.ok;
   });
 }
@@ -103,7 +101,7 @@ function normalised({ parseAddress, parseLot }: typeof PlanviewerMapping, r: Rec
   return { address, lot, product: r.product, rule: r.intention_rule ?? null };
 }
 
-async function select(configFlag: string | undefined, job: string, index: number): Promise<number> {
+async function select(io: CliOutput, configFlag: string | undefined, job: string, index: number): Promise<number> {
   return withApp(configFlag, async (app) => {
     const row = await app.db.kysely.selectFrom('planviewer_jobs').select(['status', 'waiting']).where('job_uuid', '=', job).executeTakeFirst();
     if (!row) throw new ConfigError(`job ${job}: not a Planviewer job koppel follows`);
@@ -113,7 +111,7 @@ async function select(configFlag: string | undefined, job: string, index: number
       throw new ConfigError(`index: expected one of ${Object.keys(choices).join(', ') || '(no choices known yet)'}, got ${index}`);
     }
     await app.db.kysely.updateTable('planviewer_jobs').set({ selected_index: index, updated_at: sql`now()` }).where('job_uuid', '=', job).execute();
-    out(`choice ${index} ("${choices[String(index)]}") recorded for job ${job}; the next run sends it to Planviewer`);
+    io.out(`choice ${index} ("${choices[String(index)]}") recorded for job ${job}; the next run sends it to Planviewer\n`);
     return EXIT.ok;
   });
 }
@@ -125,7 +123,7 @@ interface ResolveOptions {
   notOrdered?: boolean;
 }
 
-async function resolve(configFlag: string | undefined, id: number, opts: ResolveOptions): Promise<number> {
+async function resolve(io: CliOutput, configFlag: string | undefined, id: number, opts: ResolveOptions): Promise<number> {
   const given = [opts.location, opts.intention, opts.ordered, opts.notOrdered].filter((v) => v !== undefined);
   if (given.length !== 1) throw new ConfigError('expected exactly one of --location, --intention, --ordered, --not-ordered');
   return withApp(configFlag, async (app) => {
@@ -153,17 +151,17 @@ async function resolve(configFlag: string | undefined, id: number, opts: Resolve
           .execute();
       });
     }
-    out(`request #${id} resolved; the next run picks it up`);
+    io.out(`request #${id} resolved; the next run picks it up\n`);
     return EXIT.ok;
   });
 }
 
-async function retry(configFlag: string | undefined, id: number): Promise<number> {
+async function retry(io: CliOutput, configFlag: string | undefined, id: number): Promise<number> {
   return withApp(configFlag, async (app) => {
     await requeueOrderRequest(app.db.kysely, id);
     const pv = app.config.upstreams.planviewer;
     if (pv) await unblockOrderDay(app.db.kysely, { upstream: 'planviewer', timeZone: pv.order_day_time_zone });
-    out(`request #${id} is back in the queue`);
+    io.out(`request #${id} is back in the queue\n`);
     return EXIT.ok;
   });
 }
