@@ -2,6 +2,8 @@
  * The core's own costs next to the raw building blocks, measured in the same run:
  * - CSV input: koppel's `readCsv` (decoding, line numbers, per-record errors) vs plain csv-parse, rows/s and peak RSS
  *   for 1M rows, each in its own process;
+ * - CSV recovery: `readCsv` over a clean file and the same file with stray quotes (30k rows with one on row 10;
+ *   8 MiB with one per MiB), the median of 9 alternating reads each. `--recovery` runs this part alone;
  * - state writes: `ItemStateStore.putMany` vs a raw batched `INSERT … ON CONFLICT` with pg, rows/s, on the Postgres
  *   server (DATABASE_URL) and on the embedded PGlite.
  */
@@ -44,6 +46,71 @@ async function csvPart(which: 'raw' | 'koppel', path: string) {
   }
   const ms = performance.now() - t0;
   return { rows, ms: Math.round(ms), rowsPerSec: Math.round((rows / ms) * 1000), peakRssMiB: peakRssMiB() };
+}
+
+/** A catalog-like row of ~106 characters (as test/core/csv-source.test.ts uses); a `stray` row's quote never closes. */
+const recoveryRow = (i: number, stray: boolean) => `P${String(i).padStart(6, '0')};Product ${i} large;${(i % 500) + 10},5;${stray ? '"' : ''}${'d'.repeat(66)};${i % 1000},95\n`;
+
+async function writeRecoveryCsv(path: string, rows: number, stray: Set<number>): Promise<void> {
+  const out = createWriteStream(path);
+  const write = async (s: string) => {
+    if (!out.write(s)) await once(out, 'drain');
+  };
+  await write('reference;name;width;description;price\n');
+  for (let i = 0; i < rows; i++) await write(recoveryRow(i, stray.has(i)));
+  out.end();
+  await once(out, 'finish');
+}
+
+/** One full read of `path`: wall time and what it yielded. */
+async function timeRead(path: string): Promise<{ ms: number; rows: number; rejected: number; charsScanned: number }> {
+  let rows = 0;
+  let rejected = 0;
+  const meter = { bytesRead: 0, charsScanned: 0 };
+  const t0 = performance.now();
+  for await (const r of readCsv(path, { delimiter: 'auto' }, meter)) {
+    if (r.values) rows++;
+    else rejected++;
+  }
+  return { ms: performance.now() - t0, rows, rejected, charsScanned: meter.charsScanned };
+}
+
+/** The median of nine reads of each file, alternating (after one warm-up read), so load and JIT hit both alike. */
+async function timeBoth(clean: string, broken: string) {
+  await timeRead(clean);
+  const runs = { clean: [] as Awaited<ReturnType<typeof timeRead>>[], broken: [] as Awaited<ReturnType<typeof timeRead>>[] };
+  for (let k = 0; k < 9; k++) {
+    runs.clean.push(await timeRead(clean));
+    runs.broken.push(await timeRead(broken));
+  }
+  const median = (list: Awaited<ReturnType<typeof timeRead>>[]) => {
+    const m = [...list].sort((a, b) => a.ms - b.ms)[4]!;
+    return { ...m, ms: Math.round(m.ms) };
+  };
+  return { a: median(runs.clean), b: median(runs.broken) };
+}
+
+/** Clean file vs the same with stray quotes: how much a broken record costs beyond its own row. */
+async function recoveryFigures(dir: string) {
+  const cases = [
+    { name: '30k rows (3 MiB), one stray quote on row 10', rows: 30_000, stray: new Set([9]) },
+    { name: '80k rows (8 MiB), one stray quote per MiB', rows: 80_000, stray: new Set(Array.from({ length: 8 }, (_, k) => k * 10_000 + 4321)) },
+  ];
+  const out: Record<string, unknown>[] = [];
+  for (const c of cases) {
+    const clean = join(dir, 'recovery-clean.csv');
+    const broken = join(dir, 'recovery-broken.csv');
+    await writeRecoveryCsv(clean, c.rows, new Set());
+    await writeRecoveryCsv(broken, c.rows, c.stray);
+    const { a, b } = await timeBoth(clean, broken);
+    const ratio = Number((b.ms / a.ms).toFixed(2));
+    const scanned = Number((b.charsScanned / a.charsScanned).toFixed(3));
+    process.stdout.write(
+      `csv recovery, ${c.name}: clean ${a.ms} ms (${a.rows} rows), with stray quotes ${b.ms} ms (${b.rows} rows, ${b.rejected} rejected): ${ratio}× the clean file's time, ${scanned}× its characters scanned\n`,
+    );
+    out.push({ case: c.name, clean: a, broken: b, ratio, scanned });
+  }
+  return out;
 }
 
 async function statePart(which: 'raw' | 'koppel', kind: 'postgres' | 'pglite', dir: string) {
@@ -89,7 +156,14 @@ function child(args: string[], env: Record<string, string>): Promise<Record<stri
   });
 }
 
-if (part) {
+if (process.argv.includes('--recovery')) {
+  const dir = await mkdtemp(join(tmpdir(), 'koppel-bench-recovery-'));
+  try {
+    await recoveryFigures(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+} else if (part) {
   const [what, which, kind] = part.split(':') as ['csv' | 'state', 'raw' | 'koppel', 'postgres' | 'pglite' | undefined];
   const result = what === 'csv' ? await csvPart(which, process.env.BENCH_FILE!) : await statePart(which, kind!, process.env.BENCH_DIR!);
   process.stdout.write(`${JSON.stringify(result ?? null)}\n`);
@@ -103,6 +177,7 @@ if (part) {
     process.stdout.write(
       `csv ${CSV_ROWS} rows: koppel readCsv ${koppelCsv.rowsPerSec} rows/s (peak RSS ${koppelCsv.peakRssMiB} MiB) vs raw csv-parse ${rawCsv.rowsPerSec} rows/s (peak RSS ${rawCsv.peakRssMiB} MiB)\n`,
     );
+    const recovery = await recoveryFigures(dir);
     const state: Record<string, unknown> = {};
     if (process.env.DATABASE_URL) {
       const raw = await child(['--part', 'state:raw:postgres'], { BENCH_DIR: dir });
@@ -120,6 +195,7 @@ if (part) {
       raw: { name: 'csv-parse rows/s', value: rawCsv.rowsPerSec },
       ratio: Number((koppelCsv.rowsPerSec! / rawCsv.rowsPerSec!).toFixed(2)),
       csv: { koppel: koppelCsv, raw: rawCsv },
+      recovery,
       state,
       stateRatio: pgState ? Number((pgState.koppel.rowsPerSec / pgState.raw.rowsPerSec).toFixed(2)) : null,
     });

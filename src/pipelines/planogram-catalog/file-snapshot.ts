@@ -21,7 +21,7 @@ import type { PlanogramCatalogConfig } from './config.js';
  * Part of every input digest. Raise it whenever a release changes what a row becomes (mapping, validation,
  * the item hash), so snapshots written by the old code are not trusted by the new.
  */
-const SNAPSHOT_FORMAT = 1;
+const SNAPSHOT_FORMAT = 2;
 
 const snapshotDataSchema = z.object({
   /** The run that left the remote catalog so (its rejections are the file's). */
