@@ -233,4 +233,38 @@ describe.each(testDatabaseKinds)('daemon on %s', (kind) => {
     await expect(get('/healthz')).rejects.toThrow(); // the server is closed
     daemon = undefined;
   });
+
+  it('abort() (second signal): no new chunk starts, the calls in flight get the signal and end before the run is recorded and its lock released', async () => {
+    daemon = await startDaemon(app, { port: 0 });
+    const pushes = () => sandbox.requests.filter((r) => r.path.endsWith('/availability/update')).length;
+    let atEnd: { inFlight: number | undefined; pushes: number } | undefined;
+    const offs = [
+      app.events.on('run:end', () => (atEnd = { inFlight: app.upstreams.depths().maasplassen, pushes: pushes() })),
+      // Once the fleet is read, every push hangs until aborted (emitted before the next request is sent).
+      app.events.on('upstream:request', (e) => e.op === 'fleet' && sandbox.faults.set({ latencyMs: 60_000 })),
+    ];
+    try {
+      const running = app.runner.run('boats');
+      // The default rate allows 4 calls at once: 4 chunks are in flight.
+      await pollUntil('four pushes in flight', () => pushes() === 4);
+      const stopped = daemon.stop();
+      daemon.abort();
+      await stopped;
+      const result = await running;
+      expect(['failed', 'stopped']).toContain(result.outcome);
+      expect(atEnd).toEqual({ inFlight: 0, pushes: 4 }); // recorded only once nothing of the run was in flight
+      expect(pushes()).toBe(4); // and nothing started after the abort
+      const row = await app.db.kysely.selectFrom('runs').selectAll().where('id', '=', result.runId!).executeTakeFirstOrThrow();
+      expect(row.ended_at).not.toBeNull();
+      if (kind === 'postgres') {
+        const res = await sql<{ n: number }>`select count(*)::int as n from pg_locks
+          where locktype = 'advisory' and database = (select oid from pg_database where datname = current_database())`.execute(app.db.kysely);
+        expect(res.rows[0]!.n).toBe(0);
+      }
+    } finally {
+      for (const off of offs) off();
+      sandbox.faults.set({ latencyMs: 0 });
+    }
+    daemon = undefined;
+  });
 });

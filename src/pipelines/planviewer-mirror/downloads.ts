@@ -6,8 +6,8 @@
  */
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import PQueue from 'p-queue';
 import { fileSize, hashFile, safeJoin, sanitizeFilename } from '../../core/file-store.js';
+import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { PipelineContext } from '../../core/types.js';
 import type { PlanviewerMirrorConfig } from './config.js';
 import { FileIndexBatch, type FileRow } from './file-index.js';
@@ -74,11 +74,9 @@ export async function downloadFinished(ctx: Ctx, candidates: readonly DownloadCa
       settled(rows.length);
     },
   });
-  // The gateway bounds calls in flight too; this queue only keeps us from holding thousands of waiting closures.
-  const queue = new PQueue({ concurrency: ctx.config.download_concurrency });
-  for (const job of candidates) {
-    void queue.add(async () => {
-      if (ctx.stopSignal.aborted) return;
+  try {
+    // The gateway bounds calls in flight too; this only keeps us from starting thousands of downloads at once.
+    await forEachConcurrent(candidates, ctx.config.download_concurrency, ctx.stopSignal, async (job) => {
       try {
         index.add(await downloadOne(ctx, root, job));
       } catch (err) {
@@ -88,10 +86,10 @@ export async function downloadFinished(ctx: Ctx, candidates: readonly DownloadCa
         settled(1);
       }
     });
+  } finally {
+    // Also on stop: the files already renamed into place are indexed before the run ends.
+    await index.flush();
   }
-  await queue.onIdle();
-  // Also on stop: the files already renamed into place are indexed before the run ends.
-  await index.flush();
 }
 
 async function downloadOne(ctx: Ctx, root: string, job: DownloadCandidate): Promise<FileRow> {
