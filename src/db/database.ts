@@ -28,6 +28,10 @@ const LOCK_NAMESPACE = 0x6b6f70;
 
 // pg returns bigint columns as strings by default; ids and counts fit in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// A `date` column (order days) is a calendar day: keep Postgres's `YYYY-MM-DD` text, as the table types say.
+// pg's default makes it a JS Date at local midnight, which reads as the day before east of UTC.
+const dateAsText = (v: string) => v;
+pg.types.setTypeParser(pg.types.builtins.DATE, dateAsText);
 
 export async function openDatabase(cfg: DatabaseConfig): Promise<Database> {
   return cfg.url ? openServer(cfg) : openEmbedded(cfg);
@@ -83,7 +87,7 @@ async function openEmbedded(cfg: DatabaseConfig): Promise<Database> {
   claimPidFile(pidFile);
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(dir, await pgliteAssets());
+    pglite = await PGlite.create(dir, { ...(await pgliteAssets()), parsers: { [pg.types.builtins.DATE]: dateAsText } });
   } catch (err) {
     rmSync(pidFile, { force: true });
     throw new ConfigError(`database.pglite_dir: cannot open embedded database in ${dir}: ${(err as Error).message}`);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isCalendarDate } from '../../core/calendar-date.js';
 import { ConfigError } from '../../core/errors.js';
 import type { RunOptions } from '../../core/types.js';
 import { exitCodeForOutcome } from '../exit-codes.js';
@@ -7,11 +8,9 @@ import { formatRunResult } from '../print-result.js';
 import { showProgress } from '../progress-display.js';
 import type { GlobalConfig, Wrap } from '../program.js';
 
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-
 async function runOnce(configFlag: string | undefined, pipeline: string, options: RunOptions): Promise<number> {
   for (const [flag, value] of [['--since', options.since], ['--until', options.until]] as const) {
-    if (value !== undefined && !DATE.test(value)) throw new ConfigError(`${flag}: expected YYYY-MM-DD, got "${value}"`);
+    if (value !== undefined && !isCalendarDate(value)) throw new ConfigError(`${flag}: expected YYYY-MM-DD (a real date), got "${value}"`);
   }
   return withApp(configFlag, async (app) => {
     const stopProgress = options.backfill ? await showProgress(app.events) : () => undefined;

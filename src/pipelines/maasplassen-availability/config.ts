@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { csvOptionsSchema } from '../../core/csv-source.js';
+import { singleStatement } from './sql-statement.js';
 
 const csvSourceSchema = csvOptionsSchema.extend({
   /** CSV file with one row per boat-date. @example "./inbox/availability.csv" */
@@ -12,8 +13,20 @@ const sqlSourceSchema = z
       .object({
         /** The booking system's Postgres (read only is enough). @example "${BOOKING_DATABASE_URL}" */
         url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').describe('booking database URL'),
-        /** A SELECT returning one row per boat-date, with the columns the mapping names. */
-        query: z.string().min(1).describe('SELECT returning one row per boat-date'),
+        /**
+         * One SELECT returning one row per boat-date, with the columns the mapping names. Exactly one statement
+         * (a single trailing ";" is allowed); it runs in a read-only session through the extended protocol.
+         */
+        query: z
+          .string()
+          .min(1)
+          .superRefine((query, ctx) => {
+            const one = singleStatement(query);
+            if (!one.ok) ctx.addIssue({ code: 'custom', message: one.reason, input: query });
+          })
+          .describe('one SELECT returning one row per boat-date'),
+        /** Longest a statement of the query (opening the cursor, each fetch) may run before Postgres cancels it. @default 60000 */
+        statement_timeout_ms: z.number().int().min(1).max(86_400_000).default(60_000).describe('statement_timeout in ms'),
       })
       .strict(),
   })

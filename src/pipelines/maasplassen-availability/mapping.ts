@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatIssues } from '../../config/format-issues.js';
+import { calendarDate } from '../../core/calendar-date.js';
 import { ConfigError } from '../../core/errors.js';
 import type { AvailabilityEntry, Prize } from '../../upstreams/maasplassen/client.js';
 
@@ -54,7 +55,7 @@ export function mapAvailabilityRow(values: Record<string, unknown>, m: Availabil
   const cell = (column: string): string => {
     const v = values[column];
     if (v === null || v === undefined) return '';
-    if (v instanceof Date) return v.toISOString().slice(0, 10);
+    // Sources hand over text (the SQL source reads date columns as text too), never a JS Date.
     return String(v).trim();
   };
   for (const column of [m.boat, m.date]) {
@@ -88,16 +89,15 @@ export function mapAvailabilityRow(values: Record<string, unknown>, m: Availabil
   return { boat, date, prizes };
 }
 
-/** `YYYY-MM-DD` or `DD-MM-YYYY` → `YYYY-MM-DD` when it is a real calendar date. */
+/**
+ * `YYYY-MM-DD` or `DD-MM-YYYY` → `YYYY-MM-DD` when it is a real calendar date. A `timestamp` column's text at
+ * midnight (`2027-06-01 00:00:00`, no zone) is that date too; any other time or a zone offset is not a day.
+ */
 export function normaliseDate(text: string): string | undefined {
-  let m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  let y: number, mo: number, d: number;
-  if (m) [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  else if ((m = /^(\d{2})-(\d{2})-(\d{4})$/.exec(text))) [y, mo, d] = [Number(m[3]), Number(m[2]), Number(m[1])];
-  else return undefined;
-  const dt = new Date(Date.UTC(y, mo - 1, d));
-  if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d) return undefined;
-  return `${String(y).padStart(4, '0')}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
+  let m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$/.exec(text);
+  if (m) return calendarDate(Number(m[1]), Number(m[2]), Number(m[3]));
+  if ((m = /^(\d{2})-(\d{2})-(\d{4})$/.exec(text))) return calendarDate(Number(m[3]), Number(m[2]), Number(m[1]));
+  return undefined;
 }
 
 /** Whole cents, or undefined. Euros are parsed as text so that "0,10" is exactly 10 cents. */
