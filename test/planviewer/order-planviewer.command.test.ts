@@ -118,4 +118,19 @@ describe('koppel order planviewer', () => {
     expect(row!.request).toMatchObject({ location_uuid: 'loc-1', lot: 'ARNHEM P 530' });
     expect(await koppel('resolve', String(id), '--not-ordered')).toMatchObject({ code: 2, err: expect.stringMatching(/no interrupted order/) });
   });
+
+  // `order planviewer` has an --intention (a rule) of its own; resolve's --intention (a uuid) must reach resolve.
+  it('resolves a request waiting for an intention with --intention <uuid>, as the README prints it', async () => {
+    const id = await queued('--address', 'Castellastraat 2, 6512EX Nijmegen', '--product', 'bestemmingsplanrapport');
+    await inApp((app) => app.db.kysely.updateTable('order_requests').set({ status: 'waiting', reason: 'several intentions' }).where('id', '=', id).execute());
+    const uuid = '0b6b8f0e-5a2c-4f3e-9d1a-7c2f4e6a8b10';
+    expect(await koppel('resolve', String(id), '--intention', uuid)).toMatchObject({ code: 0, out: `request #${id} resolved; the next run picks it up\n` });
+    const [row] = await rows();
+    expect(row).toMatchObject({ status: 'pending', request: { intention_rule: `uuid:${uuid}`, product: 'bestemmingsplanrapport' } });
+    // a flag of the queueing form is refused by resolve, not silently dropped
+    expect(await koppel('resolve', String(id), '--location', 'l', '--product', 'x')).toMatchObject({ code: 2, err: expect.stringMatching(/--product: not an option of "planviewer resolve"/) });
+    // the queueing form keeps its own --intention rule
+    const lot = await queued('--lot', 'ARNHEM P 530', '--product', 'kadastraledocumenten', '--intention', 'newest');
+    expect((await rows()).find((r) => Number(r.id) === lot)!.request).toMatchObject({ intention_rule: 'newest' });
+  });
 });

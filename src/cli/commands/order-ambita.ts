@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder } from '../../core/order-requests.js';
-import { type CliOutput, positiveInt } from '../cli-args.js';
+import { type CliOutput, positiveInt, subcommandOptions } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
@@ -54,18 +54,31 @@ export function ambitaOrderCommand(order: Command, config: GlobalConfig, wrap: W
     .description('resolve an order whose outcome was unknown, after checking the Ambita account')
     .option('--ordered <orderId>', 'it WAS placed: this is its order (collection) id; koppel follows it')
     .option('--not-ordered', 'it was NOT placed: queue it again')
-    .action(wrap((request: string, opts: { ordered?: string; notOrdered?: boolean }) => resolve(io, config(), positiveInt('request', request), opts)));
+    .action(
+      wrap((request: string, _opts: object, cmd: Command) =>
+        resolve(io, config(), positiveInt('request', request), subcommandOptions<{ ordered?: string; notOrdered?: boolean }>(cmd)),
+      ),
+    );
 
   cmd
     .command('retry <request>')
     .description('put a failed or needs-attention request (with no order recorded) back in the queue')
-    .action(wrap((request: string) => retry(io, config(), positiveInt('request', request))));
+    .action(
+      wrap((request: string, _opts: object, cmd: Command) => {
+        subcommandOptions(cmd); // refuses the parent's flags
+        return retry(io, config(), positiveInt('request', request));
+      }),
+    );
 
   cmd
     .command('track <orderId>')
     .description('mirror an order placed outside koppel (e.g. in Ambita\'s web shop)')
     .option('--pipeline <name>', 'the ambita-mirror pipeline that follows it (default: the only one)')
-    .action(wrap((orderId: string, opts: { pipeline?: string }) => track(io, config(), positiveInt('orderId', orderId), opts.pipeline)));
+    .action(
+      wrap((orderId: string, _opts: object, cmd: Command) =>
+        track(io, config(), positiveInt('orderId', orderId), subcommandOptions<{ pipeline?: string }>(cmd).pipeline),
+      ),
+    );
   return cmd;
 }
 

@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import { ConfigError } from '../../core/errors.js';
 import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder, unblockOrderDay } from '../../core/order-requests.js';
 import type * as PlanviewerMapping from '../../pipelines/planviewer-mirror/mapping.js';
-import { type CliOutput, positiveInt } from '../cli-args.js';
+import { type CliOutput, positiveInt, subcommandOptions } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
@@ -42,7 +42,12 @@ export function planviewerOrderCommand(order: Command, config: GlobalConfig, wra
 
   pv.command('select <job> <index>')
     .description('answer a job that waits for the user with the 1-based index of a choice (sent on the next run)')
-    .action(wrap((job: string, index: string) => select(io, config(), job, positiveInt('index', index))));
+    .action(
+      wrap((job: string, index: string, _opts: object, cmd: Command) => {
+        subcommandOptions(cmd); // refuses the parent's flags
+        return select(io, config(), job, positiveInt('index', index));
+      }),
+    );
 
   pv.command('resolve <request>')
     .description('resolve a request that waits or needs attention')
@@ -50,11 +55,16 @@ export function planviewerOrderCommand(order: Command, config: GlobalConfig, wra
     .option('--intention <uuid>', 'order this intention (from the candidates listed)')
     .option('--ordered <job>', 'the interrupted order WAS placed: this is its job uuid')
     .option('--not-ordered', 'the interrupted order was NOT placed: queue it again')
-    .action(wrap((request: string, opts: ResolveOptions) => resolve(io, config(), positiveInt('request', request), opts)));
+    .action(wrap((request: string, _opts: ResolveOptions, cmd: Command) => resolve(io, config(), positiveInt('request', request), subcommandOptions<ResolveOptions>(cmd))));
 
   pv.command('retry <request>')
     .description('put a waiting, failed or needs-attention request back in the queue (lifts a payment block for today)')
-    .action(wrap((request: string) => retry(io, config(), positiveInt('request', request))));
+    .action(
+      wrap((request: string, _opts: object, cmd: Command) => {
+        subcommandOptions(cmd); // refuses the parent's flags
+        return retry(io, config(), positiveInt('request', request));
+      }),
+    );
   return pv;
 }
 
