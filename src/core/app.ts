@@ -1,5 +1,5 @@
 import type { DestinationStream, Logger } from 'pino';
-import { collectSecrets } from '../config/secrets.js';
+import { collectSecrets, createScrubber } from '../config/secrets.js';
 import type { KoppelConfig } from '../config/schema.js';
 import { type Database, openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -16,6 +16,8 @@ export interface App {
   readonly events: KoppelEvents;
   readonly upstreams: UpstreamRegistry;
   readonly runner: Runner;
+  /** Removes configured secrets and URL passwords from text shown to people (the logger's own net). */
+  readonly scrub: (text: string) => string;
   close(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export async function openApp(config: KoppelConfig, options: OpenAppOptions = {}
     events,
     upstreams,
     runner,
+    scrub: createScrubber(collectSecrets(config)),
     async close() {
       await upstreams.close();
       await db.close();

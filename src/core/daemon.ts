@@ -46,7 +46,8 @@ export async function startDaemon(app: App, options: { port?: number } = {}): Pr
         await db.kysely.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
         return { ok: !runner.stopping, detail: { database: 'ok', running: runner.active, stopping: runner.stopping } };
       } catch (err) {
-        return { ok: false, detail: { database: (err as Error).message } };
+        // A driver's message may quote the connection URL, password included: scrubbed as a log line is.
+        return { ok: false, detail: { database: app.scrub((err as Error).message) } };
       }
     },
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),

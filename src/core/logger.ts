@@ -1,9 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
-
-/** Paths that hold credentials in anything we log (request options, headers, config blocks). */
-const REDACT_KEYS = ['password', 'secret', 'client_secret', 'token', 'access_token', 'apikey', 'hmac', 'authorization', 'Authorization', 'webhook_token', 'access_key'];
-// `*.key` only matches one level down, so each key is listed at the top level as well.
-const REDACT_PATHS = [...REDACT_KEYS, ...REDACT_KEYS.map((k) => `*.${k}`), 'req.headers.authorization'];
+import { createScrubber, redactSecrets } from '../config/secrets.js';
 
 export interface LoggerOptions {
   level: string;
@@ -13,38 +9,42 @@ export interface LoggerOptions {
 }
 
 /**
- * The one root logger. Key-based redaction catches structured fields; the stream hook catches a secret that
- * leaked into free text (an error message quoting a URL, say), so nothing configured as secret is ever written.
+ * The one root logger. Two nets, both from `config/secrets.ts`: every value under a secret-looking key is
+ * redacted at any depth (log objects, child bindings, serialised errors), which catches runtime tokens the
+ * config does not know (an OAuth access token, a gRPC session token); and the stream hook removes every
+ * configured secret and URL password from the finished line, which catches a secret that leaked into free
+ * text (an error message quoting a URL, say).
+ *
+ * pino's own `redact` paths cannot say "this key at any depth" (`*.token` is one level), hence a formatter.
+ * It walks the object copy-on-write: a clean object is not copied.
  */
 export function createLogger(options: LoggerOptions): Logger {
-  const secrets = [...(options.secrets ?? [])].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-  const encoded = secrets.flatMap((s) => percentForms(s).concat(JSON.stringify(s).slice(1, -1)));
-  const needles = [...new Set([...secrets, ...encoded])].filter((s) => s.length >= 4);
-  return pino(
+  const scrub = createScrubber(options.secrets ?? []);
+  const root = pino(
     {
       level: options.level,
       base: { pid: process.pid },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       errorKey: 'err',
-      hooks: needles.length
-        ? {
-            streamWrite: (line: string) => {
-              let out = line;
-              for (const n of needles) if (out.includes(n)) out = out.split(n).join('[redacted]');
-              return out;
-            },
-          }
-        : {},
+      formatters: { log: (object) => redactSecrets(object) },
+      serializers: { err: serializeError },
+      hooks: { streamWrite: scrub },
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+  // pino applies no formatter to a child's bindings, so `child` itself redacts them. Children inherit from
+  // their parent, so every descendant's `child` is this one.
+  const child = root.child;
+  root.child = function redactedChild(this: Logger, bindings, childOptions) {
+    return child.call(this, redactSecrets(bindings), childOptions);
+  } as typeof root.child;
+  return root;
 }
 
 /**
- * The ways a secret is percent-encoded in URLs and bodies we log: encodeURIComponent, the form encoding of
- * URLSearchParams (`+` for space, `!'()~` escaped), each also with lower-case hex digits.
+ * pino's error serialiser, then redaction of the error's own properties (a request's headers, say).
+ * Serialisers run after the log formatter, which leaves an Error as it is.
  */
-function percentForms(secret: string): string[] {
-  const forms = [encodeURIComponent(secret), new URLSearchParams({ s: secret }).toString().slice(2)];
-  return forms.flatMap((f) => [f, f.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())]);
+function serializeError(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown;
+  return out !== null && typeof out === 'object' && out !== err ? redactSecrets({ ...out }) : redactSecrets(out);
 }

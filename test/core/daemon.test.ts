@@ -175,6 +175,24 @@ describe.each(testDatabaseKinds)('daemon on %s', (kind) => {
     await unreachable.destroy();
   });
 
+  it('/healthz passes the database error through the log scrubber: no URL password, no configured secret', async () => {
+    const secret = String(sandbox.credentials.secret);
+    const message = `connect to postgres://koppel:hunter2-db-pw@db.example:5432/koppel failed (signed with ${secret})`;
+    // The database handle alone is replaced, by one whose query fails with a driver-like message.
+    const failing = { selectNoFrom: () => ({ execute: () => Promise.reject(new Error(message)) }) } as unknown as Kysely<DB>;
+    const d = await startDaemon({ ...app, db: { ...app.db, kysely: failing } }, { port: 0 });
+    try {
+      const res = await send(d.port, 'GET', '/healthz');
+      expect(res.status).toBe(503);
+      const database = JSON.parse(res.body).database as string;
+      expect(database).toBe('connect to postgres://koppel:[redacted]@db.example:5432/koppel failed (signed with [redacted])');
+      expect(res.body).not.toContain('hunter2-db-pw');
+      expect(res.body).not.toContain(secret);
+    } finally {
+      await d.stop();
+    }
+  });
+
   it('/metrics serves Prometheus text with runs, items, upstream requests, errors and queue depth after a run', async () => {
     daemon = await startDaemon(app, { port: 0 });
     sandbox.faults.set({ errorRate: 0.3, seed: 11 });

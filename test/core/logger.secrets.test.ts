@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { isSecretKey, maskSecrets, redactForDisplay, redactSecrets } from '../../src/config/secrets.js';
 import { createAppLogger } from '../../src/core/app.js';
 import { RetryableError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/core/logger.js';
 import { makeConfig } from '../helpers/config.js';
 import { LogSink } from '../helpers/logs.js';
 
@@ -86,5 +88,63 @@ describe('log redaction of configured secrets', () => {
     const records = sink.records;
     expect(records[0]).toMatchObject({ pipeline: 'p', msg: 'nested' });
     expect(records[1]).toMatchObject({ itemKey: 'k', msg: 'by key' });
+  });
+});
+
+// Runtime tokens: handed out by an upstream during a run, so no config lists them. Only key redaction can
+// catch them, and it must at any depth (pino's own `*.token` paths reach one level).
+const OAUTH_ACCESS_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.oauth-access-token-runtime';
+const GRPC_SESSION_TOKEN = 'plano-session-7f3c2a9e-runtime';
+
+describe('key redaction at any depth (runtime tokens the config does not know)', () => {
+  it('an OAuth access token and a gRPC session token nested three levels deep are redacted', () => {
+    const sink = new LogSink();
+    const log = createLogger({ level: 'info', destination: sink }); // no configured secrets: keys alone
+    log.info({ upstream: { ambita: { oauth: { access_token: OAUTH_ACCESS_TOKEN, token_type: 'Bearer', expires_in: 3600 } } } }, 'token');
+    log.info({ grpc: { call: { metadata: { token: GRPC_SESSION_TOKEN } } }, calls: [{ a: { b: { sessionToken: GRPC_SESSION_TOKEN } } }] }, 'session');
+    log.child({ session: { auth: { grant: { refresh_token: OAUTH_ACCESS_TOKEN } } } }).info('child binding');
+    const err = Object.assign(new Error('call failed'), { request: { headers: { meta: { authorization: `Bearer ${OAUTH_ACCESS_TOKEN}` } } } });
+    log.error({ err }, 'error properties');
+    expect(sink.lines).toHaveLength(4);
+    expect(sink.text).not.toContain(OAUTH_ACCESS_TOKEN);
+    expect(sink.text).not.toContain(GRPC_SESSION_TOKEN);
+    const [first, second, third, fourth] = sink.records as Record<string, any>[];
+    expect(first!.upstream.ambita.oauth).toEqual({ access_token: '[redacted]', token_type: 'Bearer', expires_in: 3600 });
+    expect(second!.grpc.call.metadata.token).toBe('[redacted]');
+    expect(second!.calls[0].a.b.sessionToken).toBe('[redacted]');
+    expect(third!.session.auth.grant.refresh_token).toBe('[redacted]');
+    expect(fourth!.err.request.headers.meta.authorization).toBe('[redacted]');
+    expect(fourth!.err.message).toBe('call failed');
+  });
+
+  it('the logged object is not changed, and a clean object is not copied', () => {
+    const nested = { a: { b: { token: GRPC_SESSION_TOKEN } } };
+    const clean = { a: { b: { c: 'plain' } }, list: [1, 2] };
+    expect(redactSecrets(nested)).toEqual({ a: { b: { token: '[redacted]' } } });
+    expect(nested.a.b.token).toBe(GRPC_SESSION_TOKEN);
+    expect(redactSecrets(clean)).toBe(clean);
+    const cyclic: Record<string, unknown> = { token: GRPC_SESSION_TOKEN };
+    cyclic.self = cyclic;
+    expect((redactSecrets(cyclic) as Record<string, unknown>).token).toBe('[redacted]');
+  });
+
+  it('config masking, log redaction and status output use the one definition of a secret key', () => {
+    // Secret and non-secret key names; every consumer must agree with isSecretKey on each of them.
+    const keys = ['secret', 'client_secret', 'password', 'token', 'access_token', 'refresh_token', 'webhook_token', 'sessionToken', 'apikey', 'api_key', 'access_key', 'hmac', 'authorization', 'Authorization', 'cookie',
+      'token_url', 'username', 'client_id', 'base_url', 'tokens_issued', 'key', 'secret_count_label_x'];
+    const expected = Object.fromEntries(keys.map((k) => [k, isSecretKey(k)]));
+    // The list above covers both sides, so this test can fail either way.
+    expect(Object.values(expected).filter(Boolean).length).toBe(15);
+    const value = 'value-1234';
+    const deep = (k: string) => ({ one: { two: { three: { [k]: value } } } });
+    const sink = new LogSink();
+    const log = createLogger({ level: 'info', destination: sink });
+    for (const k of keys) log.info(deep(k), k);
+    const logged = Object.fromEntries(sink.records.map((r: Record<string, any>) => [r.msg, r.one.two.three[r.msg] !== value]));
+    const masked = Object.fromEntries(keys.map((k) => [k, (maskSecrets(deep(k)) as Record<string, any>).one.two.three[k] !== value]));
+    const shown = Object.fromEntries(keys.map((k) => [k, (redactForDisplay(deep(k), (t) => t) as Record<string, any>).one.two.three[k] !== value]));
+    expect(logged).toEqual(expected);
+    expect(masked).toEqual(expected);
+    expect(shown).toEqual(expected);
   });
 });

@@ -4,10 +4,14 @@ import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
 import type { App } from '../../core/app.js';
+import { redactForDisplay } from '../../config/secrets.js';
 
 const RUNS = 5;
 
-/** Per pipeline: last runs with counts, the last run's rejections, and what the pipeline reports as pending. */
+/**
+ * Per pipeline: last runs with counts, the last run's rejections, and what the pipeline reports as pending.
+ * Stored error messages and vendor texts are shown as the logs would show them: secrets redacted.
+ */
 export async function collectStatus(app: App): Promise<Record<string, unknown>[]> {
   const db = app.db.kysely;
   const out: Record<string, unknown>[] = [];
@@ -28,7 +32,7 @@ export async function collectStatus(app: App): Promise<Record<string, unknown>[]
     const extra = def?.status ? await def.status({ db, config: entry.settings, pipeline: entry.name, global: app.config }) : {};
     out.push({ pipeline: entry.name, type: entry.type, enabled: entry.enabled, schedule: entry.schedule ?? null, runs, rejections, ...extra });
   }
-  return out;
+  return redactForDisplay(out, app.scrub);
 }
 
 export function statusCommand(program: Command, config: GlobalConfig, wrap: Wrap): void {
