@@ -5,7 +5,7 @@
  * that IS given is still checked. The secrets left out are listed, so the command can say which are missing.
  */
 import { z } from 'zod';
-import { upstreamsConfigSchema } from '../upstreams/config.js';
+import { refusePlaintextUpstreams, upstreamsConfigSchema } from '../upstreams/config.js';
 import { rootConfigSchema } from './schema.js';
 import { isSecretKey } from './secrets.js';
 
@@ -23,7 +23,8 @@ const readOnlyUpstreamsSchema = z
       Object.entries(upstreamsConfigSchema.shape).map(([name, schema]) => [name, withOptionalSecrets((schema as z.ZodOptional<z.ZodObject>).unwrap()).optional()]),
     ),
   )
-  .strict();
+  .strict()
+  .superRefine(refusePlaintextUpstreams);
 
 /** The whole file as read-only commands validate it. */
 export const readOnlyRootConfigSchema = rootConfigSchema.extend({ upstreams: readOnlyUpstreamsSchema.prefault({}) });

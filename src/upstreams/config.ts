@@ -1,8 +1,17 @@
 import { z } from 'zod';
-import { ambitaConfigSchema } from './ambita/config.js';
-import { maasplassenConfigSchema } from './maasplassen/config.js';
-import { planogrambuilderConfigSchema } from './planogrambuilder/config.js';
-import { planviewerConfigSchema } from './planviewer/config.js';
+import { refusePlaintext } from '../core/transport-security.js';
+import { ambitaConfigSchema, ambitaPlaintext } from './ambita/config.js';
+import { maasplassenConfigSchema, maasplassenPlaintext } from './maasplassen/config.js';
+import { planogrambuilderConfigSchema, planogrambuilderPlaintext } from './planogrambuilder/config.js';
+import { planviewerConfigSchema, planviewerPlaintext } from './planviewer/config.js';
+
+/** Each block's plaintext check, by block name: plaintext only to loopback unless `allow_insecure`. */
+export const refusePlaintextUpstreams = refusePlaintext({
+  maasplassen: maasplassenPlaintext,
+  planviewer: planviewerPlaintext,
+  ambita: ambitaPlaintext,
+  planogrambuilder: planogrambuilderPlaintext,
+});
 
 /** `upstreams:` — one optional block per service; a pipeline needing an absent one fails at start. */
 export const upstreamsConfigSchema = z
@@ -12,6 +21,7 @@ export const upstreamsConfigSchema = z
     ambita: ambitaConfigSchema.optional(),
     planogrambuilder: planogrambuilderConfigSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(refusePlaintextUpstreams);
 
 export type UpstreamsConfig = z.output<typeof upstreamsConfigSchema>;

@@ -68,6 +68,88 @@ describe('hostile config (parsing)', () => {
   });
 });
 
+describe('plaintext only to loopback (credentials never go in clear because of one typo)', () => {
+  const pv = { access_key: 'pv-access-1', secret: 'pv-secret-1' };
+  const ambita = { client_id: 'c', client_secret: 'ambita-secret-1', username: 'u', password: 'ambita-pw-1' };
+  const plano = { account_id: 'A', username: 'u', password: 'plano-pw-1' };
+  const hint = 'credentials would travel unencrypted; set allow_insecure: true in this block to allow it';
+
+  it('http:// base URLs, an http:// token URL and tls: false to other hosts are refused, each naming its key path', () => {
+    const message = configError(
+      {
+        upstreams: {
+          maasplassen: { ...maas, base_url: 'http://maasplassen.vannut.net/api/v2' },
+          planviewer: { ...pv, base_url: 'http://www.planviewer.nl' },
+          ambita: { ...ambita, base_url: 'https://beta-api.ambita.com', token_url: 'http://beta-api.ambita.com/authentication/v2/token' },
+          planogrambuilder: { ...plano, endpoint: 'planoapi.zvisuel.com:443', tls: false },
+        },
+      },
+      { MAAS_SECRET: SECRET },
+    );
+    expect(message).toBe(
+      [
+        'config: 4 problems:',
+        `  upstreams.maasplassen.base_url: expected https:// for a host other than loopback (${hint}), got "http://maasplassen.vannut.net/api/v2" (string)`,
+        `  upstreams.planviewer.base_url: expected https:// for a host other than loopback (${hint}), got "http://www.planviewer.nl" (string)`,
+        `  upstreams.ambita.token_url: expected https:// for a host other than loopback (${hint}), got "http://beta-api.ambita.com/authentication/v2/token" (string)`,
+        `  upstreams.planogrambuilder.tls: expected true for endpoint planoapi.zvisuel.com:443, which is not loopback (${hint}), got false (boolean)`,
+      ].join('\n'),
+    );
+  });
+
+  it('an http:// Ambita base URL is refused also when the token URL is derived from it', () => {
+    expect(configError({ upstreams: { ambita: { ...ambita, base_url: 'http://api.example.no' } } })).toContain('upstreams.ambita.base_url: expected https://');
+  });
+
+  it('loopback hosts (127.0.0.0/8, ::1, localhost) may be plaintext: the sandboxes and tests use them', () => {
+    for (const host of ['127.0.0.1:8080', '127.9.8.7', '[::1]:9000', 'localhost:3000', 'sandbox.localhost']) {
+      const cfg = parseConfig(
+        stringify({
+          upstreams: {
+            maasplassen: { ...maas, base_url: `http://${host}/api/v2` },
+            planviewer: { ...pv, base_url: `http://${host}` },
+            ambita: { ...ambita, base_url: `http://${host}`, token_url: `http://${host}/token` },
+            planogrambuilder: { ...plano, endpoint: host.includes(':') && !host.startsWith('[') ? host : '127.0.0.1:50051', tls: false },
+          },
+        }),
+        { MAAS_SECRET: SECRET },
+      );
+      expect(cfg.upstreams.planviewer?.allow_insecure).toBe(false);
+    }
+  });
+
+  it('allow_insecure: true in the block lets plaintext through to any host', () => {
+    const cfg = parseConfig(
+      stringify({
+        upstreams: {
+          maasplassen: { ...maas, base_url: 'http://maasplassen.vannut.net/api/v2', allow_insecure: true },
+          planogrambuilder: { ...plano, endpoint: 'plano.internal:50051', tls: false, allow_insecure: true },
+        },
+      }),
+      { MAAS_SECRET: SECRET },
+    );
+    expect(cfg.upstreams.maasplassen?.base_url).toBe('http://maasplassen.vannut.net/api/v2');
+    expect(cfg.upstreams.planogrambuilder?.tls).toBe(false);
+  });
+
+  it('config check explains plaintext: exit 2 with the hint, and a note when allow_insecure is in use', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'koppel-plaintext-'));
+    try {
+      const refused = await writeConfig(join(dir, 'refused.yaml'), { upstreams: { planviewer: { ...pv, base_url: 'http://www.planviewer.nl' } } });
+      const res = await koppel(['config', 'check', '--config', refused]);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain(`upstreams.planviewer.base_url: expected https:// for a host other than loopback (${hint})`);
+      const allowed = await writeConfig(join(dir, 'allowed.yaml'), { upstreams: { planviewer: { ...pv, base_url: 'http://www.planviewer.nl', allow_insecure: true } } });
+      const ok = await koppel(['config', 'check', '--config', allowed]);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain('# note: upstreams.planviewer.allow_insecure is true: plaintext (http://, tls: false) to hosts other than loopback is allowed, and credentials then travel unencrypted');
+      expect(ok.stdout).not.toContain('pv-secret-1');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('hostile mapping file (maasplassen-availability)', () => {
   let sandbox: MaasplassenSandbox;
   let w: MaasWorld;

@@ -21,7 +21,12 @@ export function configCheckCommand(program: Command, config: GlobalConfig, wrap:
         const shown = { ...rest, pipelines: pipelines.map(({ settings, ...base }) => ({ ...base, ...(settings as object) })) };
         const notSet = missingSecrets.map((m) => `# secret not set: ${m}\n`).join('');
         const verdict = opts.secrets ? 'valid' : 'valid (upstream secrets not required)';
-        process.stdout.write(`# ${configPath(config())}: ${verdict}\n${notSet}${stringify(maskSecrets(shown))}`);
+        // YAML comments, so the output stays a valid config.
+        const notes = Object.entries(cfg.upstreams)
+          .filter(([, block]) => block?.allow_insecure)
+          .map(([name]) => `# note: upstreams.${name}.allow_insecure is true: plaintext (http://, tls: false) to hosts other than loopback is allowed, and credentials then travel unencrypted\n`)
+          .join('');
+        process.stdout.write(`# ${configPath(config())}: ${verdict}\n${notSet}${notes}${stringify(maskSecrets(shown))}`);
         return EXIT.ok;
       }),
     );

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plaintextUrls, transportSecuritySchema } from '../../core/transport-security.js';
 import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
 
 /** `upstreams.ambita`: KODE API access. The four credentials come from Ambita support. */
@@ -26,8 +27,12 @@ export const ambitaConfigSchema = z
     /** Renew the access token this many seconds before it expires (Ambita's tokens live one hour). @default 120 */
     token_renew_margin_s: z.number().int().min(0).max(3000).default(120).describe('renew the token this long before expiry'),
     ...upstreamCallOptionsSchema,
+    ...transportSecuritySchema,
   })
   .strict();
+
+/** Plaintext settings refused (see core/transport-security.ts); the token endpoint receives the client secret and password. */
+export const ambitaPlaintext = plaintextUrls(['base_url', 'token_url']);
 
 export type AmbitaConfig = z.output<typeof ambitaConfigSchema>;
 

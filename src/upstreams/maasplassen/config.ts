@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plaintextUrls, transportSecuritySchema } from '../../core/transport-security.js';
 import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
 
 export const maasplassenConfigSchema = z
@@ -17,7 +18,11 @@ export const maasplassenConfigSchema = z
      */
     sign_trailing_slash: z.boolean().default(false).describe('append "/" to the signed path'),
     ...upstreamCallOptionsSchema,
+    ...transportSecuritySchema,
   })
   .strict();
+
+/** Plaintext settings refused (see core/transport-security.ts). */
+export const maasplassenPlaintext = plaintextUrls(['base_url']);
 
 export type MaasplassenConfig = z.output<typeof maasplassenConfigSchema>;

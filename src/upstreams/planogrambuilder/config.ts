@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plaintextEndpoint, transportSecuritySchema } from '../../core/transport-security.js';
 import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
 
 /** `upstreams.planogrambuilder`: where the PlanogramBuilder API is and who signs in. */
@@ -10,7 +11,7 @@ export const planogrambuilderConfigSchema = z
       .regex(/^[^\s/:]+:\d{1,5}$/, 'expected host:port')
       .default('planoapi.zvisuel.com:443')
       .describe('gRPC endpoint host:port'),
-    /** TLS for the real endpoint; `false` only for the local sandbox. @default true */
+    /** TLS for the real endpoint; `false` only to a loopback endpoint (the local sandbox) or with `allow_insecure`. @default true */
     tls: z.boolean().default(true).describe('use TLS'),
     /** Account ID, as in "Launch PlanogramBuilder" (at most 100 characters). @example "ACME-RETAIL" */
     account_id: z.string().min(1).max(100).describe('account id'),
@@ -32,7 +33,11 @@ export const planogrambuilderConfigSchema = z
     /** Items per List call (the remote catalog is read in pages). @default 500 */
     page_size: z.number().int().min(1).max(10_000).default(500).describe('items per List call'),
     ...upstreamCallOptionsSchema,
+    ...transportSecuritySchema,
   })
   .strict();
+
+/** Plaintext settings refused (see core/transport-security.ts). */
+export const planogrambuilderPlaintext = plaintextEndpoint;
 
 export type PlanogrambuilderConfig = z.output<typeof planogrambuilderConfigSchema>;

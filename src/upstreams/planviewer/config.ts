@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { plaintextUrls, transportSecuritySchema } from '../../core/transport-security.js';
 import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
 
 /** `upstreams.planviewer`: where the Product API is and how koppel may use it. */
@@ -27,8 +28,12 @@ export const planviewerConfigSchema = z
      */
     download_timeout_ms: z.number().int().min(1000).max(86_400_000).default(1_800_000).describe('deadline of one download in ms'),
     ...upstreamCallOptionsSchema,
+    ...transportSecuritySchema,
   })
   .strict();
+
+/** Plaintext settings refused (see core/transport-security.ts). */
+export const planviewerPlaintext = plaintextUrls(['base_url']);
 
 export type PlanviewerConfig = z.output<typeof planviewerConfigSchema>;
 
