@@ -18,6 +18,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY proto ./proto
+# A prepared empty data folder for the embedded database: a new /data folder starts from it, without initdb
+# (~800 MiB). src/db/pglite.ts.
+COPY pglite-template ./pglite-template
 COPY mappings ./mappings
 COPY config/koppel.example.yaml ./config/koppel.example.yaml
 # /data holds the embedded database (when no DATABASE_URL is given) and mirrored files.

@@ -10,7 +10,7 @@ import type { DB } from '../src/db/schema.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** A migrated PGlite folder; tests copy it instead of paying initdb (seconds, ~800 MiB) each time. */
+    /** A migrated PGlite folder; tests copy it instead of opening and migrating a new one each time. */
     pgliteTemplate: string;
     /** Admin URL of the real Postgres server and a migrated template database; null when no server is reachable. */
     pgTemplate: { adminUrl: string; template: string } | null;

@@ -1,12 +1,11 @@
 import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
-import { readFile as readFileAsync } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import { join, resolve } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { ConfigError } from '../core/errors.js';
 import type { DatabaseConfig } from './config.js';
+import { pgliteOptions, prepareDataDir } from './pglite.js';
 import type { DB } from './schema.js';
 
 /** Releases a lock taken with `tryLock`. */
@@ -87,7 +86,8 @@ async function openEmbedded(cfg: DatabaseConfig): Promise<Database> {
   claimPidFile(pidFile);
   let pglite: PGlite;
   try {
-    pglite = await PGlite.create(dir, { ...(await pgliteAssets()), parsers: { [pg.types.builtins.DATE]: dateAsText } });
+    await prepareDataDir(dir);
+    pglite = await PGlite.create(dir, { ...(await pgliteOptions()), parsers: { [pg.types.builtins.DATE]: dateAsText } });
   } catch (err) {
     rmSync(pidFile, { force: true });
     throw new ConfigError(`database.pglite_dir: cannot open embedded database in ${dir}: ${(err as Error).message}`);
@@ -102,24 +102,6 @@ async function openEmbedded(cfg: DatabaseConfig): Promise<Database> {
       rmSync(pidFile, { force: true });
     },
   };
-}
-
-/**
- * PGlite's compiled WASM module and file bundle, loaded once per process: compiling 10 MB of WASM costs about
- * half a second per open, which a process that opens several embedded databases (tests, the demo) pays once.
- * Immutable, so sharing it is safe.
- */
-type PgliteAssets = Required<Pick<PGliteOptions, 'pgliteWasmModule' | 'fsBundle'>>;
-let assets: Promise<PgliteAssets> | undefined;
-function pgliteAssets(): Promise<PgliteAssets> {
-  assets ??= (async () => {
-    const distDir = dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
-    const [wasm, data] = await Promise.all([readFileAsync(join(distDir, 'pglite.wasm')), readFileAsync(join(distDir, 'pglite.data'))]);
-    // The WebAssembly global exists in Node, but this project's lib settings only declare its types.
-    const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<PgliteAssets['pgliteWasmModule']> } }).WebAssembly;
-    return { pgliteWasmModule: await wasmApi.compile(wasm), fsBundle: new Blob([data]) };
-  })();
-  return assets;
 }
 
 function claimPidFile(pidFile: string): void {

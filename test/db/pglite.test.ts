@@ -1,0 +1,130 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { PGLITE_SETTINGS, installedPgliteVersion, prepareDataDir, templateFile } from '../../src/db/pglite.js';
+import { extractTar } from '../../src/db/untar.js';
+
+const rssMiB = () => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+
+describe('a new embedded data folder', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'koppel-pglite-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('comes from the prepared folder shipped for the installed PGlite, not from initdb', async () => {
+    // Fails after a PGlite upgrade until `npm run pglite-template` has made the folder for the new version.
+    expect(existsSync(templateFile()), `no pglite-template/ for PGlite ${installedPgliteVersion()}: run npm run pglite-template`).toBe(true);
+    expect(await prepareDataDir(dir)).toBe('template');
+    expect(await prepareDataDir(dir)).toBe('existing');
+    const db = await openDatabase({ url: '', pglite_dir: dir, pool_size: 2 });
+    try {
+      expect((await migrateToLatest(db.kysely)).results?.map((r) => r.status)).not.toContain('Error');
+      await db.kysely.insertInto('checkpoints').values({ pipeline: 'p', name: 'n', data: JSON.stringify({ a: 1 }) }).execute();
+    } finally {
+      await db.close();
+    }
+    const again = await openDatabase({ url: '', pglite_dir: dir, pool_size: 2 });
+    try {
+      expect(await again.kysely.selectFrom('checkpoints').select('data').executeTakeFirst()).toEqual({ data: { a: 1 } });
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('is prepared again when an earlier start stopped half-way (files written, PG_VERSION not yet)', async () => {
+    await prepareDataDir(dir);
+    await rm(join(dir, 'PG_VERSION'));
+    writeFileSync(join(dir, 'global', 'pg_control'), 'torn write'); // a file the interrupted start left damaged
+    expect(await prepareDataDir(dir)).toBe('template');
+    const db = await openDatabase({ url: '', pglite_dir: dir, pool_size: 2 });
+    try {
+      expect((await sql<{ one: number }>`select 1 as one`.execute(db.kysely)).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('without a prepared folder for this PGlite, runs initdb in a child process: this process stays small', async () => {
+    const noTemplates = await mkdtemp(join(tmpdir(), 'koppel-no-template-'));
+    try {
+      const before = rssMiB();
+      expect(await prepareDataDir(dir, noTemplates)).toBe('initdb');
+      // initdb in this process would add ~600 MiB here (and keep it); the child's memory leaves with it.
+      expect(rssMiB() - before).toBeLessThan(150);
+      expect(readdirSync(dir)).not.toContain('.koppel-initdb.tar');
+      const db = await openDatabase({ url: '', pglite_dir: dir, pool_size: 2 });
+      try {
+        expect((await migrateToLatest(db.kysely)).results?.map((r) => r.status)).not.toContain('Error');
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await rm(noTemplates, { recursive: true, force: true });
+    }
+  }, 240_000); // initdb takes ~10 s alone, minutes beside other test files on two cores
+
+  it('runs with koppel’s server settings, also in a folder whose postgresql.conf says otherwise', async () => {
+    await prepareDataDir(dir);
+    const conf = join(dir, 'postgresql.conf');
+    writeFileSync(conf, `${readFileSync(conf, 'utf8')}\nshared_buffers = 128MB\n`); // as initdb wrote it before issue 14
+    const db = await openDatabase({ url: '', pglite_dir: dir, pool_size: 2 });
+    try {
+      for (const setting of PGLITE_SETTINGS) {
+        const [name, value] = setting.split('=') as [string, string];
+        expect((await sql<Record<string, string>>`select current_setting(${name}) as v`.execute(db.kysely)).rows[0]?.v).toBe(value);
+      }
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('extractTar', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'koppel-untar-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes files and folders, the named file last', () => {
+    const tar = archive([entry('PG_VERSION', '17\n'), entry('base', '', '5'), entry('base/1/112', 'page')]);
+    expect(extractTar(tar, dir, 'PG_VERSION')).toEqual(['base/1/112', 'PG_VERSION']);
+    expect(readFileSync(join(dir, 'base/1/112'), 'utf8')).toBe('page');
+    expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8')).toBe('17\n');
+  });
+
+  it('writes no PG_VERSION when an entry fails, so the folder is not taken as complete', () => {
+    const tar = archive([entry('PG_VERSION', '17\n'), entry('base/1/112', 'page'), entry('../escape', 'x')]);
+    expect(() => extractTar(tar, dir, 'PG_VERSION')).toThrow(/\.\.\/escape: outside the target folder/);
+    expect(existsSync(join(dir, 'PG_VERSION'))).toBe(false);
+    expect(existsSync(join(dir, '..', 'escape'))).toBe(false);
+  });
+
+  it('refuses links and entries that run past the archive', () => {
+    expect(() => extractTar(archive([entry('pg_wal', '', '2')]), dir)).toThrow(/pg_wal: type '2' is not a file or folder/);
+    const cut = archive([entry('big', 'x'.repeat(2000))]).subarray(0, 1024);
+    expect(() => extractTar(cut, dir)).toThrow(/big: size 2000 runs past the archive/);
+  });
+});
+
+/** One ustar entry: a 512-byte header (name, octal size, type) and the body padded to 512 bytes. */
+function entry(name: string, body: string, type = '0'): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(`/${name}`, 0);
+  header.write(`${Buffer.byteLength(body).toString(8).padStart(11, '0')}\0`, 124);
+  header.write(type, 156);
+  const data = Buffer.alloc(Math.ceil(Buffer.byteLength(body) / 512) * 512);
+  data.write(body);
+  return Buffer.concat([header, data]);
+}
+
+function archive(entries: Buffer[]): Uint8Array {
+  return Buffer.concat([...entries, Buffer.alloc(1024)]);
+}
