@@ -34,6 +34,19 @@ export class RetryableError extends KoppelError {}
 /** The call will fail the same way again (validation, 4xx, not found); never retried. */
 export class PermanentError extends KoppelError {}
 
+/**
+ * The upstream refused koppel's credentials or permissions (401/403 on sign-in, a refused token). A
+ * PermanentError to the retry policy; pipelines let it end the run at the first refusal, because every further
+ * call would be refused alike. `configKeys` are the keys to check, named in the run's summary.
+ */
+export class CredentialError extends PermanentError {
+  readonly configKeys: readonly string[];
+  constructor(message: string, configKeys: readonly string[], ctx: ErrorContext = {}) {
+    super(message, ctx);
+    this.configKeys = configKeys;
+  }
+}
+
 /** The session is gone (token expired or revoked): reconnect once, then retry. */
 export class NotConnectedError extends KoppelError {}
 

@@ -7,6 +7,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { ConfigError } from './errors.js';
 import type { DB } from '../db/schema.js';
 import { orderDay } from './order-day.js';
+import type { Reason, RequestState } from './reasons.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -17,10 +18,15 @@ function inTransaction<T>(db: Db, fn: (trx: Transaction<DB>) => Promise<T>): Pro
   return db.isTransaction ? fn(db as Transaction<DB>) : db.transaction().execute(fn);
 }
 
+/** The three columns a Reason is stored in; `null` clears them. */
+export function reasonColumns(reason: Reason | null): { reason: string | null; reason_code: string | null; next_action: string | null } {
+  return { reason: reason?.message ?? null, reason_code: reason?.code ?? null, next_action: reason?.next ?? null };
+}
+
 async function move(
   db: Db,
   id: number,
-  from: readonly string[],
+  from: readonly RequestState[],
   set: Record<string, unknown>,
 ): Promise<boolean> {
   const result = await db
@@ -42,7 +48,7 @@ export async function recordOrderPlaced(db: Db, requestId: number, upstreamOrder
     .set({ upstream_order_id: upstreamOrderId, placed_at: sql`now()` })
     .where('request_id', '=', requestId)
     .execute();
-  const moved = await move(db, requestId, ['ordering'], { status: 'ordered', upstream_order_id: upstreamOrderId, ordered_at: sql`now()`, reason: null });
+  const moved = await move(db, requestId, ['ordering'], { status: 'ordered', upstream_order_id: upstreamOrderId, ordered_at: sql`now()`, ...reasonColumns(null) });
   if (!moved) throw new Error(`order request ${requestId} was not in 'ordering' when its order ${upstreamOrderId} was recorded`);
 }
 
@@ -55,15 +61,15 @@ export async function recordOrderRefused(
   db: Db,
   requestId: number,
   r: {
-    status: 'pending' | 'failed' | 'needs-attention' | 'waiting';
-    reason: string;
+    status: 'pending' | 'failed' | 'needs-attention' | 'waiting' | 'capped';
+    reason: Reason;
     notBefore?: Date;
     blockDay?: { upstream: string; timeZone: string; reason: string; now?: Date };
   },
 ): Promise<void> {
   await inTransaction(db, async (trx) => {
     await trx.deleteFrom('order_placements').where('request_id', '=', requestId).where('upstream_order_id', 'is', null).execute();
-    await move(trx, requestId, ['ordering'], { status: r.status, reason: r.reason, not_before: r.notBefore ?? null });
+    await move(trx, requestId, ['ordering'], { status: r.status, ...reasonColumns(r.reason), not_before: r.notBefore ?? null });
     if (r.blockDay) {
       const day = orderDay(r.blockDay.timeZone, r.blockDay.now);
       await trx
@@ -79,18 +85,46 @@ export async function recordOrderRefused(
  * Money is at stake and koppel will not guess: the order's outcome is unknown, or the account needs a human.
  * From `ordering` the placement stays, so the request can never be ordered again without `resolveInterruptedOrder`.
  */
-export async function markNeedsAttention(db: Db, requestId: number, reason: string): Promise<boolean> {
-  return move(db, requestId, ['pending', 'ordering', 'ordered'], { status: 'needs-attention', reason });
+export async function markNeedsAttention(db: Db, requestId: number, reason: Reason): Promise<boolean> {
+  return move(db, requestId, ['pending', 'capped', 'ordering', 'ordered'], { status: 'needs-attention', ...reasonColumns(reason) });
 }
 
 /** A human must decide before this can be ordered (ambiguous location or intention); `details` lists the candidates. */
-export async function markWaiting(db: Db, requestId: number, reason: string, details?: Record<string, unknown>): Promise<boolean> {
-  return move(db, requestId, ['pending'], { status: 'waiting', reason, ...(details ? { details: jsonb(details) } : {}) });
+export async function markWaiting(db: Db, requestId: number, reason: Reason, details?: Record<string, unknown>): Promise<boolean> {
+  return move(db, requestId, ['pending', 'capped'], { status: 'waiting', ...reasonColumns(reason), ...(details ? { details: jsonb(details) } : {}) });
+}
+
+/**
+ * Held back by a daily cap (koppel's or the vendor's): nothing was ordered, and it is ordered by itself once the
+ * cap allows. Only requests still due (`pending`, or `capped` from an earlier day) move; returns how many did.
+ */
+export async function markCapped(db: Db, requestIds: readonly number[], reason: Reason): Promise<number> {
+  if (requestIds.length === 0) return 0;
+  const result = await db
+    .updateTable('order_requests')
+    .set({ status: 'capped', ...reasonColumns(reason), updated_at: sql`now()` })
+    .where('id', 'in', [...requestIds])
+    .where('status', 'in', ['pending', 'capped'])
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Not ordered yet for a passing reason (rate limited, upstream unreachable): stays `pending`, with the reason. */
+export async function notePending(db: Db, requestId: number, reason: Reason, notBefore?: Date): Promise<boolean> {
+  return move(db, requestId, ['pending', 'capped'], { status: 'pending', ...reasonColumns(reason), not_before: notBefore ?? null });
+}
+
+/**
+ * What an `ordered` request waits for (a choice at the vendor), or `null` once it waits for nothing: the state
+ * stays `ordered`, the reason tells `status` what a person is asked to do.
+ */
+export async function noteOrdered(db: Db, requestId: number, reason: Reason | null): Promise<boolean> {
+  return move(db, requestId, ['ordered'], reasonColumns(reason));
 }
 
 /** Final: the order's deliverables are in (`ordered` → `completed`). */
 export async function markCompleted(db: Db, requestId: number, reason: string | null = null): Promise<boolean> {
-  return move(db, requestId, ['ordered'], { status: 'completed', reason });
+  return move(db, requestId, ['ordered'], { status: 'completed', reason, reason_code: null, next_action: null });
 }
 
 /**
@@ -101,16 +135,21 @@ export async function markCompletedMany(db: Db, requestIds: readonly number[], r
   if (requestIds.length === 0) return 0;
   const result = await db
     .updateTable('order_requests')
-    .set({ status: 'completed', reason, updated_at: sql`now()` })
+    .set({ status: 'completed', reason, reason_code: null, next_action: null, updated_at: sql`now()` })
     .where('id', 'in', [...requestIds])
     .where('status', '=', 'ordered')
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
 
-/** Final failure, before ordering (nothing spent) or after (the upstream job failed). */
-export async function markFailed(db: Db, requestId: number, reason: string): Promise<boolean> {
-  return move(db, requestId, ['pending', 'ordered'], { status: 'failed', reason });
+/** Final failure, before ordering (nothing spent) or after (the upstream job failed: a failed paid order). */
+export async function markFailed(db: Db, requestId: number, reason: Reason): Promise<boolean> {
+  return move(db, requestId, ['pending', 'capped', 'ordered'], { status: 'failed', ...reasonColumns(reason) });
+}
+
+/** Final: the vendor cancelled or refunded the order (its own state: not a koppel fault). */
+export async function markVendorEnded(db: Db, requestId: number, state: 'cancelled' | 'refunded', reason: Reason): Promise<boolean> {
+  return move(db, requestId, ['ordered', 'completed'], { status: state, ...reasonColumns(reason) });
 }
 
 /**
@@ -121,9 +160,9 @@ export async function requeueOrderRequest(db: Db, requestId: number, requestPatc
   await inTransaction(db, async (trx) => {
     const placed = await trx.selectFrom('order_placements').select('request_id').where('request_id', '=', requestId).executeTakeFirst();
     if (placed) throw new ConfigError(`order request ${requestId}: an order is recorded for it; use resolve, not retry`);
-    const moved = await move(trx, requestId, ['waiting', 'failed', 'needs-attention', 'pending'], {
+    const moved = await move(trx, requestId, ['waiting', 'capped', 'failed', 'needs-attention', 'pending'], {
       status: 'pending',
-      reason: null,
+      ...reasonColumns(null),
       not_before: null,
       request: sql`request || ${JSON.stringify(requestPatch)}::jsonb`,
     });
@@ -147,11 +186,11 @@ export async function resolveInterruptedOrder(
     }
     if ('ordered' in answer) {
       await trx.updateTable('order_placements').set({ upstream_order_id: answer.ordered, placed_at: sql`now()` }).where('request_id', '=', requestId).execute();
-      const moved = await move(trx, requestId, ['needs-attention'], { status: 'ordered', upstream_order_id: answer.ordered, ordered_at: sql`now()`, reason: 'resolved by hand: ordered' });
+      const moved = await move(trx, requestId, ['needs-attention'], { status: 'ordered', upstream_order_id: answer.ordered, ordered_at: sql`now()`, reason: 'resolved by hand: ordered', reason_code: null, next_action: null });
       if (!moved) throw new ConfigError(`order request ${requestId}: expected it to need attention`);
     } else {
       await trx.deleteFrom('order_placements').where('request_id', '=', requestId).execute();
-      const moved = await move(trx, requestId, ['needs-attention'], { status: 'pending', reason: 'resolved by hand: not ordered' });
+      const moved = await move(trx, requestId, ['needs-attention'], { status: 'pending', reason: 'resolved by hand: not ordered', reason_code: null, next_action: null });
       if (!moved) throw new ConfigError(`order request ${requestId}: expected it to need attention`);
     }
   });

@@ -23,6 +23,8 @@ export interface RunsTable {
   unchanged: Generated<number>;
   rejected: Generated<number>;
   failed: Generated<number>;
+  /** Items synced with a warning (e.g. without a missing image): counted apart, each item is counted once above. */
+  warnings: Generated<number>;
   error: string | null;
   host: string;
   pid: number;
@@ -49,6 +51,8 @@ export interface RejectionsTable {
   field: string | null;
   reason: string;
   value: string | null;
+  /** rejected (the item was not synced) | warning (synced, but something in it was left out) */
+  severity: Generated<'rejected' | 'warning'>;
   created_at: Timestamp;
 }
 
@@ -86,9 +90,12 @@ export interface OrderRequestsTable {
   pipeline: string | null;
   request: Json;
   idempotency_key: string | null;
-  /** pending | waiting | ordering | ordered | completed | failed | needs-attention */
+  /** A RequestState (src/core/reasons.ts). */
   status: Generated<string>;
+  /** The reason's message, in the user's words; with `reason_code` and `next_action` (src/core/reasons.ts). */
   reason: string | null;
+  reason_code: string | null;
+  next_action: string | null;
   details: Json | null;
   not_before: Timestamp | null;
   attempts: Generated<number>;

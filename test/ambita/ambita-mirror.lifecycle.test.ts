@@ -46,6 +46,9 @@ describe.each(testDatabaseKinds)('ambita-mirror lifecycle on %s', (kind) => {
     await expectMirrorEqualsSandbox(h);
     const removed = await h.t.db.kysely.selectFrom('ambita_assets').select(['state', 'removed_reason']).where('removed_reason', '=', 'order-refunded').execute();
     expect(removed).toHaveLength(3);
+    // Ambita's decision, in its own state: not "failed", which would read like a koppel fault.
+    const refunded = await h.t.db.kysely.selectFrom('order_requests').selectAll().where('id', '=', requestId).executeTakeFirstOrThrow();
+    expect(refunded).toMatchObject({ status: 'refunded', reason_code: 'vendor-refunded', reason: expect.stringContaining(`Ambita refunded order ${order.id}`) });
   });
 
   it('after any sequence of events, with pushes lost and faults injected, the mirror equals the sandbox', async () => {

@@ -54,7 +54,12 @@ describe.each(testDatabaseKinds)('ambita ordering on %s', (kind) => {
     expect(await request(wrongKind)).toMatchObject({ status: 'failed' });
     expect((await request(wrongKind)).reason).toMatch(/takes SHARE/);
     // The refused one took a cap slot only while in flight; two orders placed, the third waits for tomorrow.
-    expect((await Promise.all(ok.map(request))).map((r) => r.status)).toEqual(['ordered', 'ordered', 'pending']);
+    expect((await Promise.all(ok.map(request))).map((r) => r.status)).toEqual(['ordered', 'ordered', 'capped']);
+    expect(await request(ok[2]!)).toMatchObject({
+      reason_code: 'daily-cap',
+      reason: expect.stringContaining(`(daily_order_cap of pipeline "ambita" = 2) is reached: 2 of 2`),
+      next_action: expect.stringMatching(/resets at .* \(midnight Europe\/Oslo\)/),
+    });
     expect(h.sandbox.book.orders.size).toBe(2);
   });
 

@@ -69,7 +69,7 @@ describe.each(testDatabaseKinds)('order requests on %s', (kind) => {
     await claim(a.id, 100);
     await recordOrderRefused(t.db.kysely, a.id, {
       status: 'pending',
-      reason: 'vendor cap',
+      reason: { code: 'vendor-daily-cap', message: 'vendor cap', next: 'none' },
       blockDay: { upstream: 'planviewer', timeZone: TZ, reason: 'vendor daily cap reached' },
     });
     expect(await claim(b.id, 100)).toMatchObject({ ok: false, reason: 'blocked', detail: 'vendor daily cap reached' });
@@ -81,7 +81,7 @@ describe.each(testDatabaseKinds)('order requests on %s', (kind) => {
     const { request } = await enqueueOrderRequest(t.db.kysely, { upstream: 'ambita', request: { d: 1 } });
     await t.db.kysely.deleteFrom('order_days').execute();
     await claim(request.id, 100, 'ambita');
-    await markNeedsAttention(t.db.kysely, request.id, 'timeout');
+    await markNeedsAttention(t.db.kysely, request.id, { code: 'outcome-unknown', message: 'timeout', next: 'check the account' });
     await expect(requeueOrderRequest(t.db.kysely, request.id)).rejects.toThrow();
     await resolveInterruptedOrder(t.db.kysely, request.id, { ordered: 'order-9' });
     const row = await t.db.kysely.selectFrom('order_requests').selectAll().where('id', '=', request.id).executeTakeFirstOrThrow();

@@ -80,7 +80,12 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
     await w.run();
     expect(w.sandbox.ordersPlaced()).toHaveLength(2);
     const states = await requestStates(w);
-    expect(ids.filter((id) => states.get(id)!.status === 'pending')).toHaveLength(2);
+    const capped = ids.filter((id) => states.get(id)!.status === 'capped');
+    expect(capped).toHaveLength(2);
+    // Which cap, its count and when it resets; the config key to raise.
+    const row = await w.t.db.kysely.selectFrom('order_requests').selectAll().where('id', '=', capped[0]!).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ reason_code: 'daily-cap', reason: expect.stringMatching(/upstreams\.planviewer\.daily_order_cap = 2\) is reached: 2 of 2/) });
+    expect(row.next_action).toMatch(/resets at \d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z \(midnight Europe\/Amsterdam\)/);
     await w.run();
     expect(w.sandbox.ordersPlaced()).toHaveLength(2);
   });
@@ -93,12 +98,15 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
     await w.run();
     let states = await requestStates(w);
     expect(states.get(a)!.status).toBe('completed');
-    expect(states.get(b)).toMatchObject({ status: 'pending', reason: expect.stringMatching(/daily order cap/) });
-    expect(states.get(c)!.status).toBe('pending');
+    // The vendor's cap holds the refused request and the untried one alike, each saying so.
+    expect(states.get(b)).toMatchObject({ status: 'capped', reason: expect.stringMatching(/Planviewer's own daily order cap .* \(429/) });
+    expect(states.get(c)).toMatchObject({ status: 'capped', reason: expect.stringMatching(/Planviewer's own daily order cap .* \(429/) });
     const orderCalls = () => w.sandbox.requests.filter((r) => r.path.endsWith('/jobs/order')).length;
     expect(orderCalls()).toBe(2); // the 429 was not retried, and c was not tried
     await w.run();
     expect(orderCalls()).toBe(2); // blocked for the rest of the day, across runs
+    states = await requestStates(w);
+    expect(states.get(c)).toMatchObject({ status: 'capped', reason: expect.stringMatching(/ordering on planviewer is stopped for .*daily order cap answered \(429\)/) });
 
     await w.t.db.kysely.deleteFrom('order_days').execute(); // a new day
     w.sandbox.state.dailyCap = 100;
@@ -106,7 +114,7 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
     await w.run();
     states = await requestStates(w);
     expect(states.get(b)).toMatchObject({ status: 'needs-attention', reason: expect.stringMatching(/402/) });
-    expect(states.get(c)!.status).toBe('pending');
+    expect(states.get(c)).toMatchObject({ status: 'pending', reason: expect.stringMatching(/stopped .*payment on account is not enabled \(402\)/) });
     expect(orderCalls()).toBe(3);
   });
 
@@ -151,7 +159,11 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
     const candidates = (row.details as { candidates: { uuid: string; title: string }[] }).candidates;
     expect(candidates.map((c) => c.title)).toEqual(['Keizersgracht 100-1, 1015AA Amsterdam', 'Keizersgracht 100-2, 1015AA Amsterdam']);
     const status = await planviewerMirror.status!({ db: w.t.db.kysely, config: w.config.pipelines[0]!.settings as never, pipeline: PIPELINE, global: w.config });
-    expect(status).toMatchObject({ requests: { waiting: 1 }, needs_attention: [{ id, status: 'waiting' }] });
+    expect(status).toMatchObject({
+      requests: { waiting: 1 },
+      waiting: [{ request: id, state: 'waiting', code: 'choice-needed', next: `koppel order planviewer resolve ${id} --location <uuid> (one of the candidates)` }],
+    });
+    expect((status.waiting as { candidates: string[] }[])[0]!.candidates).toEqual(candidates.map((c) => expect.stringContaining(`${c.uuid}  ${c.title}`)));
 
     await requeueOrderRequest(w.t.db.kysely, id, { location_uuid: candidates[1]!.uuid });
     await w.run();

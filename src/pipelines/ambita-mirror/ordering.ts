@@ -4,9 +4,10 @@
  * order whose outcome is unknown (timeout, dropped connection, 5xx, crash) goes to a human, never re-ordered.
  */
 import type { Kysely } from 'kysely';
-import { BackOffError, PermanentError, coerceError } from '../../core/errors.js';
+import { BackOffError, CredentialError, PermanentError, coerceError } from '../../core/errors.js';
 import {
   claimForOrdering,
+  markCapped,
   markFailed,
   markNeedsAttention,
   type OrderRequest,
@@ -22,6 +23,7 @@ import { INPUT_TYPE_TO_KIND, type OrderKind } from '../../upstreams/ambita/wire.
 import type { AmbitaMirrorConfig } from './config.js';
 import { type AmbitaOrderRequest, ambitaOrderRequestSchema } from './mapping.js';
 import { trackOrder } from './mirror-store.js';
+import * as why from './reasons.js';
 
 const UPSTREAM = 'ambita';
 
@@ -36,12 +38,13 @@ export async function placeOrders(ctx: PipelineContext<AmbitaMirrorConfig>): Pro
   for (const req of await reconcileInterruptedOrders(db, { upstream: UPSTREAM, pipeline })) {
     log.error({ requestId: req.id }, 'order request interrupted mid-order: needs attention (never re-ordered automatically)');
   }
-  for (const req of await pendingOrderRequests(db, { upstream: UPSTREAM, pipeline })) {
+  const queue = await pendingOrderRequests(db, { upstream: UPSTREAM, pipeline });
+  for (const [i, req] of queue.entries()) {
     if (ctx.stopSignal.aborted) return;
     const parsed = ambitaOrderRequestSchema.safeParse(req.request);
     if (!parsed.success) {
       const reason = `not a valid Ambita order request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`;
-      await markFailed(db, req.id, reason);
+      await markFailed(db, req.id, why.invalidRequest(reason));
       await ctx.reject.add({ itemKey: `request:${req.id}`, source: 'order_requests', reason });
       continue;
     }
@@ -49,7 +52,7 @@ export async function placeOrders(ctx: PipelineContext<AmbitaMirrorConfig>): Pro
     const mismatch = await catalogMismatch(db, parsed.data.products, kind);
     if (mismatch) {
       // Caught here, a wrong product costs nothing; Ambita would answer 400 anyway.
-      await markFailed(db, req.id, mismatch);
+      await markFailed(db, req.id, why.productMismatch(mismatch));
       await ctx.reject.add({ itemKey: `request:${req.id}`, source: 'order_requests', field: 'products', reason: mismatch });
       continue;
     }
@@ -59,11 +62,14 @@ export async function placeOrders(ctx: PipelineContext<AmbitaMirrorConfig>): Pro
       pipeline,
       target: `${kind}:${parsed.data.products.join('+')}:${JSON.stringify(parsed.data.orderData)}`,
       dailyCap: ctx.config.daily_order_cap,
+      capKey: why.capKey(pipeline),
       timeZone: ctx.config.time_zone,
     });
     if (!claim.ok) {
-      if (claim.reason === 'cap-reached' || claim.reason === 'blocked') {
-        log.warn({ requestId: req.id, reason: claim.detail }, 'not ordering more today');
+      if (claim.hold) {
+        // This request and every one after it wait for the cap, each saying which cap and when it resets.
+        await markCapped(db, queue.slice(i).map((r) => r.id), claim.hold);
+        log.warn({ requests: queue.length - i, reason: claim.detail }, 'not ordering more today');
         return;
       }
       continue;
@@ -88,17 +94,23 @@ async function placeOne(ctx: PipelineContext<AmbitaMirrorConfig>, requestId: num
     const op = (err as { op?: string }).op;
     if (err instanceof OrderOutcomeUnknownError || !(err instanceof PermanentError || err instanceof BackOffError || op === 'token')) {
       // Not provably refused: Ambita may have placed it. A human looks for technicalReference in the account.
-      await markNeedsAttention(db, requestId, `${err.message}. Look for technicalReference "${technicalReference}" in the Ambita account, then resolve it`);
+      await markNeedsAttention(db, requestId, why.outcomeUnknown(requestId, err.message));
       ctx.count('failed');
       log.error({ requestId, err }, 'order outcome unknown: needs attention');
       return true;
     }
+    if (err instanceof CredentialError) {
+      // The token was refused before any order was sent: nothing placed; the run ends at this first refusal.
+      await recordOrderRefused(db, requestId, { status: 'pending', reason: why.credentialsRefused(err.message) });
+      throw err;
+    }
     if (err instanceof BackOffError || op === 'token') {
-      await recordOrderRefused(db, requestId, { status: 'pending', reason: err.message, notBefore: new Date(Date.now() + Math.min(Number.isFinite((err as BackOffError).waitMs) ? (err as BackOffError).waitMs : 3_600_000, 3_600_000)) });
+      const notBefore = new Date(Date.now() + Math.min(Number.isFinite((err as BackOffError).waitMs) ? (err as BackOffError).waitMs : 3_600_000, 3_600_000));
+      await recordOrderRefused(db, requestId, { status: 'pending', reason: why.notOrderedYet(err.message, notBefore), notBefore });
       log.warn({ requestId, err }, 'order not placed (will retry later)');
       return false;
     }
-    await recordOrderRefused(db, requestId, { status: 'failed', reason: err.message });
+    await recordOrderRefused(db, requestId, { status: 'failed', reason: why.refused(err.message) });
     await ctx.reject.add({ itemKey: `request:${requestId}`, source: 'order_requests', reason: err.message });
     return true;
   }

@@ -3,9 +3,9 @@
  * delivered file of the followed orders on disk and indexed in Postgres — added, replaced, deleted, cancelled
  * and refunded as Ambita reports. Plan reads (orders, catalog, queue); apply writes files and rows.
  */
-import { coerceError } from '../../core/errors.js';
+import { CredentialError, coerceError } from '../../core/errors.js';
 import { removeStaleTemporaries, safeJoin } from '../../core/file-store.js';
-import { markCompleted, markFailed } from '../../core/order-requests.js';
+import { markCompleted, markVendorEnded } from '../../core/order-requests.js';
 import { definePipeline, type PipelineContext, type PlannedAction } from '../../core/types.js';
 import { applyCatalog, type CatalogPlan, planCatalog } from './catalog.js';
 import { type AmbitaMirrorConfig, ambitaMirrorConfigSchema } from './config.js';
@@ -13,6 +13,7 @@ import * as store from './mirror-store.js';
 import { adoptResolvedOrders, placeOrders, plannedOrders } from './ordering.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import { type OrderPlan, planOrder, removeFile } from './reconcile.js';
+import * as why from './reasons.js';
 import { mirrorStatus } from './status.js';
 import { ambitaWebhooks } from './webhook.js';
 
@@ -91,7 +92,7 @@ export const ambitaMirror = definePipeline({
     if (plan.state.sweepStartedAt !== null && complete) await store.saveSweepAt(db, pipeline, plan.state.sweepStartedAt);
   },
 
-  status: (ctx) => mirrorStatus(ctx.db, ctx.pipeline),
+  status: (ctx) => mirrorStatus(ctx.db, ctx.pipeline, ctx.config),
   webhooks: (ctx) => ambitaWebhooks(ctx),
 });
 
@@ -109,7 +110,7 @@ async function readOrders(ctx: Ctx, orderIds: number[]): Promise<{ orders: Order
     } catch (thrown) {
       const err = coerceError(thrown);
       // Bad credentials fail every read alike: fail the run once instead of once per order.
-      if ((err as { op?: string }).op === 'token' || ctx.abortSignal.aborted) throw err;
+      if (err instanceof CredentialError || (err as { op?: string }).op === 'token' || ctx.abortSignal.aborted) throw err;
       ctx.log.warn({ orderId, err }, 'could not read ambita order');
       readFailures.push({ orderId, error: err.message });
     }
@@ -178,5 +179,8 @@ async function settleRequest(ctx: Ctx, order: OrderPlan): Promise<void> {
   const requestId = await store.requestIdOf(ctx.db, ctx.pipeline, order.orderId);
   if (requestId === null) return;
   if (order.order.status === 'FINISHED') await markCompleted(ctx.db, requestId, 'finished and mirrored');
-  else if (order.filesRemoved) await markFailed(ctx.db, requestId, `order ${order.orderId} was ${order.order.status.toLowerCase()} by Ambita`);
+  else if (order.filesRemoved) {
+    const state = order.order.status === 'REFUNDED' ? 'refunded' : 'cancelled';
+    await markVendorEnded(ctx.db, requestId, state, why.vendorEnded(order.orderId, state, order.order.dateStatus));
+  }
 }

@@ -4,7 +4,7 @@
  * recorded together with the job row. Returns whether ordering may go on in this run.
  */
 import { sql } from 'kysely';
-import { BackOffError, PermanentError, RetryableError } from '../../core/errors.js';
+import { BackOffError, CredentialError, PermanentError, RetryableError } from '../../core/errors.js';
 import { claimForOrdering, markNeedsAttention, recordOrderPlaced, recordOrderRefused } from '../../core/order-requests.js';
 import type { PipelineContext } from '../../core/types.js';
 import {
@@ -12,10 +12,20 @@ import {
   PlanviewerOrderOutcomeUnknownError,
   PlanviewerPaymentRequiredError,
 } from '../../upstreams/planviewer/errors.js';
+import { orderDay } from '../../core/order-day.js';
+import { dayBlockedReason, type Reason } from '../../core/reasons.js';
 import type { PlanviewerMirrorConfig } from './config.js';
+import * as why from './reasons.js';
 import type { ResolvedOrder } from './resolve.js';
 
-export type OrderOutcome = 'placed' | 'not-placed' | 'needs-attention' | 'stop';
+/** Why the rest of the queue is not ordered in this run: `capped` (a daily cap) or still `pending` (a passing cause). */
+export interface Hold {
+  state: 'capped' | 'pending';
+  reason: Reason;
+}
+
+/** `stop` ends ordering for this run; `hold` says what the rest of the queue waits for. */
+export type OrderOutcome = { kind: 'placed' | 'not-placed' | 'needs-attention' } | { kind: 'stop'; hold: Hold };
 
 export async function placeOrder(ctx: PipelineContext<PlanviewerMirrorConfig>, requestId: number, order: ResolvedOrder): Promise<OrderOutcome> {
   const pv = ctx.global.upstreams.planviewer!;
@@ -26,16 +36,18 @@ export async function placeOrder(ctx: PipelineContext<PlanviewerMirrorConfig>, r
     pipeline: ctx.pipeline,
     target: order.intention.uuid,
     dailyCap: pv.daily_order_cap,
+    capKey: why.CAP_KEY,
     timeZone: pv.order_day_time_zone,
+    retryCommand: why.retryCommand(requestId),
     details: { location: order.location, product: order.product, intention: { uuid: order.intention.uuid, properties: order.intention.properties } },
   });
   if (!claim.ok) {
-    if (claim.reason === 'cap-reached' || claim.reason === 'blocked') {
+    if (claim.hold) {
       log.warn({ reason: claim.detail }, 'not ordering any more today');
-      return 'stop';
+      return { kind: 'stop', hold: { state: claim.reason === 'cap-reached' ? 'capped' : 'pending', reason: claim.hold } };
     }
     log.info({ reason: claim.detail }, 'request not ordered');
-    return 'not-placed';
+    return { kind: 'not-placed' };
   }
 
   let jobUuid: string;
@@ -62,7 +74,7 @@ export async function placeOrder(ctx: PipelineContext<PlanviewerMirrorConfig>, r
       })
       .execute();
   });
-  return 'placed';
+  return { kind: 'placed' };
 }
 
 /** Sorts a failed order call into "definitely not placed" (released) and "may be placed" (needs a human). */
@@ -71,39 +83,39 @@ async function settleFailedOrder(ctx: PipelineContext<PlanviewerMirrorConfig>, r
   const block = (reason: string) => ({ upstream: 'planviewer', timeZone: pv.order_day_time_zone, reason });
   const log = ctx.log.child({ requestId });
   if (err instanceof PlanviewerDailyCapError) {
-    const reason = `Planviewer's daily order cap is reached (429); not ordered, it will be ordered on a later day`;
-    await recordOrderRefused(ctx.db, requestId, { status: 'pending', reason, blockDay: block(reason) });
+    const vendorMessage = err.message.replace(/^.*\(429\): /, '');
+    const reason = why.vendorCap(requestId, vendorMessage, pv.order_day_time_zone);
+    await recordOrderRefused(ctx.db, requestId, { status: 'capped', reason, blockDay: block(`${why.VENDOR_CAP_BLOCK}: ${vendorMessage}`) });
     log.warn({ err }, 'Planviewer daily order cap reached: no more orders today');
-    return 'stop';
+    return { kind: 'stop', hold: { state: 'capped', reason } };
   }
   if (err instanceof PlanviewerPaymentRequiredError) {
-    const reason =
-      'Planviewer refused the order: payment on account is not enabled (402). Ask Planviewer to enable it, then `koppel order planviewer retry ' +
-      `${requestId}\``;
-    await recordOrderRefused(ctx.db, requestId, { status: 'needs-attention', reason, blockDay: block('payment on account is not enabled (402)') });
+    const blocked = 'payment on account is not enabled (402)';
+    await recordOrderRefused(ctx.db, requestId, { status: 'needs-attention', reason: why.paymentRequired(requestId), blockDay: block(blocked) });
     log.error({ err }, 'payment on account is off: ordering stopped for today');
     ctx.count('failed');
-    return 'stop';
+    const day = orderDay(pv.order_day_time_zone);
+    return { kind: 'stop', hold: { state: 'pending', reason: dayBlockedReason({ upstream: 'planviewer', blockedReason: blocked, day, timeZone: pv.order_day_time_zone, retryCommand: why.retryCommand('<request>') }) } };
   }
   if (err instanceof PlanviewerOrderOutcomeUnknownError || !(err instanceof PermanentError || err instanceof BackOffError || err instanceof RetryableError)) {
-    const reason = `order outcome unknown: ${err.message}. Check the Planviewer account for an order of intention ${order.intention.uuid} (${order.product}, ${order.location.title}) and resolve it (koppel order planviewer resolve ${requestId} --ordered <job> | --not-ordered)`;
-    await markNeedsAttention(ctx.db, requestId, reason);
+    await markNeedsAttention(ctx.db, requestId, why.outcomeUnknown(requestId, err.message, { intention: order.intention.uuid, product: order.product, location: order.location.title }));
     log.error({ err }, 'order outcome unknown: needs attention');
     ctx.count('failed');
-    return 'needs-attention';
+    return { kind: 'needs-attention' };
   }
-  if (err instanceof PermanentError && err.code === 401) {
-    await recordOrderRefused(ctx.db, requestId, { status: 'pending', reason: err.message });
-    throw err; // bad credentials: the whole run fails with the reason
+  if (err instanceof CredentialError) {
+    await recordOrderRefused(ctx.db, requestId, { status: 'pending', reason: why.credentialsRefused(err.message) });
+    throw err; // bad credentials: the whole run fails at the first refusal, naming the keys to check
   }
   if (err instanceof PermanentError) {
-    await recordOrderRefused(ctx.db, requestId, { status: 'failed', reason: `Planviewer refused the order (nothing was ordered): ${err.message}` });
+    await recordOrderRefused(ctx.db, requestId, { status: 'failed', reason: why.refused(err.message) });
     log.warn({ err }, 'order refused');
     ctx.count('failed');
-    return 'not-placed';
+    return { kind: 'not-placed' };
   }
   // Rate limited past the retries, or the connection was refused: nothing reached Planviewer's order book.
-  await recordOrderRefused(ctx.db, requestId, { status: 'pending', reason: `not ordered yet: ${err.message}` });
+  const reason = why.notOrderedYet(err.message);
+  await recordOrderRefused(ctx.db, requestId, { status: 'pending', reason });
   log.warn({ err }, 'order not placed; will try again next run');
-  return 'stop';
+  return { kind: 'stop', hold: { state: 'pending', reason } };
 }

@@ -7,19 +7,30 @@
  * apply: reconcile interrupted orders, order, poll, download.
  */
 import { sql } from 'kysely';
-import { isKoppelError } from '../../core/errors.js';
-import { orderCapToday, orderRequestSummary, pendingOrderRequests, markFailed, markWaiting, reconcileInterruptedOrders } from '../../core/order-requests.js';
+import { CredentialError, isKoppelError } from '../../core/errors.js';
+import {
+  markCapped,
+  markFailed,
+  markWaiting,
+  notePending,
+  orderCapToday,
+  orderRequestStatus,
+  pendingOrderRequests,
+  reconcileInterruptedOrders,
+} from '../../core/order-requests.js';
+import { dayBlockedReason, ownCapReason, type Reason } from '../../core/reasons.js';
 import { definePipeline, type PipelineContext, type PlannedAction } from '../../core/types.js';
 import { planviewerMirrorConfigSchema, type PlanviewerMirrorConfig } from './config.js';
 import { downloadCandidates, downloadFinished } from './downloads.js';
-import { placeOrder } from './ordering.js';
+import { type Hold, placeOrder } from './ordering.js';
 import { pollJobs } from './polling.js';
+import * as why from './reasons.js';
 import { type Resolution, resolveRequest } from './resolve.js';
 
 type Ctx = PipelineContext<PlanviewerMirrorConfig>;
 
 /** A resolution that failed for a transient reason (network): the request stays pending. */
-type PlannedResolution = Resolution | { kind: 'error'; reason: string } | { kind: 'held'; reason: string };
+type PlannedResolution = Resolution | { kind: 'error'; reason: string } | { kind: 'held'; hold: Hold };
 
 export interface PlanviewerMirrorState {
   /** Request id → what apply does with it, in queue order. */
@@ -48,18 +59,27 @@ export const planviewerMirror = definePipeline({
 
     const cap = await orderCapToday(ctx.db, { upstream: 'planviewer', dailyCap: pv.daily_order_cap, timeZone: pv.order_day_time_zone });
     let left = cap.blockedReason ? 0 : cap.left;
+    // Why requests past the cap are held: the same reason for every one of them today.
+    const hold: Hold = !cap.blockedReason
+      ? { state: 'capped', reason: ownCapReason({ upstream: 'planviewer', capKey: why.CAP_KEY, cap: pv.daily_order_cap, placed: cap.placed, day: cap.day, timeZone: pv.order_day_time_zone }) }
+      : {
+          // The vendor's cap is a cap (ordered by itself tomorrow); another block (402) leaves the queue pending.
+          state: cap.blockedReason.startsWith(why.VENDOR_CAP_BLOCK) ? 'capped' : 'pending',
+          reason: dayBlockedReason({ upstream: 'planviewer', blockedReason: cap.blockedReason, day: cap.day, timeZone: pv.order_day_time_zone, retryCommand: why.retryCommand('<request>') }),
+        };
     const requests: PlanviewerMirrorState['requests'] = [];
     const pending = await pendingOrderRequests(ctx.db, { upstream: 'planviewer', pipeline: ctx.pipeline });
     for (const [i, req] of pending.entries()) {
       if (ctx.stopSignal.aborted) break;
       let resolution: PlannedResolution;
       if (left <= 0) {
-        resolution = { kind: 'held', reason: cap.blockedReason ?? `daily order cap of ${pv.daily_order_cap} reached for ${cap.day}` };
+        resolution = { kind: 'held', hold };
       } else {
         try {
           resolution = await resolveRequest(ctx.upstreams.planviewer, req.request, ctx.config.intention_rule, ctx.abortSignal);
         } catch (err) {
-          if (!isKoppelError(err)) throw err;
+          // Bad credentials refuse every look-up alike: end the run at the first refusal.
+          if (!isKoppelError(err) || err instanceof CredentialError) throw err;
           resolution = { kind: 'error', reason: (err as Error).message };
         }
       }
@@ -101,7 +121,18 @@ export const planviewerMirror = definePipeline({
   },
 
   async status(ctx) {
-    const requests = await orderRequestSummary(ctx.db, { upstream: 'planviewer', pipeline: ctx.pipeline });
+    const pv = ctx.global.upstreams.planviewer;
+    const requests = pv
+      ? await orderRequestStatus(ctx.db, {
+          upstream: 'planviewer',
+          pipeline: ctx.pipeline,
+          dailyCap: pv.daily_order_cap,
+          capKey: why.CAP_KEY,
+          timeZone: pv.order_day_time_zone,
+          vendorCap: why.vendorCapNote,
+          describe: why.describeRequest,
+        })
+      : {};
     const jobs = await ctx.db
       .selectFrom('planviewer_jobs')
       .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
@@ -122,16 +153,13 @@ export const planviewerMirror = definePipeline({
       .where('j.pipeline', '=', ctx.pipeline)
       .executeTakeFirstOrThrow();
     return {
-      requests: requests.counts,
-      needs_attention: requests.attention,
+      ...requests,
       jobs: Object.fromEntries(jobs.map((j) => [j.status, Number(j.n)])),
-      waiting_for_user: waiting.map((w) => ({
+      jobs_waiting_for_user: waiting.map((w) => ({
         job: w.job_uuid,
         request: Number(w.request_id),
-        choices: Object.entries((w.waiting as { locaties?: Record<string, string> } | null)?.locaties ?? {})
-          .map(([index, text]) => `${index}: ${text}`)
-          .join(' | '),
-        action: w.selected_index !== null ? `choice ${w.selected_index} is sent on the next run` : `koppel order planviewer select ${w.job_uuid} <index>`,
+        choices: Object.entries((w.waiting as { locaties?: Record<string, string> } | null)?.locaties ?? {}).map(([index, text]) => `${index}: ${text}`),
+        next: w.selected_index !== null ? `none: choice ${w.selected_index} is sent on the next run` : `koppel order planviewer select ${w.job_uuid} <index>`,
       })),
       files: Number(files.n),
       bytes: Number(files.bytes),
@@ -140,51 +168,70 @@ export const planviewerMirror = definePipeline({
 });
 
 async function orderRequests(ctx: Ctx, requests: PlanviewerMirrorState['requests']): Promise<void> {
-  let stopOrdering = false;
+  /** Set when ordering stopped in this run (a cap, a blocked day, a passing error): the rest of the queue waits with it. */
+  let stopped: Hold | undefined;
+  const held = new Map<Hold, number[]>();
+  const hold = (h: Hold, id: number) => held.set(h, [...(held.get(h) ?? []), id]);
   for (const [i, { id, resolution }] of requests.entries()) {
-    if (ctx.stopSignal.aborted) return;
+    if (ctx.stopSignal.aborted) break;
     const log = ctx.log.child({ requestId: id });
     switch (resolution.kind) {
       case 'invalid':
-        ctx.reject.add({ itemKey: `request:${id}`, source: 'order_requests', field: resolution.field, reason: resolution.reason });
-        await markFailed(ctx.db, id, resolution.reason);
+        await ctx.reject.add({ itemKey: `request:${id}`, source: 'order_requests', field: resolution.field, reason: resolution.reason });
+        await markFailed(ctx.db, id, why.invalidRequest(resolution.reason));
         break;
       case 'fail':
-        await markFailed(ctx.db, id, resolution.reason);
+        await markFailed(ctx.db, id, why.nothingToOrder(resolution.reason));
         log.warn({ reason: resolution.reason }, 'nothing to order');
         ctx.count('skipped');
         break;
       case 'wait': {
-        const reason = resolution.reason.replace('<request>', String(id));
-        await markWaiting(ctx.db, id, reason, resolution.details);
-        log.warn({ reason, ...resolution.details }, 'request waits for a human');
+        const message = resolution.reason.replace('<request>', String(id));
+        await markWaiting(ctx.db, id, why.choiceNeeded(id, message, resolution.details), resolution.details);
+        log.warn({ reason: message, ...resolution.details }, 'request waits for a human');
         ctx.count('skipped');
         break;
       }
       case 'error':
+        await notePending(ctx.db, id, why.lookupFailed(resolution.reason));
         log.warn({ reason: resolution.reason }, 'could not resolve the request; the next run tries again');
         ctx.count('failed');
         break;
       case 'held':
+        hold(stopped ?? resolution.hold, id);
         ctx.count('skipped');
         break;
       case 'order': {
-        if (stopOrdering) {
+        if (stopped) {
+          hold(stopped, id);
           ctx.count('skipped');
           break;
         }
         const outcome = await placeOrder(ctx, id, resolution);
-        if (outcome === 'placed') ctx.count('created');
-        if (outcome === 'stop') stopOrdering = true;
+        if (outcome.kind === 'placed') ctx.count('created');
+        if (outcome.kind === 'stop') stopped = outcome.hold;
         break;
       }
     }
     ctx.progress(i + 1, requests.length, 'order');
+  }
+  // Every request held back says why: which cap, its count and when it resets, or what it waits for.
+  const pv = ctx.global.upstreams.planviewer!;
+  for (const [h, ids] of held) {
+    // koppel's own cap as it stands now (the plan counted before this run's orders were placed).
+    const cap = h.reason.code === 'daily-cap' ? await orderCapToday(ctx.db, { upstream: 'planviewer', dailyCap: pv.daily_order_cap, timeZone: pv.order_day_time_zone }) : undefined;
+    const base = cap ? ownCapReason({ upstream: 'planviewer', capKey: why.CAP_KEY, cap: pv.daily_order_cap, placed: cap.placed, day: cap.day, timeZone: pv.order_day_time_zone }) : h.reason;
+    for (const id of ids) {
+      const reason = { ...base, next: base.next.replace('<request>', String(id)) };
+      if (h.state === 'capped') await markCapped(ctx.db, [id], reason);
+      else await notePending(ctx.db, id, reason);
+    }
   }
 }
 
 function describe(r: PlannedResolution): Record<string, unknown> {
   if (r.kind === 'order') return { location: r.location.title, product: r.product, intention: r.intention.uuid, ...r.intention.properties };
   if (r.kind === 'wait') return { reason: r.reason, ...r.details };
+  if (r.kind === 'held') return { state: r.hold.state, reason: r.hold.reason.message, next: r.hold.reason.next };
   return { reason: r.reason };
 }

@@ -5,11 +5,12 @@
  */
 import { sql } from 'kysely';
 import { sleep } from '../../core/abortable-sleep.js';
-import { PermanentError } from '../../core/errors.js';
-import { markFailed, markNeedsAttention } from '../../core/order-requests.js';
+import { CredentialError, PermanentError } from '../../core/errors.js';
+import { markFailed, markNeedsAttention, noteOrdered } from '../../core/order-requests.js';
 import type { PipelineContext } from '../../core/types.js';
 import type { JobStatusEntry } from '../../upstreams/planviewer/api.js';
 import type { PlanviewerMirrorConfig } from './config.js';
+import * as why from './reasons.js';
 
 type Ctx = PipelineContext<PlanviewerMirrorConfig>;
 const ACTIVE = ['initial', 'in_progress'];
@@ -75,13 +76,14 @@ async function pollBatch(ctx: Ctx, jobs: { job_uuid: string; request_id: number;
       if (jobs.length === 1) {
         const job = jobs[0]!;
         await ctx.db.updateTable('planviewer_jobs').set({ status: 'unknown', updated_at: sql`now()` }).where('job_uuid', '=', job.job_uuid).execute();
-        await markNeedsAttention(ctx.db, Number(job.request_id), `Planviewer does not recognise job ${job.job_uuid} (400 on jobs/status); check the account`);
+        await markNeedsAttention(ctx.db, Number(job.request_id), why.jobUnknown(job.job_uuid));
         ctx.count('failed');
         return true;
       }
       const half = Math.ceil(jobs.length / 2);
       return (await pollBatch(ctx, jobs.slice(0, half))) && pollBatch(ctx, jobs.slice(half));
     }
+    if (err instanceof CredentialError) throw err; // every further call would be refused alike
     ctx.log.warn({ err }, 'job status unavailable; the next run asks again');
     return false;
   }
@@ -105,8 +107,10 @@ async function settle(ctx: Ctx, job: { job_uuid: string; request_id: number; sta
     updated_at: sql`now()`,
   };
   if (entry.status === 'finished') set.finished_at = sql`coalesce(finished_at, now())`;
+  let waitingChoices: Record<string, string> | undefined;
   if (entry.status === 'waiting for user' && job.status !== 'waiting for user') {
     const waiting = await ctx.upstreams.planviewer.waiting(job.job_uuid, { signal: ctx.abortSignal });
+    waitingChoices = waiting.locaties;
     set.waiting = sql`${JSON.stringify(waiting)}::jsonb`;
     set.selected_index = null; // a new question: an earlier answer does not apply to it
     log.warn(
@@ -115,12 +119,12 @@ async function settle(ctx: Ctx, job: { job_uuid: string; request_id: number; sta
     );
   }
   await ctx.db.updateTable('planviewer_jobs').set(set).where('job_uuid', '=', job.job_uuid).execute();
+  if (entry.status === 'waiting for user' && job.status !== 'waiting for user') {
+    const choices = waitingChoices ?? {};
+    await noteOrdered(ctx.db, Number(job.request_id), why.jobWaitsForChoice(job.job_uuid, choices));
+  }
   if (entry.status === 'error' && job.status !== 'error') {
-    await markFailed(
-      ctx.db,
-      Number(job.request_id),
-      `Planviewer job ${job.job_uuid} ended in error; the order was placed, so ask Planviewer about the job (and any charge)`,
-    );
+    await markFailed(ctx.db, Number(job.request_id), why.jobError(job.job_uuid));
     log.error('job ended in error');
     ctx.count('failed');
   }
@@ -143,6 +147,8 @@ async function sendSelections(ctx: Ctx): Promise<void> {
       .set({ status: 'in_progress', waiting: null, updated_at: sql`now()` })
       .where('job_uuid', '=', job.job_uuid)
       .execute();
+    const request = await ctx.db.selectFrom('planviewer_jobs').select('request_id').where('job_uuid', '=', job.job_uuid).executeTakeFirst();
+    if (request) await noteOrdered(ctx.db, Number(request.request_id), null);
     ctx.log.info({ job: job.job_uuid, index: job.selected_index }, 'choice sent to Planviewer');
   }
 }
