@@ -32,7 +32,7 @@ describe('read-only commands without upstream secrets', () => {
   it('koppel status shows every pipeline and names the secrets that are not set', async () => {
     const out = await koppel(['--config', config, 'status']);
     expect(out.stderr).toBe('');
-    expect(out.code).toBe(0);
+    expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toContain('secrets not set');
     expect(out.stdout).toContain('upstreams.planviewer.secret (environment variable RO_TEST_PV_SECRET is not set)');
     expect(out.stdout).toContain('upstreams.maasplassen.secret (environment variable RO_TEST_MAAS_SECRET is not set)');
@@ -42,7 +42,7 @@ describe('read-only commands without upstream secrets', () => {
 
   it('koppel status --json keeps stdout JSON and notes the missing secrets on stderr', async () => {
     const out = await koppel(['--config', config, 'status', '--json']);
-    expect(out.code).toBe(0);
+    expect(out.code, out.stderr).toBe(0);
     expect((JSON.parse(out.stdout) as { pipeline: string }[]).map((p) => p.pipeline)).toEqual(['boats', 'pv', 'ambita']);
     expect(out.stderr).toContain('upstreams.ambita.password (environment variable RO_TEST_AMBITA_PASSWORD is not set)');
   });
