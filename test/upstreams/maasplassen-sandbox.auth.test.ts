@@ -43,14 +43,33 @@ describe('sandbox authentication over the wire', () => {
     expect(bad.body).toEqual({ error: { type: 'VanNut\\Exceptions\\HmacInvalidException', message: 'The HMAC signature is invalid! ', code: 401 } });
   });
 
-  it('verifies a path signature against the path exactly as received', async () => {
+  it('verifies a path signature over the path with one trailing slash, however it was sent (the vendor example)', async () => {
     expect((await post(sb, '/company/1/fleet/')).status).toBe(200);
-    expect((await post(sb, '/company/1/fleet')).status).toBe(200);
-    // Signed with the slash, sent without it (the vendor example's mismatch): refused.
-    const mismatch = await post(sb, '/company/1/fleet', { signPath: '/api/v2/company/1/fleet/' });
-    expect(mismatch.status).toBe(401);
+    // Sent without the slash, signed with it: the vendor document's own example.
+    expect((await post(sb, '/company/1/fleet', { signPath: '/api/v2/company/1/fleet/' })).status).toBe(200);
+    const without = await post(sb, '/company/1/fleet/', { signPath: '/api/v2/company/1/fleet' });
+    expect(without.status).toBe(401);
+    expect(without.body.error.type).toBe('VanNut\\Exceptions\\HmacInvalidException');
     // The query string is never part of the signed path.
     expect((await post(sb, '/company/1/fleet/', { signPath: '/api/v2/company/1/fleet/?apikey=x' })).status).toBe(401);
+  });
+
+  it('can verify the path without the slash, or exactly as received (the servers koppel must also work with)', async () => {
+    const withSlash = '/api/v2/company/1/fleet/';
+    const bare = '/api/v2/company/1/fleet';
+    const cases = [
+      { signedPath: 'without_slash', accepted: [['/company/1/fleet', bare], ['/company/1/fleet/', bare]], refused: [['/company/1/fleet/', withSlash], ['/company/1/fleet', withSlash]] },
+      { signedPath: 'as_received', accepted: [['/company/1/fleet', bare], ['/company/1/fleet/', withSlash]], refused: [['/company/1/fleet', withSlash], ['/company/1/fleet/', bare]] },
+    ] as const;
+    for (const c of cases) {
+      const other = await startMaasplassenSandbox({ now: () => FIXED_NOW, signedPath: c.signedPath });
+      try {
+        for (const [sent, signed] of c.accepted) expect((await post(other, sent, { signPath: signed })).status, `${c.signedPath} ${sent} ${signed}`).toBe(200);
+        for (const [sent, signed] of c.refused) expect((await post(other, sent, { signPath: signed })).status, `${c.signedPath} ${sent} ${signed}`).toBe(401);
+      } finally {
+        await other.close();
+      }
+    }
   });
 
   it('answers a missing hmac with 401 and signs with the whole secret, sk. included', async () => {

@@ -46,7 +46,7 @@ export interface SignedOptions {
   payload?: string;
   /** Overrides the HMAC (null = send none). */
   hmac?: string | null;
-  /** Overrides the string signed when there is no payload (default: the full path as sent). */
+  /** Overrides the string signed when there is no payload (default: the full path with one trailing slash, as documented). */
   signPath?: string;
 }
 
@@ -57,7 +57,7 @@ export async function post(sb: MaasplassenSandbox, path: string, opts: SignedOpt
   const fullPath = new URL(sb.url).pathname + path;
   const form = new URLSearchParams();
   if (opts.payload !== undefined) form.set('payload', opts.payload);
-  const hmac = opts.hmac !== undefined ? opts.hmac : sign(secret, opts.payload ?? opts.signPath ?? fullPath);
+  const hmac = opts.hmac !== undefined ? opts.hmac : sign(secret, opts.payload ?? opts.signPath ?? `${fullPath.replace(/\/+$/, '')}/`);
   if (hmac !== null) form.set('hmac', hmac);
   return reply(await fetch(`${sb.url}${path}?apikey=${encodeURIComponent(apikey)}`, { method: 'POST', body: form }));
 }

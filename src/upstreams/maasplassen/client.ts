@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { RetryableError } from '../../core/errors.js';
 import { fetchUpstream } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
-import type { MaasplassenConfig } from './config.js';
+import { type MaasplassenConfig, TRAILING_SLASH } from './config.js';
 import { maasplassenError } from './errors.js';
 import { maasplassenSignature } from './hmac.js';
 
@@ -76,7 +76,7 @@ export class MaasplassenClient {
 
   /** The company's whole fleet (our external id ↔ their boat id). */
   async fleet(signal?: AbortSignal): Promise<FleetBoat[]> {
-    const body = await this.#signedPost('fleet', `/company/${this.#cfg.company_id}/fleet/`, undefined, signal);
+    const body = await this.#signedPost('fleet', `/company/${this.#cfg.company_id}/fleet`, undefined, signal);
     const parsed = parse(fleetSchema, body, 'fleet');
     return parsed.data.map((b) => ({
       id: b.id,
@@ -102,15 +102,25 @@ export class MaasplassenClient {
     this.#log.debug({ entries: entries.length }, 'availability pushed');
   }
 
+  /**
+   * A signed POST. With a payload, the signature is over the payload and the path is sent as given. Without
+   * one, the path is signed, and `trailing_slash` decides its slash as sent and as signed (`path` has none).
+   */
   async #signedPost(op: string, path: string, payload: string | undefined, signal?: AbortSignal): Promise<unknown> {
-    const url = new URL(this.#cfg.base_url.replace(/\/+$/, '') + path);
+    const slash = this.#cfg.trailing_slash;
+    const sent = payload === undefined && slash === 'sent_and_signed' ? `${path}/` : path;
+    const url = new URL(this.#cfg.base_url.replace(/\/+$/, '') + sent);
     url.searchParams.set('apikey', this.#cfg.apikey);
-    let signedPath = url.pathname;
-    if (this.#cfg.sign_trailing_slash && !signedPath.endsWith('/')) signedPath += '/';
+    const signedPath = payload === undefined && slash === 'signed_only' ? `${url.pathname}/` : url.pathname;
     // Sign the exact string that is sent: never re-serialise between signing and sending.
     const form = new URLSearchParams();
     if (payload !== undefined) form.set('payload', payload);
     form.set('hmac', maasplassenSignature(this.#cfg.secret, payload ?? signedPath));
+    // Only a path signature depends on the slash; a payload signature only on the secret.
+    const hmacHint =
+      payload === undefined
+        ? `the path was sent as ${url.pathname} and signed as ${signedPath}: check upstreams.maasplassen.secret, then try upstreams.maasplassen.trailing_slash: ${TRAILING_SLASH.filter((t) => t !== slash).join(' or ')} (now ${slash})`
+        : 'check upstreams.maasplassen.secret';
     return this.#gateway.call(
       op,
       async (attemptSignal) => {
@@ -132,7 +142,7 @@ export class MaasplassenClient {
           json = undefined;
         }
         const envelopeError = json && typeof json === 'object' && 'error' in json;
-        if (!res.ok || envelopeError) throw maasplassenError(res.ok ? 400 : res.status, res.headers, json, { op });
+        if (!res.ok || envelopeError) throw maasplassenError(res.ok ? 400 : res.status, res.headers, json, { op }, hmacHint);
         if (json === undefined) throw new RetryableError(`maasplassen ${op}: answer was not JSON (HTTP ${res.status})`, { upstream: 'maasplassen', op });
         return json;
       },

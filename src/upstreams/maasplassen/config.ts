@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { plaintextUrls, transportSecuritySchema } from '../../core/transport-security.js';
 import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
 
+/** Forms of a path-signed call's trailing slash; see `trailing_slash`. */
+export const TRAILING_SLASH = ['sent_and_signed', 'signed_only', 'none'] as const;
+export type TrailingSlash = (typeof TRAILING_SLASH)[number];
+
 export const maasplassenConfigSchema = z
   .object({
     /** API root, including `/api/v2`. Testing server: http://maasplassen.vannut.net/api/v2. @default "https://secure.maasplassen.com/api/v2" */
@@ -13,10 +17,17 @@ export const maasplassenConfigSchema = z
     /** Your company id at Maasplassen. @example 1 */
     company_id: z.number().int().positive().describe('company id'),
     /**
-     * Sign path-signed requests as `/path/` although the request is sent without the trailing slash (the vendor's
-     * own example does this; the sandbox verifies the path as sent). @default false
+     * The trailing slash of path-signed calls (the fleet read), as sent and as signed, in one setting:
+     * `sent_and_signed` sends and signs `/api/v2/company/1/fleet/` (the endpoint as documented);
+     * `signed_only` sends `…/fleet` but signs `…/fleet/` (the vendor's PHP example); `none` sends and signs
+     * `…/fleet`. If the fleet read fails with "HMAC invalid", the server verifies another form: try the others.
+     * @default "sent_and_signed"
      */
-    sign_trailing_slash: z.boolean().default(false).describe('append "/" to the signed path'),
+    trailing_slash: z.enum(TRAILING_SLASH).default('sent_and_signed').describe('trailing slash of path-signed calls, as sent and as signed'),
+    /** Replaced by `trailing_slash`; kept only to say so. */
+    sign_trailing_slash: z
+      .never({ error: `replaced by trailing_slash: ${TRAILING_SLASH.join(' | ')} (one setting for the path as sent and as signed); remove sign_trailing_slash` })
+      .optional(),
     ...upstreamCallOptionsSchema,
     ...transportSecuritySchema,
   })

@@ -20,9 +20,10 @@ export class PayloadRejectedError extends PermanentError {}
 /**
  * Maps a failed answer to the core's error kinds. 401/403 are credentials or ownership (the run fails; bisecting
  * would only repeat them); a disabled key (503 ApiKeyDisabledException) will not heal by retrying; other 4xx on
- * a payload are rejections; 429 backs off; other 5xx are transient.
+ * a payload are rejections; 429 backs off; other 5xx are transient. `hmacHint` says what to check when the
+ * service refuses the signature (the caller knows whether the path or the payload was signed).
  */
-export function maasplassenError(status: number, headers: Headers, body: unknown, ctx: ErrorContext): Error {
+export function maasplassenError(status: number, headers: Headers, body: unknown, ctx: ErrorContext, hmacHint?: string): Error {
   const parsed = errorEnvelopeSchema.safeParse(body);
   const type = parsed.success ? parsed.data.error.type : '';
   // A proxy's HTML error page (or an empty body) instead of the JSON envelope: say so, it points at the network.
@@ -35,6 +36,10 @@ export function maasplassenError(status: number, headers: Headers, body: unknown
   if (status >= 500 || status === 408) {
     const wait = parseRetryAfter(headers.get('retry-after'));
     return wait === undefined ? new RetryableError(text, full) : new BackOffError(text, wait, full);
+  }
+  // A signature the server did not accept: the secret, or for a path signature the form of the path.
+  if (status === 401 && hmacHint && /hmac/i.test(`${type} ${message}`) && !/missing/i.test(type)) {
+    return new PermanentError(`${text} — ${hmacHint}`, full);
   }
   if (status === 401 || status === 403) return new PermanentError(`${text} — check upstreams.maasplassen apikey, secret and company_id`, full);
   return new PayloadRejectedError(text, full);

@@ -15,12 +15,24 @@ export function signString(secret: string, signed: string): string {
 }
 
 /**
- * The string a request signs: the `payload` form value when present (as decoded from the form, never
- * re-serialised), else the request path exactly as received (no host, no query, trailing slash kept).
+ * Which form of the request path the server verifies a path signature over. The vendor document signs "the
+ * endpoint without http_host", lists the endpoints with a trailing slash (`post/company/{companyid}/fleet/`),
+ * and its example signs `/api/v2/endpoint/` while requesting `/api/v2/endpoint`: so by default the sandbox
+ * verifies the path with one trailing slash, however it was sent (`with_slash`). `without_slash` and
+ * `as_received` are the other servers koppel's `trailing_slash` setting must cope with.
  */
-export function signedString(rawPath: string, form: URLSearchParams): string {
+export type SignedPathForm = 'with_slash' | 'without_slash' | 'as_received';
+
+/**
+ * The string a request signs: the `payload` form value when present (as decoded from the form, never
+ * re-serialised), else the request path (no host, no query) in the form the server verifies.
+ */
+export function signedString(rawPath: string, form: URLSearchParams, pathForm: SignedPathForm = 'with_slash'): string {
   const payload = form.get('payload');
-  return payload !== null ? payload : rawPath;
+  if (payload !== null) return payload;
+  if (pathForm === 'as_received') return rawPath;
+  const bare = rawPath.replace(/\/+$/, '');
+  return pathForm === 'with_slash' ? `${bare}/` : bare;
 }
 
 /** Constant-time comparison; a different length is a mismatch without comparing. Hex must be lowercase. */

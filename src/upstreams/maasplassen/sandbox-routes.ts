@@ -33,7 +33,7 @@ interface Route {
   /** Path segments after `/api/v2`; `:name` captures one segment, `:name#` only digits. */
   pattern: string[];
   method: 'GET' | 'POST';
-  /** HMAC-signed: over the payload when there is one, else over the path as received. */
+  /** HMAC-signed: over the payload when there is one, else over the path (see `SignedPathForm`). */
   signed: boolean;
   handle(ctx: RouteContext): RouteReply;
 }

@@ -8,7 +8,7 @@ import {
   FaultInjector, readBody, sendJson, startHttpSandbox,
   type ReceivedRequest, type SandboxFaultsInput, type SandboxHandle,
 } from '../sandbox-kit.js';
-import { hmacMatches, signedString } from './sandbox-auth.js';
+import { hmacMatches, type SignedPathForm, signedString } from './sandbox-auth.js';
 import { DEMO_COMPANIES, demoJetties, type SandboxBoat, type SandboxCompany, type SandboxJetty, type SandboxPrize } from './sandbox-demo-data.js';
 import { apiError, faultEnvelope, SandboxApiError } from './sandbox-errors.js';
 import { matchRoute } from './sandbox-routes.js';
@@ -17,6 +17,7 @@ import { SandboxState } from './sandbox-state.js';
 export { BOAT_TYPES, DEMO_COMPANIES } from './sandbox-demo-data.js';
 export type { BoatType, SandboxBoat, SandboxCompany, SandboxJetty, SandboxPrize, SandboxReview } from './sandbox-demo-data.js';
 export { SANDBOX_ERROR_TYPES } from './sandbox-errors.js';
+export type { SignedPathForm } from './sandbox-auth.js';
 
 export interface MaasplassenSandboxOptions {
   /** @default 0 (any free port) */
@@ -31,6 +32,8 @@ export interface MaasplassenSandboxOptions {
   faults?: SandboxFaultsInput;
   /** Clock for "today" (fleet default date), jetty occupation and stats. @default Date.now */
   now?: () => number;
+  /** The path form a path signature is verified over (see `SignedPathForm`). @default "with_slash" */
+  signedPath?: SignedPathForm;
 }
 
 /** A received request, plus what the Maasplassen sandbox learned about it. */
@@ -112,7 +115,7 @@ export async function startMaasplassenSandbox(options: MaasplassenSandboxOptions
     if (matched.route.signed) {
       const hmac = form.get('hmac');
       if (!hmac) throw apiError(401, 'hmacMissing', 'No HMAC signature supplied! ');
-      if (!hmacMatches(key.secret, signedString(rawPath, form), hmac)) throw apiError(401, 'hmacInvalid', 'The HMAC signature is invalid! ');
+      if (!hmacMatches(key.secret, signedString(rawPath, form, options.signedPath), hmac)) throw apiError(401, 'hmacInvalid', 'The HMAC signature is invalid! ');
     }
     const reply = matched.route.handle({
       state, key, params: matched.params, query: url.searchParams, form, origin, now: now(),
@@ -128,7 +131,7 @@ export async function startMaasplassenSandbox(options: MaasplassenSandboxOptions
     log: requests,
     faultBody: faultEnvelope,
     handler: async (req, res, url, entry) => {
-      // The HMAC covers the path exactly as received, so use the raw request target, not the parsed URL.
+      // A path HMAC covers the path as received (or its slash form), so use the raw request target, not the parsed URL.
       const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
       try {
         if (rawPath === API_PREFIX || rawPath.startsWith(`${API_PREFIX}/`)) return await api(req, res, url, rawPath, entry);
