@@ -73,6 +73,26 @@ describe.each(testDatabaseKinds)('maasplassen-availability on %s', (kind) => {
     expect(updates()).toHaveLength(0);
   });
 
+  it('an entry the service refuses after bisection is reported with its file and line, like a local rejection', async () => {
+    const rows = exampleAvailability(['91', '92'], DATES.slice(0, 3));
+    await writeAvailabilityCsv(csv, rows);
+    // The boat leaves the fleet after koppel read it: only the service can refuse its entries now.
+    let removed: ReturnType<MaasplassenSandbox['removeBoat']>;
+    app.events.on('upstream:request', (e) => {
+      if (e.op === 'fleet' && e.ok && !removed) removed = sandbox.removeBoat(1, '92');
+    });
+    try {
+      const run = await app.runner.run('boats');
+      expect(run.counts).toMatchObject({ seen: 6, created: 3, rejected: 3, failed: 0 });
+      const refused = await app.db.kysely.selectFrom('rejections').select(['item_key', 'source', 'line', 'reason']).where('run_id', '=', run.runId!).orderBy('line').execute();
+      expect(refused).toEqual(
+        rows.flatMap((r, i) => (r.boat === '92' ? [{ item_key: `92|${r.date}`, source: csv, line: i + 2, reason: expect.stringMatching(/^refused by Maasplassen: .*boat not found in the fleet/) }] : [])),
+      );
+    } finally {
+      if (removed) sandbox.addBoat(1, removed);
+    }
+  });
+
   it('after one price changes, pushes exactly that boat-date', async () => {
     const rows = exampleAvailability(BOATS, DATES);
     await writeAvailabilityCsv(csv, rows);

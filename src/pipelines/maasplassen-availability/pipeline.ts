@@ -15,6 +15,9 @@ interface PendingPush {
   hash: string;
   entry: AvailabilityEntry;
   isNew: boolean;
+  /** Where the entry came from, so a refusal by the service names the file and line like a local rejection. */
+  source: string;
+  line: number;
 }
 
 interface AvailabilityPlanState {
@@ -76,13 +79,13 @@ export const maasplassenAvailability = definePipeline({
     const stored = ctx.options.full ? new Map<string, ItemState>() : await ctx.state.getMany(keys);
     const previous = ctx.options.full ? await ctx.state.getMany(keys) : stored;
     const pushes: PendingPush[] = [];
-    for (const [key, { entry }] of latest) {
+    for (const [key, { entry, source, line }] of latest) {
       const hash = contentHash(entry.prizes);
       if (stored.get(key)?.hash === hash) {
         ctx.count('unchanged');
         continue;
       }
-      pushes.push({ key, hash, entry, isNew: !previous.has(key) });
+      pushes.push({ key, hash, entry, isNew: !previous.has(key), source, line });
     }
     const created = pushes.filter((p) => p.isNew).length;
     return {
@@ -139,6 +142,9 @@ async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush
   const landed = outcome.pushed.map((e) => byKey.get(entryKey(e))!);
   await ctx.state.putMany(landed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
   for (const p of landed) ctx.count(p.isNew ? 'created' : 'updated');
-  for (const r of outcome.rejected) await ctx.reject.add({ itemKey: entryKey(r.entry), reason: r.reason, value: r.entry.prizes });
+  for (const r of outcome.rejected) {
+    const p = byKey.get(entryKey(r.entry))!;
+    await ctx.reject.add({ itemKey: p.key, source: p.source, line: p.line, reason: `refused by Maasplassen: ${r.reason}`, value: r.entry.prizes });
+  }
   if (outcome.requests > 1) ctx.log.info({ chunk: chunk.length, requests: outcome.requests, rejected: outcome.rejected.length }, 'chunk bisected');
 }

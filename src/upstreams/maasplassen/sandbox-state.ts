@@ -93,6 +93,15 @@ export class SandboxState {
     company.boats.push(copyBoat(boat));
   }
 
+  /** The boat leaves the company's fleet (sold, or removed in the back office); its pushed availability stays. */
+  removeBoat(companyId: number, extId: string): SandboxBoat | undefined {
+    const company = this.#companies.get(companyId);
+    if (!company) throw new Error(`sandbox: no company ${companyId}`);
+    const boat = this.boatByExtId(companyId, extId);
+    company.boats = company.boats.filter((b) => b !== boat);
+    return boat;
+  }
+
   /** Our ids are unique across companies. */
   boatById(bootid: number): { company: SandboxCompany; boat: SandboxBoat } | undefined {
     for (const company of this.#companies.values()) {

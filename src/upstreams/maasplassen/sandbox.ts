@@ -57,6 +57,8 @@ export interface MaasplassenSandbox extends SandboxHandle {
   disableKey(apikey: string): void;
   enableKey(apikey: string): void;
   addBoat(companyId: number, boat: SandboxBoat): void;
+  /** Takes a boat out of the fleet (as the back office can) and returns it: later pushes for it are rolled back. Not undone by reset. */
+  removeBoat(companyId: number, extId: string): SandboxBoat | undefined;
   /** Forgets pushed availability, stats events and the request log. */
   reset(): void;
 }
@@ -161,6 +163,7 @@ export async function startMaasplassenSandbox(options: MaasplassenSandboxOptions
     disableKey: (apikey) => state.setKeyDisabled(apikey, true),
     enableKey: (apikey) => state.setKeyDisabled(apikey, false),
     addBoat: (companyId, boat) => state.addBoat(companyId, boat),
+    removeBoat: (companyId, extId) => state.removeBoat(companyId, extId),
     reset: () => {
       state.reset();
       requests.length = 0;
