@@ -63,7 +63,7 @@ describe('hostile deliverable names and order refusals (planviewer-mirror)', () 
   it('Content-Disposition names with ../, \\, NUL+CRLF, "..", absolute paths, CON, 400 chars: all land under storage.root, sanitised', async () => {
     await setup({ hostileFilenames: true });
     // Two products for five addresses: ten deliverables, so every one of the sandbox's nine hostile names is sent.
-    for (const address of ['6512EX 2', '6811LW 61', '9999AA 8', '3511ED 1', '5611EB 12']) {
+    for (const address of ['6512EX 2', '6811LW 61', '2011RD 1', '3511ED 1', '5611EB 12']) {
       for (const product of ['vraagprijsrapport', 'percelenrapport']) await enqueueOrderRequest(app.db.kysely, { upstream: 'planviewer', request: { address, product } });
     }
     await app.runner.run('pv');

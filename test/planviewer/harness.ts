@@ -16,7 +16,7 @@ import { LogSink } from '../helpers/logs.js';
 
 export const PIPELINE = 'pv';
 
-const ADDRESSES = ['6512EX 2', '6811LW 61', '9999AA 8', '9999AA 8a', '3511ED 1', '5611EB 12'];
+const ADDRESSES = ['6512EX 2', '6811LW 61', '2011RD 1', '9999AA 8a', '3511ED 1', '5611EB 12'];
 const PRODUCTS = ['vraagprijsrapport', 'percelenrapport', 'koopsomoverzicht', 'maatvoering-perceel', 'kadastraledocumenten', 'uittreksel-kadastrale-kaart'];
 /** 41 requests, each ordering a distinct intention that finishes (see sandbox-data.ts): the crash suites' workload. */
 export const FINISHING_REQUESTS = [

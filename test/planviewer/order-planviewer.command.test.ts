@@ -119,6 +119,36 @@ describe('koppel order planviewer', () => {
     expect(await koppel('resolve', String(id), '--not-ordered')).toMatchObject({ code: 2, err: expect.stringMatching(/no interrupted order/) });
   });
 
+  it('resolve without an option shows the tie and its candidates; an answer must be one of them', async () => {
+    const id = await queued('--address', 'Dorpsweg 8, 9999AA Groningen', '--product', 'vraagprijsrapport');
+    const candidates = [
+      { uuid: 'u-8', title: 'Dorpsweg 8, 9999AA Groningen', score: 8.7 },
+      { uuid: 'u-8a', title: 'Dorpsweg 8a, 9999AA Groningen', score: 8.7 },
+    ];
+    const reason = 'the exact match "Dorpsweg 8, 9999AA Groningen" scores no better than "Dorpsweg 8a, 9999AA Groningen"; choose one';
+    await inApp((app) =>
+      app.db.kysely
+        .updateTable('order_requests')
+        .set({ status: 'waiting', reason, details: sql`${JSON.stringify({ candidates })}::jsonb` })
+        .where('id', '=', id)
+        .execute(),
+    );
+    const shown = await koppel('resolve', String(id));
+    expect(shown.code).toBe(0);
+    expect(shown.out).toBe(
+      `request #${id} is waiting: ${reason}\n` +
+        `candidates (koppel order planviewer resolve ${id} --location <uuid>):\n` +
+        '  u-8  Dorpsweg 8, 9999AA Groningen  (score 8.7)\n' +
+        '  u-8a  Dorpsweg 8a, 9999AA Groningen  (score 8.7)\n',
+    );
+    const wrong = await koppel('resolve', String(id), '--location', 'u-9');
+    expect(wrong).toMatchObject({ code: 2, err: expect.stringMatching(/--location: expected one of the candidates of request \d+, got "u-9":\n {2}u-8 {2}Dorpsweg 8,/) });
+    expect(await koppel('resolve', String(id), '--intention', 'u-8')).toMatchObject({ code: 2, err: expect.stringMatching(/waits for a location, not an intention/) });
+    expect((await rows())[0]!.status).toBe('waiting'); // refused answers changed nothing
+    expect(await koppel('resolve', String(id), '--location', 'u-8a')).toMatchObject({ code: 0, out: expect.stringMatching(/resolved with location u-8a {2}Dorpsweg 8a, 9999AA Groningen/) });
+    expect((await rows())[0]).toMatchObject({ status: 'pending', request: { location_uuid: 'u-8a' } });
+  });
+
   // `order planviewer` has an --intention (a rule) of its own; resolve's --intention (a uuid) must reach resolve.
   it('resolves a request waiting for an intention with --intention <uuid>, as the README prints it', async () => {
     const id = await queued('--address', 'Castellastraat 2, 6512EX Nijmegen', '--product', 'bestemmingsplanrapport');

@@ -17,7 +17,8 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
     w = await createWorld(kind);
     const ok1 = await w.enqueue({ address: 'Castellastraat 2, 6512EX Nijmegen', product: 'vraagprijsrapport' });
     const ok2 = await w.enqueue({ lot: 'ARNHEM P 530', product: 'kadastraledocumenten' });
-    const ok3 = await w.enqueue({ address: 'Dorpsweg 8, 9999 AA Groningen', product: 'percelenrapport' });
+    const ok3 = await w.enqueue({ address: 'Grote Markt 1, 2011 RD Haarlem', product: 'percelenrapport' });
+    const tie = await w.enqueue({ address: 'Dorpsweg 8, 9999 AA Groningen', product: 'percelenrapport' });
     const plans = await w.enqueue({ address: 'Utrechtsestraat 61, 6811LW Arnhem', product: 'bestemmingsplanrapport' });
     const ambiguous = await w.enqueue({ address: 'Keizersgracht 100, 1015AA Amsterdam', product: 'vraagprijsrapport' });
     const waitingUser = await w.enqueue({ address: '9999AA 8a', product: 'eigendomsinformatie' });
@@ -33,6 +34,11 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
     expect(states.get(plans)!.reason).toMatch(/2 intentions match rule "only"/);
     expect(states.get(ambiguous)!.status).toBe('waiting');
     expect(states.get(ambiguous)!.reason).toMatch(/no location matches the request exactly/);
+    // An exact match that scores the same as another address is a tie: nothing ordered, both listed.
+    expect(states.get(tie)).toMatchObject({ status: 'waiting', reason: expect.stringMatching(/"Dorpsweg 8, 9999AA Groningen" scores no better than "Dorpsweg 8a, 9999AA Groningen"/) });
+    expect(states.get(tie)!.reason).toContain(`koppel order planviewer resolve ${tie} --location <uuid>`);
+    const tied = (await w.t.db.kysely.selectFrom('order_requests').select('details').where('id', '=', tie).executeTakeFirstOrThrow()).details as { candidates: { title: string }[] };
+    expect(tied.candidates.map((c) => c.title)).toEqual(['Dorpsweg 8, 9999AA Groningen', 'Dorpsweg 8a, 9999AA Groningen']);
     expect(states.get(waitingUser)!.status).toBe('ordered');
     expect(states.get(jobError)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/ended in error/) });
     expect(states.get(nothing)).toMatchObject({ status: 'failed', reason: expect.stringMatching(/no location/) });
@@ -76,7 +82,7 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
   it("stops at koppel's own daily cap, below the vendor's", async () => {
     w = await createWorld(kind, { cap: 2 });
     const ids = [];
-    for (const address of ['6512EX 2', '6811LW 61', '9999AA 8', '3511ED 1']) ids.push(await w.enqueue({ address, product: 'vraagprijsrapport' }));
+    for (const address of ['6512EX 2', '6811LW 61', '2011RD 1', '3511ED 1']) ids.push(await w.enqueue({ address, product: 'vraagprijsrapport' }));
     await w.run();
     expect(w.sandbox.ordersPlaced()).toHaveLength(2);
     const states = await requestStates(w);
@@ -135,7 +141,7 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
 
   it('sanitises hostile vendor filenames and recovers from truncated downloads', async () => {
     w = await createWorld(kind, { sandbox: { hostileFilenames: true, wireFaults: { truncateRate: 0.5 }, faults: { seed: 7 } } });
-    const addresses = ['6512EX 2', '6811LW 61', '9999AA 8', '3511ED 1', '5611EB 12', '9999AA 8a'];
+    const addresses = ['6512EX 2', '6811LW 61', '2011RD 1', '3511ED 1', '5611EB 12', '9999AA 8a'];
     for (const address of addresses) await w.enqueue({ address, product: 'vraagprijsrapport' });
     await w.run();
     await w.run();

@@ -107,7 +107,7 @@ describe.skipIf(!hasPostgres)('the final state under faults equals the fault-fre
   });
 
   it('planviewer-mirror, with truncated downloads', async () => {
-    const REQUESTS = ['6512EX 2', '9999AA 8', '3511ED 1'].flatMap((address) =>
+    const REQUESTS = ['6512EX 2', '2011RD 1', '3511ED 1'].flatMap((address) =>
       ['vraagprijsrapport', 'percelenrapport', 'koopsomoverzicht', 'kadastraledocumenten'].map((product) => ({ address, product })),
     );
     const run = async (faulty: boolean) => {

@@ -4,6 +4,7 @@
  *   koppel order planviewer --address "Castellastraat 2, 6512EX Nijmegen" --product vraagprijsrapport [--intention <rule>]
  *   koppel order planviewer --lot "ARNHEM P 530" --product kadastraledocumenten
  *   koppel order planviewer select <job> <index>           answer a job waiting for the user (sent on the next run)
+ *   koppel order planviewer resolve <request>              what it waits for, with the candidates
  *   koppel order planviewer resolve <request> --location <uuid> | --intention <uuid> | --ordered <job> | --not-ordered
  *   koppel order planviewer retry <request>                 back to the queue (after a 402 was fixed, say)
  */
@@ -50,7 +51,7 @@ export function planviewerOrderCommand(order: Command, config: GlobalConfig, wra
     );
 
   pv.command('resolve <request>')
-    .description('resolve a request that waits or needs attention')
+    .description('answer a request that waits or needs attention; without an option, show what it waits for and its candidates')
     .option('--location <uuid>', 'order for this location (from the candidates listed)')
     .option('--intention <uuid>', 'order this intention (from the candidates listed)')
     .option('--ordered <job>', 'the interrupted order WAS placed: this is its job uuid')
@@ -133,18 +134,36 @@ interface ResolveOptions {
   notOrdered?: boolean;
 }
 
+const aChoice = (kind: string) => (kind === 'intention' ? 'an intention' : 'a location');
+
 async function resolve(io: CliOutput, configFlag: string | undefined, id: number, opts: ResolveOptions): Promise<number> {
   const given = [opts.location, opts.intention, opts.ordered, opts.notOrdered].filter((v) => v !== undefined);
-  if (given.length !== 1) throw new ConfigError('expected exactly one of --location, --intention, --ordered, --not-ordered');
+  if (given.length > 1) throw new ConfigError('expected one of --location, --intention, --ordered, --not-ordered (or none, to see what the request waits for)');
+  const { candidateLines, waitingChoice } = await import('../../pipelines/planviewer-mirror/waiting-choice.js');
   return withApp(configFlag, async (app) => {
     const db = app.db.kysely;
+    const request = await db.selectFrom('order_requests').select(['upstream', 'status', 'reason', 'details', 'claimed_by']).where('id', '=', id).executeTakeFirst();
+    if (request?.upstream !== 'planviewer') throw new ConfigError(`request ${id}: not a Planviewer order request`);
+    const choice = waitingChoice(request.status, request.details);
+    const listed = choice ? candidateLines(choice).map((line) => `  ${line}\n`).join('') : '';
+    if (given.length === 0) {
+      // The question itself: why it waits, and what to answer with.
+      io.out(`request #${id} is ${request.status}${request.reason ? `: ${request.reason}` : ''}\n`);
+      if (choice) io.out(`candidates (koppel order planviewer resolve ${id} --${choice.kind} <uuid>):\n${listed}`);
+      return EXIT.ok;
+    }
+    const answer = opts.location !== undefined ? { kind: 'location', uuid: opts.location } : opts.intention !== undefined ? { kind: 'intention', uuid: opts.intention } : undefined;
+    // An answer to a listed choice must be one of its candidates: a mistyped or stale uuid would order (and pay for) something else.
+    if (answer && choice) {
+      if (answer.kind !== choice.kind) throw new ConfigError(`request ${id} waits for ${aChoice(choice.kind)}, not ${aChoice(answer.kind)}: answer with --${choice.kind} <uuid>, one of:\n${listed}`);
+      if (!choice.candidates.some((c) => c.uuid === answer.uuid)) throw new ConfigError(`--${answer.kind}: expected one of the candidates of request ${id}, got "${answer.uuid}":\n${listed}`);
+    }
     if (opts.location) await requeueOrderRequest(db, id, { location_uuid: opts.location });
     else if (opts.intention) await requeueOrderRequest(db, id, { intention_rule: `uuid:${opts.intention}` });
     else if (opts.notOrdered) await resolveInterruptedOrder(db, id, { notOrdered: true });
     else {
-      const request = await db.selectFrom('order_requests').select(['details', 'claimed_by']).where('id', '=', id).executeTakeFirst();
-      const d = request?.details as { location?: { uuid: string; title: string }; product?: string; intention?: { uuid: string } } | null;
-      if (!request?.claimed_by || !d?.product || !d.intention) throw new ConfigError(`request ${id}: no interrupted order to resolve`);
+      const d = request.details as { location?: { uuid: string; title: string }; product?: string; intention?: { uuid: string } } | null;
+      if (!request.claimed_by || !d?.product || !d.intention) throw new ConfigError(`request ${id}: no interrupted order to resolve`);
       await db.transaction().execute(async (trx) => {
         await resolveInterruptedOrder(trx, id, { ordered: opts.ordered! });
         await trx
@@ -161,7 +180,8 @@ async function resolve(io: CliOutput, configFlag: string | undefined, id: number
           .execute();
       });
     }
-    io.out(`request #${id} resolved; the next run picks it up\n`);
+    const chosen = answer && choice?.candidates.find((c) => c.uuid === answer.uuid);
+    io.out(`request #${id} resolved${chosen ? ` with ${answer.kind} ${candidateLines({ ...choice!, candidates: [chosen] })[0]}` : ''}; the next run picks it up\n`);
     return EXIT.ok;
   });
 }

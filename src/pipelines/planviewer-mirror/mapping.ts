@@ -93,9 +93,17 @@ function exact(loc: Location, q: { address: AddressQuery } | { lot: LotQuery }):
 export type LocationChoice = { ok: true; location: Location } | { ok: false; wait: boolean; reason: string; candidates: Location[] };
 
 /**
- * The ambiguity rule: order only when exactly one result matches every given field exactly (an absent letter
- * or addition must be absent on the location too) and no other result scores higher than it. Anything else
- * waits for a human, with the candidates listed; no result at all fails the request.
+ * How far ahead the exact match must score to count as "clearly ahead" of every other result: within 5 % is a
+ * shared top score. Scores only compare within one answer, so the lead is relative, not a fixed number.
+ */
+export const CLEAR_LEAD = 1.05;
+
+/**
+ * The ambiguity rule (planviewer-notes.md): order only when exactly one result matches every given field
+ * exactly (an absent letter or addition must be absent on the location too) *and* it scores clearly ahead of
+ * every other result. Either condition failing is enough to wait: "Castellastraat 2" matches its fields exactly
+ * but scores the same as "Castellastraat 2A", and an order for the wrong one is paid twice. A waiting request
+ * lists its candidates; no result at all fails the request.
  */
 export function chooseLocation(results: readonly Location[], q: { address: AddressQuery } | { lot: LotQuery }): LocationChoice {
   if (results.length === 0) return { ok: false, wait: false, reason: 'Planviewer found no location for this request', candidates: [] };
@@ -107,6 +115,11 @@ export function chooseLocation(results: readonly Location[], q: { address: Addre
   const only = matches[0]!;
   if (only.score < top) {
     return { ok: false, wait: true, reason: `the exact match "${only.title}" is not the best search result; confirm it`, candidates };
+  }
+  const rivals = results.filter((r) => r !== only && r.score * CLEAR_LEAD >= only.score);
+  if (rivals.length > 0) {
+    const names = rivals.slice(0, 3).map((r) => `"${r.title}"`).join(', ') + (rivals.length > 3 ? ` and ${rivals.length - 3} more` : '');
+    return { ok: false, wait: true, reason: `the exact match "${only.title}" scores no better than ${names}; choose one`, candidates: [only, ...rivals].slice(0, 10) };
   }
   return { ok: true, location: only };
 }

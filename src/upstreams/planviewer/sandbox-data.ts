@@ -46,6 +46,7 @@ interface AddressSeed {
 const ADDRESSES: AddressSeed[] = [
   { street: 'Utrechtsestraat', number: '61', postcode: '6811LW', town: 'Arnhem' },
   { street: 'Castellastraat', number: '2', postcode: '6512EX', town: 'Nijmegen' },
+  // "Dorpsweg 8" matches its fields exactly but scores the same as "Dorpsweg 8a": a tie, which waits for a human.
   { street: 'Dorpsweg', number: '8', postcode: '9999AA', town: 'Groningen' },
   { street: 'Dorpsweg', number: '8', letter: 'a', postcode: '9999AA', town: 'Groningen' },
   // Two flats behind one door and no plain number: a search for "Keizersgracht 100" is ambiguous.
@@ -53,6 +54,7 @@ const ADDRESSES: AddressSeed[] = [
   { street: 'Keizersgracht', number: '100', addition: '2', postcode: '1015AA', town: 'Amsterdam' },
   { street: 'Stationsplein', number: '1', postcode: '3511ED', town: 'Utrecht' },
   { street: 'Markt', number: '12', postcode: '5611EB', town: 'Eindhoven' },
+  { street: 'Grote Markt', number: '1', postcode: '2011RD', town: 'Haarlem' },
 ];
 
 const LOTS = [
