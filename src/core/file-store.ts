@@ -3,7 +3,8 @@ import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
-import { PermanentError, RetryableError } from './errors.js';
+import { DownloadTooLargeError } from './download-limit.js';
+import { type ErrorContext, PermanentError, RetryableError } from './errors.js';
 import { releaseReadBuffers } from './read-buffer-release.js';
 import { StreamDigest } from './stream-digest.js';
 
@@ -59,6 +60,13 @@ export interface WriteFileOptions {
   expectedSize?: number | undefined;
   /** Expected sha256 hex, when the upstream publishes one. */
   expectedSha256?: string | undefined;
+  /**
+   * Most bytes the file may have (`max_download_bytes`): an `expectedSize` above it is refused before the body
+   * is read (nothing is written), a body that grows past it is cut off. Both throw DownloadTooLargeError.
+   */
+  maxBytes?: number | undefined;
+  /** Upstream, op and item, for the errors' messages. */
+  context?: ErrorContext | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -75,6 +83,13 @@ export async function writeFileAtomic(
   options: WriteFileOptions = {},
 ): Promise<StoredFile> {
   const folder = dirname(path);
+  const { maxBytes = Infinity, expectedSize } = options;
+  const tooLarge = (bytes: number, announced: boolean) =>
+    new DownloadTooLargeError(`download of ${basename(path)}`, { bytes, limit: maxBytes, announced }, options.context);
+  if (expectedSize !== undefined && expectedSize > maxBytes) {
+    body.destroy(); // not one byte read: the connection is dropped rather than drained
+    throw tooLarge(expectedSize, true);
+  }
   const temp = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
   // Hashed on a worker thread as the batches are written: the event loop thread only copies them over.
   const hash = new StreamDigest();
@@ -89,6 +104,8 @@ export async function writeFileAtomic(
     let batchBytes = 0;
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
       size += chunk.length;
+      // Counted before the chunk is written: the temporary never holds more than the limit.
+      if (size > maxBytes) throw tooLarge(size, false);
       batch.push(chunk);
       batchBytes += chunk.length;
       if (batchBytes >= WRITE_BATCH_BYTES) {
@@ -109,8 +126,8 @@ export async function writeFileAtomic(
     await file.close();
     file = undefined;
     const sha256 = await hash.digest();
-    if (options.expectedSize !== undefined && size !== options.expectedSize) {
-      throw new RetryableError(`download of ${basename(path)} was ${size} bytes, expected ${options.expectedSize} (truncated)`);
+    if (expectedSize !== undefined && size !== expectedSize) {
+      throw new RetryableError(`download of ${basename(path)} was ${size} bytes, expected ${expectedSize} (truncated)`, options.context);
     }
     if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256.toLowerCase()) {
       throw new RetryableError(`download of ${basename(path)} has sha256 ${sha256}, expected ${options.expectedSha256} (corrupted)`);
@@ -123,7 +140,7 @@ export async function writeFileAtomic(
     await writing.catch(() => undefined);
     await file?.close().catch(() => undefined);
     await rm(temp, { force: true });
-    if (err instanceof RetryableError || options.signal?.aborted) throw err;
+    if (err instanceof RetryableError || err instanceof PermanentError || options.signal?.aborted) throw err;
     // A broken stream mid-body is the network's fault, not the file's: retry.
     throw new RetryableError(`writing ${basename(path)} failed: ${(err as Error).message}`, { cause: err });
   }

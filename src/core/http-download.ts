@@ -49,6 +49,19 @@ export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadRe
     const settled = () => signal.removeEventListener('abort', abort);
     request.on('error', (err) => {
       settled();
+      if (res && !res.readableEnded) {
+        // After the answer: node's parser stops the body at its Content-Length, and bytes beyond it fail the
+        // connection here, often before the body's end reached its reader. Such a body is not the file that
+        // was announced, so its reader gets the error (and writeFileAtomic drops the temporary).
+        res.destroy(
+          new RetryableError(`${req.upstream} ${req.op} failed: the connection broke at the end of the body (${(err as NodeJS.ErrnoException).code ?? err.message}; more bytes than its Content-Length announced?)`, {
+            upstream: req.upstream,
+            op: req.op,
+            cause: err,
+          }),
+        );
+        return;
+      }
       reject(transportError(req, deadline, err, err));
     });
     request.on('response', (answer) => {

@@ -63,6 +63,18 @@ export interface CheckpointsTable {
   updated_at: Timestamp;
 }
 
+/** Deliverables not on disk and why (see migrations/0007_download_failures.ts). */
+export interface DownloadFailuresTable {
+  pipeline: string;
+  item_key: string;
+  reason: string;
+  permanent: boolean;
+  bytes: number | null;
+  limit_bytes: number | null;
+  attempts: Generated<number>;
+  failed_at: Timestamp;
+}
+
 export interface MaasplassenFleetTable {
   company_id: number;
   boat_id: string;
@@ -244,4 +256,5 @@ export interface DB {
   ambita_orders: AmbitaOrdersTable;
   ambita_assets: AmbitaAssetsTable;
   ambita_pushes: AmbitaPushesTable;
+  download_failures: DownloadFailuresTable;
 }

@@ -91,6 +91,42 @@ export class FaultInjector {
   }
 }
 
+/**
+ * A misbehaving file server, for download bounds (no vendor documents it; the vendors send Content-Length):
+ * - `declared`: a Content-Length of `bytes`, and that many bytes streamed;
+ * - `lying`: the real Content-Length, then the file and `bytes` more in one write (node's server does not stop
+ *   at the length);
+ * - `unannounced`: no Content-Length (chunked), `bytes` streamed.
+ */
+export type OversizeMode = 'declared' | 'lying' | 'unannounced';
+export interface OversizeFault {
+  mode: OversizeMode;
+  bytes: number;
+}
+
+/** Answers a file download with `fault` instead of `content`; `headers` are the file's usual headers. */
+export function sendOversized(res: ServerResponse, fault: OversizeFault, headers: Record<string, string | number>, content: Buffer): void {
+  const { 'content-length': _length, ...rest } = headers;
+  if (fault.mode === 'lying') {
+    res.writeHead(200, { ...rest, 'content-length': content.length });
+    res.end(Buffer.concat([content, Buffer.alloc(fault.bytes, 0x5a)]));
+    return;
+  }
+  res.writeHead(200, fault.mode === 'declared' ? { ...rest, 'content-length': fault.bytes } : rest);
+  const chunk = Buffer.alloc(64 * 1024, 0x5a);
+  let sent = 0;
+  // Paced by the socket: a client that stops reading (or hangs up) stops the stream.
+  const pump = (): void => {
+    while (sent < fault.bytes && !res.destroyed) {
+      const n = Math.min(chunk.length, fault.bytes - sent);
+      sent += n;
+      if (!res.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return void res.once('drain', pump);
+    }
+    if (!res.destroyed) res.end();
+  };
+  pump();
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });

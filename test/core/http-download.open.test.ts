@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RetryableError } from '../../src/core/errors.js';
+import { DownloadTooLargeError } from '../../src/core/download-limit.js';
+import { PermanentError, RetryableError } from '../../src/core/errors.js';
 import { writeFileAtomic } from '../../src/core/file-store.js';
 import { openDownload } from '../../src/core/http-download.js';
 import { httpStatusError, readErrorText } from '../../src/core/http-request.js';
@@ -141,5 +142,76 @@ describe('openDownload', () => {
     during.abort(new Error('forced shutdown'));
     expect(await writing).toBe(during.signal.reason);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  describe('max_download_bytes', () => {
+    const LIMIT = 64 * 1024;
+    const context = { upstream: 'test', op: 'download', itemKey: 'k' };
+
+    it('a Content-Length above the limit is refused before the body is read: nothing written, nothing more read', async () => {
+      let sent = 0;
+      const { url } = await start((_req, res) => {
+        res.writeHead(200, { 'content-length': String(100 * 1024 * 1024) });
+        const chunk = Buffer.alloc(64 * 1024, 1);
+        const pump = () => {
+          while (sent < 100 * 1024 * 1024 && res.write(chunk)) sent += chunk.length;
+        };
+        res.on('drain', pump);
+        pump();
+      });
+      const res = await request(url);
+      const err = await writeFileAtomic(res.body!, join(dir, 'big.bin'), { expectedSize: 100 * 1024 * 1024, maxBytes: LIMIT, context }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DownloadTooLargeError);
+      expect(err).toBeInstanceOf(PermanentError);
+      expect((err as DownloadTooLargeError).message).toBe(
+        `download of big.bin is larger than upstreams.test.max_download_bytes (${LIMIT}): its Content-Length is ${100 * 1024 * 1024} bytes; not downloaded, and not tried again until upstreams.test.max_download_bytes is raised to at least ${100 * 1024 * 1024}`,
+      );
+      expect(await readdir(dir)).toEqual([]);
+      expect(res.body!.destroyed).toBe(true);
+    });
+
+    it('a body without Content-Length (chunked, endless) is cut off at the limit and its temporary removed', async () => {
+      let sent = 0;
+      const { url } = await start((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' }); // chunked
+        const chunk = Buffer.alloc(16 * 1024, 2);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk)) sent += chunk.length;
+        };
+        res.on('drain', pump);
+        pump();
+      });
+      const res = await request(url);
+      expect(res.headers.get('content-length')).toBeNull();
+      const err = await writeFileAtomic(res.body!, join(dir, 'endless.bin'), { maxBytes: LIMIT, context }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DownloadTooLargeError);
+      expect((err as DownloadTooLargeError).announced).toBe(false);
+      expect((err as DownloadTooLargeError).bytes).toBeGreaterThan(LIMIT);
+      expect((err as Error).message).toContain(`more than ${LIMIT} bytes arrived without a Content-Length that says so`);
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('a body of exactly the limit is written', async () => {
+      const { url } = await start((_req, res) => {
+        res.writeHead(200, {});
+        res.end(Buffer.alloc(LIMIT, 3));
+      });
+      const res = await request(url);
+      const stored = await writeFileAtomic(res.body!, join(dir, 'exact.bin'), { maxBytes: LIMIT, context });
+      expect(stored.size).toBe(LIMIT);
+    });
+
+    it('more bytes than the Content-Length announced: the download fails and leaves no file', async () => {
+      const { url } = await start((_req, res) => {
+        res.writeHead(200, { 'content-length': '1000' });
+        // The announced 1000 bytes and far more in one write (node's server does not stop at the length).
+        res.end(Buffer.alloc(1000 + 512 * 1024, 4));
+      });
+      const res = await request(url);
+      const err = await writeFileAtomic(res.body!, join(dir, 'lying.bin'), { expectedSize: 1000, maxBytes: LIMIT, context }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RetryableError);
+      expect((err as Error).message).toMatch(/^test download failed: the connection broke at the end of the body \(HPE_[A-Z_]+; more bytes than its Content-Length announced\?\)$/);
+      expect(await readdir(dir)).toEqual([]);
+    });
   });
 });

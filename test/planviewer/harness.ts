@@ -36,7 +36,11 @@ export interface World {
   close(): Promise<void>;
 }
 
-export function worldConfig(sandboxUrl: string, root: string, overrides: { cap?: number; pipeline?: Record<string, unknown>; database?: unknown } = {}): KoppelConfig {
+export function worldConfig(
+  sandboxUrl: string,
+  root: string,
+  overrides: { cap?: number; pipeline?: Record<string, unknown>; upstream?: Record<string, unknown>; database?: unknown } = {},
+): KoppelConfig {
   return makeConfig({
     ...(overrides.database ? { database: overrides.database } : {}),
     storage: { root },
@@ -50,6 +54,7 @@ export function worldConfig(sandboxUrl: string, root: string, overrides: { cap?:
         retry: { base_delay_ms: 1, max_delay_ms: 5, max_attempts: 4 },
         rate: { concurrency: 8, per_second: 10_000 },
         timeout_ms: 10_000,
+        ...overrides.upstream,
       },
     },
     pipelines: [
@@ -65,7 +70,7 @@ export function worldConfig(sandboxUrl: string, root: string, overrides: { cap?:
 
 export async function createWorld(
   kind: TestDatabaseKind,
-  options: { sandbox?: PlanviewerSandboxOptions; cap?: number; pipeline?: Record<string, unknown> } = {},
+  options: { sandbox?: PlanviewerSandboxOptions; cap?: number; pipeline?: Record<string, unknown>; upstream?: Record<string, unknown> } = {},
 ): Promise<World> {
   const sandbox = await startPlanviewerSandbox(options.sandbox);
   const t = await createTestDatabase(kind);

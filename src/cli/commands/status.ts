@@ -5,6 +5,7 @@ import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
 import type { App } from '../../core/app.js';
 import { redactForDisplay } from '../../config/secrets.js';
+import { downloadFailureStatus } from '../../core/download-failures.js';
 
 const RUNS = 5;
 
@@ -30,7 +31,9 @@ export async function collectStatus(app: App): Promise<Record<string, unknown>[]
     const type = findPipelineType(entry.type);
     const def = type && (await loadPipeline(type));
     const extra = def?.status ? await def.status({ db, config: entry.settings, pipeline: entry.name, global: app.config }) : {};
-    out.push({ pipeline: entry.name, type: entry.type, enabled: entry.enabled, schedule: entry.schedule ?? null, runs, rejections, ...extra });
+    // Deliverables not on disk and why (refused for their size, or failing): any pipeline that downloads.
+    const failures = await downloadFailureStatus(db, entry.name);
+    out.push({ pipeline: entry.name, type: entry.type, enabled: entry.enabled, schedule: entry.schedule ?? null, runs, rejections, ...extra, ...(failures.length ? { download_failures: failures } : {}) });
   }
   return redactForDisplay(out, app.scrub);
 }

@@ -3,6 +3,8 @@
  * delivered file of the followed orders on disk and indexed in Postgres — added, replaced, deleted, cancelled
  * and refunded as Ambita reports. Plan reads (orders, catalog, queue); apply writes files and rows.
  */
+import { clearDownloadFailures, knownDownloadFailures, recordDownloadFailure } from '../../core/download-failures.js';
+import { DownloadTooLargeError } from '../../core/download-limit.js';
 import { CredentialError, coerceError } from '../../core/errors.js';
 import { removeStaleTemporaries, safeJoin } from '../../core/file-store.js';
 import { markCompleted, markVendorEnded } from '../../core/order-requests.js';
@@ -24,6 +26,8 @@ export interface MirrorPlanState {
   readFailures: { orderId: number; error: string }[];
   /** Pushes this run answers, by order: marked handled once that order is reconciled. */
   pushes: Map<number, number[]>;
+  /** Assets with a recorded download failure: a download that lands clears it. */
+  failedBefore: Set<string>;
 }
 
 type Ctx = PipelineContext<AmbitaMirrorConfig>;
@@ -48,6 +52,13 @@ export const ambitaMirror = definePipeline({
     for (const p of await store.pendingPushes(db, pipeline)) pushes.set(p.orderId, [...(pushes.get(p.orderId) ?? []), p.id]);
     const orderIds = [...new Set([...pushes.keys(), ...(await store.ordersToRead(db, pipeline, sweep))])];
     const { orders, readFailures } = await readOrders(ctx, orderIds);
+    // Assets refused for their size are not fetched again until max_download_bytes is raised (status lists them).
+    const failures = await knownDownloadFailures(db, pipeline, ctx.global.upstreams.ambita!.max_download_bytes);
+    const refused: PlannedAction[] = [];
+    for (const o of orders) {
+      for (const d of o.downloads) if (failures.refused.has(d.asset.assetId)) refused.push({ action: 'refused', key: d.asset.assetId, detail: { order: o.orderId, reason: 'larger than max_download_bytes' } });
+      o.downloads = o.downloads.filter((d) => !failures.refused.has(d.asset.assetId));
+    }
 
     const actions: PlannedAction[] = [];
     for (const r of requests) actions.push({ action: 'order', key: `request:${r.id}`, detail: r.request });
@@ -57,6 +68,7 @@ export const ambitaMirror = definePipeline({
       for (const d of o.downloads) actions.push({ action: 'download', key: d.asset.assetId, detail: { order: o.orderId, path: d.path, reason: d.reason } });
       for (const r of o.removals) actions.push({ action: r.hadFile ? 'delete-file' : 'mark-deleted', key: r.assetId, detail: { order: o.orderId, path: r.path, reason: r.reason } });
     }
+    actions.push(...refused);
     for (const f of readFailures) actions.push({ action: 'read-failed', key: `order:${f.orderId}`, detail: { error: f.error } });
     const summary = {
       sweep: sweep ? 1 : 0,
@@ -64,11 +76,12 @@ export const ambitaMirror = definePipeline({
       orders_read: orders.length,
       read_failures: readFailures.length,
       downloads: orders.reduce((n, o) => n + o.downloads.length, 0),
+      refused_downloads: refused.length,
       deletions: orders.reduce((n, o) => n + o.removals.filter((r) => r.hadFile).length, 0),
       unchanged: orders.reduce((n, o) => n + o.unchanged, 0),
       catalog_changes: (catalog?.upserts.length ?? 0) + (catalog?.deletes.length ?? 0),
     };
-    return { summary, actions, state: { sweepStartedAt: sweep ? now : null, catalog, orders, readFailures, pushes } satisfies MirrorPlanState };
+    return { summary, actions, state: { sweepStartedAt: sweep ? now : null, catalog, orders, readFailures, pushes, failedBefore: failures.any } satisfies MirrorPlanState };
   },
 
   async apply(ctx, plan) {
@@ -80,7 +93,7 @@ export const ambitaMirror = definePipeline({
     await placeOrders(ctx);
     let done = 0;
     await forEachConcurrent(plan.state.orders, ctx.config.concurrency, ctx.stopSignal, async (order) => {
-      const ok = await applyOrder(ctx, order);
+      const ok = await applyOrder(ctx, order, plan.state.failedBefore);
       if (ok) await store.markPushesHandled(db, plan.state.pushes.get(order.orderId) ?? [], ctx.runId);
       ctx.progress(++done, plan.state.orders.length, 'reconcile orders');
     });
@@ -120,7 +133,7 @@ async function readOrders(ctx: Ctx, orderIds: number[]): Promise<{ orders: Order
 }
 
 /** Removals first (a replaced file never coexists with its successor), then downloads; true when all went well. */
-async function applyOrder(ctx: Ctx, order: OrderPlan): Promise<boolean> {
+async function applyOrder(ctx: Ctx, order: OrderPlan, failedBefore: ReadonlySet<string>): Promise<boolean> {
   const { db, pipeline, log } = ctx;
   const root = ctx.global.storage.root;
   let failed = 0;
@@ -158,7 +171,15 @@ async function applyOrder(ctx: Ctx, order: OrderPlan): Promise<boolean> {
         product_category: a.productCategory, asset_status: a.assetStatus, state: 'stored', path: d.path, size: file.size, sha256: file.sha256,
       });
       ctx.count(d.reason === 'new' ? 'created' : 'updated');
-    } catch (err) {
+      if (failedBefore.has(a.assetId)) await clearDownloadFailures(db, pipeline, [a.assetId]);
+    } catch (thrown) {
+      const err = coerceError(thrown);
+      if (!ctx.abortSignal.aborted) await recordDownloadFailure(db, pipeline, a.assetId, err).catch((e: unknown) => log.warn({ err: e }, 'could not record a download failure'));
+      if (err instanceof DownloadTooLargeError) {
+        // The same answer would come back every run: refused (exit 3, listed by status) until the limit is raised.
+        await ctx.reject.add({ itemKey: a.assetId, source: `order ${order.orderId}`, field: 'max_download_bytes', reason: err.message });
+        continue;
+      }
       failed++;
       ctx.count('failed');
       log.error({ orderId: order.orderId, assetId: a.assetId, err }, 'could not download ambita asset');

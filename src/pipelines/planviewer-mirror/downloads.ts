@@ -4,8 +4,11 @@
  * batches (see `file-index.ts`). The file row (primary key = job) is what "already downloaded" means; a file
  * that a crash left on disk but out of the index is indexed from disk on the next run, not fetched again.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import { clearDownloadFailures, knownDownloadFailures, recordDownloadFailure } from '../../core/download-failures.js';
+import { DownloadTooLargeError } from '../../core/download-limit.js';
+import { coerceError } from '../../core/errors.js';
 import { fileSize, hashFile, safeJoin, sanitizeFilename } from '../../core/file-store.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { PipelineContext } from '../../core/types.js';
@@ -25,8 +28,12 @@ export interface DownloadCandidate {
 const INDEX_BATCH_ROWS = 100;
 const INDEX_BATCH_DELAY_MS = 250;
 
-/** Finished jobs of this pipeline without a file row (with `--full`, also those whose file is gone from disk). */
+/**
+ * Finished jobs of this pipeline without a file row (with `--full`, also those whose file is gone from disk),
+ * except those refused for their size while `max_download_bytes` is not raised (status lists them).
+ */
 export async function downloadCandidates(ctx: Pick<Ctx, 'db' | 'pipeline' | 'options' | 'global' | 'config'>): Promise<DownloadCandidate[]> {
+  const { refused } = await knownDownloadFailures(ctx.db, ctx.pipeline, ctx.global.upstreams.planviewer!.max_download_bytes);
   const missing = await ctx.db
     .selectFrom('planviewer_jobs as j')
     .leftJoin('planviewer_files as f', 'f.job_uuid', 'j.job_uuid')
@@ -36,7 +43,7 @@ export async function downloadCandidates(ctx: Pick<Ctx, 'db' | 'pipeline' | 'opt
     .where('f.job_uuid', 'is', null)
     .orderBy('j.finished_at')
     .execute();
-  const out: DownloadCandidate[] = missing.map((r) => ({ job_uuid: r.job_uuid, request_id: Number(r.request_id) }));
+  const out: DownloadCandidate[] = missing.filter((r) => !refused.has(r.job_uuid)).map((r) => ({ job_uuid: r.job_uuid, request_id: Number(r.request_id) }));
   if (ctx.options.full) {
     const indexed = await ctx.db
       .selectFrom('planviewer_files as f')
@@ -55,6 +62,7 @@ export async function downloadCandidates(ctx: Pick<Ctx, 'db' | 'pipeline' | 'opt
 export async function downloadFinished(ctx: Ctx, candidates: readonly DownloadCandidate[]): Promise<void> {
   if (candidates.length === 0) return;
   const root = resolve(ctx.global.storage.root);
+  const failedBefore = (await knownDownloadFailures(ctx.db, ctx.pipeline, ctx.global.upstreams.planviewer!.max_download_bytes)).any;
   let done = 0;
   const settled = (n: number) => {
     done += n;
@@ -79,10 +87,19 @@ export async function downloadFinished(ctx: Ctx, candidates: readonly DownloadCa
     await forEachConcurrent(candidates, ctx.config.download_concurrency, ctx.stopSignal, async (job) => {
       try {
         index.add(await downloadOne(ctx, root, job));
-      } catch (err) {
+        if (failedBefore.has(job.job_uuid)) await clearDownloadFailures(ctx.db, ctx.pipeline, [job.job_uuid]);
+      } catch (thrown) {
         if (ctx.abortSignal.aborted) return;
-        ctx.count('failed');
-        ctx.log.warn({ err, job: job.job_uuid }, 'download failed; the next run tries again');
+        const err = coerceError(thrown);
+        await recordDownloadFailure(ctx.db, ctx.pipeline, job.job_uuid, err).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not record a download failure'));
+        if (err instanceof DownloadTooLargeError) {
+          // The same answer would come back every run: refused (exit 3, listed by status) until the limit is raised.
+          await rmdir(safeJoin(root, ctx.config.folder, job.job_uuid)).catch(() => undefined); // the job's folder, if empty
+          await ctx.reject.add({ itemKey: `job:${job.job_uuid}`, field: 'max_download_bytes', reason: err.message });
+        } else {
+          ctx.count('failed');
+          ctx.log.warn({ err, job: job.job_uuid }, 'download failed; the next run tries again');
+        }
         settled(1);
       }
     });

@@ -90,6 +90,8 @@ export class AmbitaClient {
       return writeFileAtomic(res.body, path, {
         expectedSize: length === null ? undefined : Number(length),
         expectedSha256: sha256FromDigest(res.headers.get('repr-digest')),
+        maxBytes: this.#cfg.max_download_bytes,
+        context: { upstream: UPSTREAM, op: 'download', itemKey: asset.id },
         signal: s,
       });
     });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { downloadLimitSchema } from '../../core/download-limit.js';
 import { plaintextUrls, transportSecuritySchema } from '../../core/transport-security.js';
 import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
 
@@ -26,6 +27,7 @@ export const ambitaConfigSchema = z
       .describe('secret of the push callback'),
     /** Renew the access token this many seconds before it expires (Ambita's tokens live one hour). @default 120 */
     token_renew_margin_s: z.number().int().min(0).max(3000).default(120).describe('renew the token this long before expiry'),
+    ...downloadLimitSchema,
     ...upstreamCallOptionsSchema,
     ...transportSecuritySchema,
   })

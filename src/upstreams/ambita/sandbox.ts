@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultInjector, readBody, type ReceivedRequest, type SandboxFaultsInput, type SandboxHandle, sendJson, startHttpSandbox } from '../sandbox-kit.js';
+import { FaultInjector, type OversizeFault, readBody, type ReceivedRequest, type SandboxFaultsInput, type SandboxHandle, sendJson, sendOversized, startHttpSandbox } from '../sandbox-kit.js';
 import { SandboxAuth, SANDBOX_CREDENTIALS } from './sandbox-auth.js';
 import { renderProduct } from './sandbox-catalog.js';
 import { checkOrderRequest } from './sandbox-orders-api.js';
@@ -61,6 +61,8 @@ export interface AmbitaSandbox extends SandboxHandle {
   setTokenLifetime(seconds: number): void;
   truncateNextDownloads(n: number): void;
   corruptNextDownloads(n: number): void;
+  /** The next n downloads are oversized this way (see sendOversized). */
+  oversizeNextDownloads(n: number, fault: OversizeFault): void;
   loseNextPushes(n: number): void;
   /** The next n order creations are carried out but their answer is lost (connection dropped). */
   loseNextOrderAnswers(n: number): void;
@@ -84,7 +86,7 @@ export async function startAmbitaSandbox(options: AmbitaSandboxOptions = {}): Pr
   const requests: ReceivedRequest[] = [];
   const dialect = options.dialect ?? 'mixed';
   const pusher = new SandboxPusher(faults, options.pushIdField ?? 'orderCollectionId', options.pushLossRate ?? 0, options.callbackUrl);
-  const lever = { truncate: 0, corrupt: 0, loseOrderAnswer: 0 };
+  const lever = { truncate: 0, corrupt: 0, loseOrderAnswer: 0, oversize: 0, oversizeFault: { mode: 'declared', bytes: 0 } as OversizeFault };
   let origin = '';
 
   const authed = (req: IncomingMessage, res: ServerResponse): string | undefined => {
@@ -170,6 +172,11 @@ export async function startAmbitaSandbox(options: AmbitaSandboxOptions = {}): Pr
         : `attachment; filename="${asset.filename.replace(/[^\x20-\x7e]|"/g, '_')}"; filename*=UTF-8''${encodeURIComponent(asset.filename)}`,
     };
     if (options.sendDigest) headers['repr-digest'] = `sha-256=:${createHash('sha256').update(asset.content).digest('base64')}:`;
+    if (lever.oversize > 0) {
+      lever.oversize--;
+      sendOversized(res, lever.oversizeFault, headers, asset.content);
+      return;
+    }
     res.writeHead(200, headers);
     if (lever.truncate > 0) {
       lever.truncate--;
@@ -249,6 +256,10 @@ export async function startAmbitaSandbox(options: AmbitaSandboxOptions = {}): Pr
     setTokenLifetime: (seconds) => (auth.tokenLifetimeSeconds = seconds),
     truncateNextDownloads: (n) => (lever.truncate = n),
     corruptNextDownloads: (n) => (lever.corrupt = n),
+    oversizeNextDownloads: (n, fault) => {
+      lever.oversize = n;
+      lever.oversizeFault = { ...fault };
+    },
     loseNextPushes: (n) => pusher.loseNext(n),
     loseNextOrderAnswers: (n) => (lever.loseOrderAnswer = n),
     pushes: () => pusher.records,

@@ -151,7 +151,12 @@ export class PlanviewerClient {
         const vendorFilename = dispositionFilename(res.headers.get('content-disposition'));
         const length = res.headers.get('content-length');
         const expectedSize = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
-        const stored = await writeFileAtomic(res.body, target(vendorFilename), { expectedSize, signal });
+        const stored = await writeFileAtomic(res.body, target(vendorFilename), {
+          expectedSize,
+          maxBytes: this.#cfg.max_download_bytes,
+          context: { upstream: UPSTREAM, op: 'retrieve', itemKey: jobUuid },
+          signal,
+        });
         return { ...stored, vendorFilename, contentType: res.headers.get('content-type') ?? undefined };
       },
       options,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { downloadLimitSchema } from '../../core/download-limit.js';
 import { plaintextUrls, transportSecuritySchema } from '../../core/transport-security.js';
 import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
 
@@ -27,6 +28,7 @@ export const planviewerConfigSchema = z
      * deliverable on a slow line needs longer). @default 1800000
      */
     download_timeout_ms: z.number().int().min(1000).max(86_400_000).default(1_800_000).describe('deadline of one download in ms'),
+    ...downloadLimitSchema,
     ...upstreamCallOptionsSchema,
     ...transportSecuritySchema,
   })

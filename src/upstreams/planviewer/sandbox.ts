@@ -3,11 +3,11 @@
  * body `{"error":{"code","message"}}`), products, structured search, intentions, jobs/order with 402 and the
  * daily cap's 429 body, jobs/status for many uuids, jobs/retrieve with Content-Disposition (404 before
  * finished, 403 for another account's job), kik waiting/select. Faults: the shared FaultInjector plus
- * truncated and corrupted downloads.
+ * truncated, corrupted and oversized downloads.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { FaultInjector, type ReceivedRequest, readBody, type SandboxFaultsInput, type SandboxHandle, sendJson, startHttpSandbox } from '../sandbox-kit.js';
+import { FaultInjector, type OversizeFault, type ReceivedRequest, readBody, type SandboxFaultsInput, type SandboxHandle, sendJson, sendOversized, startHttpSandbox } from '../sandbox-kit.js';
 import { API_ROOT, DAILY_CAP_MESSAGE, JOB_STATUSES, orderRequestSchema, searchRequestSchema, selectRequestSchema, STATUS_UUID_PARAM } from './api.js';
 import { SANDBOX_PRODUCTS, WAITING_CHOICES } from './sandbox-data.js';
 import { searchLocations } from './sandbox-search.js';
@@ -25,6 +25,8 @@ export interface WireFaults {
   truncateRate: number;
   /** Share of retrievals with flipped bytes but the right length (Planviewer sends no checksum to catch it). */
   corruptRate: number;
+  /** While set, every retrieval is oversized this way (see sendOversized). */
+  oversize: OversizeFault | null;
 }
 
 export interface PlanviewerSandboxOptions extends SandboxStateOptions {
@@ -59,7 +61,7 @@ export async function startPlanviewerSandbox(options: PlanviewerSandboxOptions =
   const other = PLANVIEWER_OTHER_CREDENTIALS;
   state.accounts.set(other.access_key, { accessKey: other.access_key, secret: other.secret, paymentOnAccount: true });
   const faults = new FaultInjector(options.faults);
-  const wireFaults: WireFaults = { lostOrderResponseRate: 0, truncateRate: 0, corruptRate: 0, ...options.wireFaults };
+  const wireFaults: WireFaults = { lostOrderResponseRate: 0, truncateRate: 0, corruptRate: 0, oversize: null, ...options.wireFaults };
   const requests: ReceivedRequest[] = [];
 
   const server = await startHttpSandbox({
@@ -197,6 +199,7 @@ function authenticate(state: PlanviewerSandboxState, req: IncomingMessage) {
 
 function sendDeliverable(state: PlanviewerSandboxState, f: { faults: FaultInjector; wireFaults: WireFaults }, job: SandboxJob, res: ServerResponse): void {
   state.retrievals.set(job.uuid, (state.retrievals.get(job.uuid) ?? 0) + 1);
+  if (f.wireFaults.oversize) return void sendOversizedDeliverable(state, f.wireFaults.oversize, job, res);
   const truncate = f.wireFaults.truncateRate > 0 && f.faults.random() < f.wireFaults.truncateRate;
   const corrupt = !truncate && f.wireFaults.corruptRate > 0 && f.faults.random() < f.wireFaults.corruptRate;
   res.writeHead(200, {
@@ -228,6 +231,16 @@ function sendDeliverable(state: PlanviewerSandboxState, f: { faults: FaultInject
   });
   source.on('end', () => res.end());
   res.on('close', () => source.destroy());
+}
+
+function sendOversizedDeliverable(state: PlanviewerSandboxState, fault: OversizeFault, job: SandboxJob, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  const source = state.deliverable(job);
+  source.on('data', (chunk: Buffer) => chunks.push(chunk));
+  source.on('end', () => {
+    const headers = { 'content-type': job.contentType, 'content-length': job.size, 'content-transfer-encoding': 'binary', 'content-disposition': contentDisposition(job.filename) };
+    sendOversized(res, fault, headers, Buffer.concat(chunks));
+  });
 }
 
 /** ASCII names go in `filename="…"`; anything else (or unsafe in a header) in RFC 5987 `filename*`. */
