@@ -60,7 +60,7 @@ describe.each(testDatabaseKinds)('planviewer-mirror download limit on %s', (kind
 
     // 3. More bytes than the Content-Length announced: a failed (retryable) download, retried by the next run.
     w.sandbox.wireFaults.oversize = { mode: 'lying', bytes: HUGE };
-    const lyingRequest = await w.enqueue({ address: '9999AA 8', product: 'vraagprijsrapport' });
+    const lyingRequest = await w.enqueue({ address: '2011RD 1', product: 'vraagprijsrapport' });
     const lying = await w.run();
     expect(lying.outcome).toBe('failed');
     expect(retrievals()).toBe(4); // two attempts (max_attempts: 2), the refused jobs not fetched
