@@ -6,24 +6,51 @@ import { BackOffError, coerceError } from './errors.js';
 import { type RetryPolicy, retryPolicySchema, withRetry } from './retry.js';
 
 /** Rate limit of one upstream, shared by every pipeline in the process. */
-export const rateLimitSchema = z
-  .object({
-    /** Calls in flight at once. @default 4 */
-    concurrency: z.number().int().min(1).max(256).default(4).describe('calls in flight at once'),
-    /** Calls started per second (fractions allowed: 0.5 = one every 2 s). @default 10 */
-    per_second: z.number().positive().max(10_000).default(10).describe('calls started per second'),
-  })
-  .strict();
+export interface RateLimit {
+  /** Calls in flight at once. */
+  readonly concurrency: number;
+  /** Calls started per second (fractions allowed: 0.5 = one every 2 s). */
+  readonly per_second: number;
+}
 
-export type RateLimit = z.output<typeof rateLimitSchema>;
+/** An upstream's own default rate and the vendor document it rests on (shown by `config check`). */
+export interface RateDefault extends RateLimit {
+  readonly basis: string;
+}
 
-/** Keys every upstream config shares (`upstreams.<name>.rate`, `.retry`, `.timeout_ms`). */
-export const upstreamCallOptionsSchema = {
-  rate: rateLimitSchema.prefault({}),
-  retry: retryPolicySchema.prefault({}),
-  /** Deadline for one call (one attempt). @default 30000 */
-  timeout_ms: z.number().int().min(100).max(3_600_000).default(30_000).describe('deadline of one attempt in ms'),
+/** The effective rate of an upstream, and where it came from: "config", or "default for <upstream> (<basis>)". */
+export interface EffectiveRate extends RateLimit {
+  readonly source: string;
+}
+
+const rateKeys = {
+  concurrency: z.number().int().min(1).max(256).describe('calls in flight at once'),
+  per_second: z.number().positive().max(10_000).describe('calls started per second'),
 };
+
+/** `rate: {concurrency, per_second}`; a key left out takes the upstream's own default, and the source says so. */
+export function rateLimitSchema(upstream: string, defaults: RateDefault) {
+  const byDefault = `default for ${upstream} (${defaults.basis})`;
+  return z
+    .object({ concurrency: rateKeys.concurrency.optional(), per_second: rateKeys.per_second.optional() })
+    .strict()
+    .optional()
+    .transform((given = {}): EffectiveRate => {
+      const fromDefault = (['concurrency', 'per_second'] as const).filter((k) => given[k] === undefined);
+      const source = fromDefault.length === 0 ? 'config' : fromDefault.length === 2 ? byDefault : `config; ${fromDefault[0]}: ${byDefault}`;
+      return { concurrency: given.concurrency ?? defaults.concurrency, per_second: given.per_second ?? defaults.per_second, source };
+    });
+}
+
+/** Keys every upstream config shares (`upstreams.<name>.rate`, `.retry`, `.timeout_ms`); `rate` defaults per upstream. */
+export function upstreamCallOptionsSchema(upstream: string, defaultRate: RateDefault) {
+  return {
+    rate: rateLimitSchema(upstream, defaultRate),
+    retry: retryPolicySchema.prefault({}),
+    /** Deadline for one call (one attempt). @default 30000 */
+    timeout_ms: z.number().int().min(100).max(3_600_000).default(30_000).describe('deadline of one attempt in ms'),
+  };
+}
 
 export interface CallOptions {
   signal?: AbortSignal | undefined;

@@ -47,7 +47,7 @@ function gateway(rate: { concurrency?: number; per_second?: number }) {
   for (const name of ['upstream:request', 'upstream:backoff', 'upstream:queue'] as const) {
     events.on(name, (e) => ((seen[name] ??= []) as unknown[]).push(e));
   }
-  return { gw: new UpstreamGateway('test', rateLimitSchema.parse(rate), policy, events), seen };
+  return { gw: new UpstreamGateway('test', rateLimitSchema('test', { concurrency: 4, per_second: 10, basis: 'test' }).parse(rate), policy, events), seen };
 }
 
 describe('UpstreamGateway', () => {

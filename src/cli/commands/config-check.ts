@@ -17,8 +17,16 @@ export function configCheckCommand(program: Command, config: GlobalConfig, wrap:
     .action(
       wrap(async (opts: { secrets: boolean }) => {
         const cfg = loadConfig(config(), { secrets: opts.secrets ? 'required' : 'optional' });
-        const { source: _source, pipelines, missingSecrets = [], ...rest } = cfg;
-        const shown = { ...rest, pipelines: pipelines.map(({ settings, ...base }) => ({ ...base, ...(settings as object) })) };
+        const { source: _source, pipelines, missingSecrets = [], upstreams, ...rest } = cfg;
+        // The rate's source goes into a comment; the printed `rate` keeps only its keys, so the output stays a valid config.
+        const shownUpstreams = Object.fromEntries(
+          Object.entries(upstreams).map(([name, block]) => {
+            if (!block) return [name, block];
+            const { source: _rateSource, ...rate } = block.rate;
+            return [name, { ...block, rate }];
+          }),
+        );
+        const shown = { ...rest, upstreams: shownUpstreams, pipelines: pipelines.map(({ settings, ...base }) => ({ ...base, ...(settings as object) })) };
         const notSet = missingSecrets.map((m) => `# secret not set: ${m}\n`).join('');
         const verdict = opts.secrets ? 'valid' : 'valid (upstream secrets not required)';
         // YAML comments, so the output stays a valid config.
@@ -26,7 +34,10 @@ export function configCheckCommand(program: Command, config: GlobalConfig, wrap:
           .filter(([, block]) => block?.allow_insecure)
           .map(([name]) => `# note: upstreams.${name}.allow_insecure is true: plaintext (http://, tls: false) to hosts other than loopback is allowed, and credentials then travel unencrypted\n`)
           .join('');
-        process.stdout.write(`# ${configPath(config())}: ${verdict}\n${notSet}${notes}${stringify(maskSecrets(shown))}`);
+        const rates = Object.entries(upstreams)
+          .flatMap(([name, block]) => (block ? [`# rate: upstreams.${name}: ${block.rate.concurrency} in flight, ${block.rate.per_second} per second, from ${block.rate.source}\n`] : []))
+          .join('');
+        process.stdout.write(`# ${configPath(config())}: ${verdict}\n${notSet}${notes}${rates}${stringify(maskSecrets(shown))}`);
         return EXIT.ok;
       }),
     );

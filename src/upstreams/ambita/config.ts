@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { downloadLimitSchema } from '../../core/download-limit.js';
 import { plaintextUrls, transportSecuritySchema } from '../../core/transport-security.js';
-import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
+import { type RateDefault, upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
+
+// ambita-kode-api.txt documents no rate limit; Ambita advises handling pushes one at a time (ambita-notes.md)
+export const AMBITA_DEFAULT_RATE: RateDefault = { concurrency: 4, per_second: 10, basis: 'vendor doc ambita-kode-api.txt: no rate limit documented' };
 
 /** `upstreams.ambita`: KODE API access. The four credentials come from Ambita support. */
 export const ambitaConfigSchema = z
@@ -28,7 +31,7 @@ export const ambitaConfigSchema = z
     /** Renew the access token this many seconds before it expires (Ambita's tokens live one hour). @default 120 */
     token_renew_margin_s: z.number().int().min(0).max(3000).default(120).describe('renew the token this long before expiry'),
     ...downloadLimitSchema,
-    ...upstreamCallOptionsSchema,
+    ...upstreamCallOptionsSchema('ambita', AMBITA_DEFAULT_RATE),
     ...transportSecuritySchema,
   })
   .strict();

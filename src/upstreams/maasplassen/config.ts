@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { plaintextUrls, transportSecuritySchema } from '../../core/transport-security.js';
-import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
+import { type RateDefault, upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
+
+// maasplassen-api-v2.txt documents no rate limit and calls the service beta; each call carries a chunk of entries
+export const MAASPLASSEN_DEFAULT_RATE: RateDefault = { concurrency: 4, per_second: 10, basis: 'vendor doc maasplassen-api-v2.txt: no rate limit documented, service in beta' };
 
 /** Forms of a path-signed call's trailing slash; see `trailing_slash`. */
 export const TRAILING_SLASH = ['sent_and_signed', 'signed_only', 'none'] as const;
@@ -28,7 +31,7 @@ export const maasplassenConfigSchema = z
     sign_trailing_slash: z
       .never({ error: `replaced by trailing_slash: ${TRAILING_SLASH.join(' | ')} (one setting for the path as sent and as signed); remove sign_trailing_slash` })
       .optional(),
-    ...upstreamCallOptionsSchema,
+    ...upstreamCallOptionsSchema('maasplassen', MAASPLASSEN_DEFAULT_RATE),
     ...transportSecuritySchema,
   })
   .strict();

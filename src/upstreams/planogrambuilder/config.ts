@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { plaintextEndpoint, transportSecuritySchema } from '../../core/transport-security.js';
-import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
+import { type RateDefault, upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
+
+// planogrambuilder-api-v1-reference.txt v1.2.3 documents no rate limit and sells gRPC over HTTP/2 as very fast: 8 in flight, 50/s
+export const PLANOGRAMBUILDER_DEFAULT_RATE: RateDefault = { concurrency: 8, per_second: 50, basis: 'vendor doc planogrambuilder-api-v1-reference.txt v1.2.3: no rate limit documented, gRPC over HTTP/2' };
 
 /** `upstreams.planogrambuilder`: where the PlanogramBuilder API is and who signs in. */
 export const planogrambuilderConfigSchema = z
@@ -32,7 +35,7 @@ export const planogrambuilderConfigSchema = z
     token_renew_after_ms: z.number().int().min(1_000).max(3_600_000).default(3_000_000).describe('renew the token after ms'),
     /** Items per List call (the remote catalog is read in pages). @default 500 */
     page_size: z.number().int().min(1).max(10_000).default(500).describe('items per List call'),
-    ...upstreamCallOptionsSchema,
+    ...upstreamCallOptionsSchema('planogrambuilder', PLANOGRAMBUILDER_DEFAULT_RATE),
     ...transportSecuritySchema,
   })
   .strict();

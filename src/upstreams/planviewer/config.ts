@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { downloadLimitSchema } from '../../core/download-limit.js';
 import { plaintextUrls, transportSecuritySchema } from '../../core/transport-security.js';
-import { upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
+import { type RateDefault, upstreamCallOptionsSchema } from '../../core/upstream-gateway.js';
+
+// planviewer-product-api-jobs.txt limits only orders per day (koppel's daily_order_cap), not requests
+export const PLANVIEWER_DEFAULT_RATE: RateDefault = { concurrency: 4, per_second: 10, basis: 'vendor doc planviewer-product-api-jobs.txt: no request-rate limit documented, only the daily order cap' };
 
 /** `upstreams.planviewer`: where the Product API is and how koppel may use it. */
 export const planviewerConfigSchema = z
@@ -29,7 +32,7 @@ export const planviewerConfigSchema = z
      */
     download_timeout_ms: z.number().int().min(1000).max(86_400_000).default(1_800_000).describe('deadline of one download in ms'),
     ...downloadLimitSchema,
-    ...upstreamCallOptionsSchema,
+    ...upstreamCallOptionsSchema('planviewer', PLANVIEWER_DEFAULT_RATE),
     ...transportSecuritySchema,
   })
   .strict();
