@@ -1,3 +1,4 @@
+import { CredentialError } from '../core/errors.js';
 import type { RunResult } from '../core/types.js';
 
 const SAMPLE = 10;
@@ -18,6 +19,11 @@ export function formatRunResult(result: RunResult): string {
   } else {
     lines.push(`${result.pipeline}: ${result.outcome} (run ${result.runId})`);
     lines.push(`  seen ${c.seen}, created ${c.created}, updated ${c.updated}, unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}`);
+  }
+  if (result.error instanceof CredentialError) {
+    // Said first and plainly: the run stopped at the first refusal, and these are the keys to look at.
+    lines.push(`  credentials refused by ${result.error.upstream ?? 'the upstream'}: check ${result.error.configKeys.join(', ')}`);
+    lines.push('  the run stopped at the first refusal; nothing more was sent');
   }
   if (result.error) lines.push(`  error: ${result.error.message}`);
   const rejections = result.rejections ?? [];

@@ -8,7 +8,7 @@ import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { clearDownloadFailures, knownDownloadFailures, recordDownloadFailure } from '../../core/download-failures.js';
 import { DownloadTooLargeError } from '../../core/download-limit.js';
-import { coerceError } from '../../core/errors.js';
+import { CredentialError, coerceError } from '../../core/errors.js';
 import { fileSize, hashFile, safeJoin, sanitizeFilename } from '../../core/file-store.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { PipelineContext } from '../../core/types.js';
@@ -91,6 +91,8 @@ export async function downloadFinished(ctx: Ctx, candidates: readonly DownloadCa
       } catch (thrown) {
         if (ctx.abortSignal.aborted) return;
         const err = coerceError(thrown);
+        // Every further download would be refused alike: end here (forEachConcurrent starts no more).
+        if (err instanceof CredentialError) throw err;
         await recordDownloadFailure(ctx.db, ctx.pipeline, job.job_uuid, err).catch((e: unknown) => ctx.log.warn({ err: e }, 'could not record a download failure'));
         if (err instanceof DownloadTooLargeError) {
           // The same answer would come back every run: refused (exit 3, listed by status) until the limit is raised.

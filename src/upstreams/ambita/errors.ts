@@ -1,4 +1,4 @@
-import { NotConnectedError, PermanentError, RetryableError } from '../../core/errors.js';
+import { CredentialError, NotConnectedError, PermanentError, RetryableError } from '../../core/errors.js';
 import { httpStatusError, readErrorText } from '../../core/http-request.js';
 import type { z } from 'zod';
 
@@ -21,7 +21,8 @@ export async function tokenError(res: Response): Promise<Error> {
   const text = await readErrorText(res, 500);
   const ctx = { upstream: UPSTREAM, op: 'token', code: res.status };
   if (res.status === 400 || res.status === 401 || res.status === 403) {
-    return new PermanentError(`ambita refused the credentials (${res.status}): check upstreams.ambita client_id/client_secret/username/password${text ? ` — ${text}` : ''}`, ctx);
+    const keys = ['client_id', 'client_secret', 'username', 'password'].map((k) => `upstreams.ambita.${k}`);
+    return new CredentialError(`ambita refused the credentials (${res.status}): check upstreams.ambita client_id/client_secret/username/password${text ? ` — ${text}` : ''}`, keys, ctx);
   }
   return httpStatusError(res.status, res.headers, `ambita token answered ${res.status}`, ctx);
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BackOffError, PermanentError, RetryableError, type ErrorContext } from '../../core/errors.js';
+import { BackOffError, CredentialError, PermanentError, RetryableError, type ErrorContext } from '../../core/errors.js';
 import { parseRetryAfter } from '../../core/http-request.js';
 
 /** The vendor's error envelope: `{"error": {"type", "message", "code"}}`. */
@@ -41,6 +41,8 @@ export function maasplassenError(status: number, headers: Headers, body: unknown
   if (status === 401 && hmacHint && /hmac/i.test(`${type} ${message}`) && !/missing/i.test(type)) {
     return new PermanentError(`${text} — ${hmacHint}`, full);
   }
-  if (status === 401 || status === 403) return new PermanentError(`${text} — check upstreams.maasplassen apikey, secret and company_id`, full);
+  if (status === 401 || status === 403) {
+    return new CredentialError(`${text} — check upstreams.maasplassen apikey, secret and company_id`, ['upstreams.maasplassen.apikey', 'upstreams.maasplassen.secret', 'upstreams.maasplassen.company_id'], full);
+  }
   return new PayloadRejectedError(text, full);
 }

@@ -3,7 +3,7 @@
  * response (`error.code`), transport errors as gRPC status codes; the two never mix.
  */
 import type { ServiceError, status } from '@grpc/grpc-js';
-import { BackOffError, NotConnectedError, PermanentError, RetryableError } from '../../core/errors.js';
+import { BackOffError, CredentialError, NotConnectedError, PermanentError, RetryableError } from '../../core/errors.js';
 import type { MethodName, PlanoApiErrorBody } from './wire.js';
 
 const UPSTREAM = 'planogrambuilder';
@@ -44,7 +44,9 @@ export function planoError(method: MethodName, error: PlanoApiErrorBody, itemKey
   switch (error.code) {
     case 'PAE_UNAUTHENTICATED':
       // On SignIn this is a wrong user name or password, which signing in again cannot fix.
-      return method === 'SignIn' ? new PermanentError(message, ctx) : new NotConnectedError(message, ctx);
+      return method === 'SignIn'
+        ? new CredentialError(message, ['upstreams.planogrambuilder.username', 'upstreams.planogrambuilder.password'], ctx)
+        : new NotConnectedError(message, ctx);
     case 'PAE_INTERNAL':
       return new RetryableError(message, ctx);
     default:

@@ -2,7 +2,7 @@
  * Planviewer failures in the core's closed set. Three need their own class because the pipeline acts on
  * them for money safety; every other status becomes a plain kind with `code` = the HTTP status.
  */
-import { BackOffError, type ErrorContext, PermanentError, RetryableError } from '../../core/errors.js';
+import { BackOffError, CredentialError, type ErrorContext, PermanentError, RetryableError } from '../../core/errors.js';
 import { httpStatusError } from '../../core/http-request.js';
 import { DAILY_CAP_MESSAGE, errorMessage } from './api.js';
 
@@ -40,7 +40,7 @@ export function planviewerHttpError(op: string, status: number, headers: Headers
     case 400:
       return new PermanentError(`planviewer ${op}: bad request (400): ${detail}`, ctx);
     case 401:
-      return new PermanentError(`planviewer ${op}: access key or secret refused (401): ${detail}`, ctx);
+      return new CredentialError(`planviewer ${op}: access key or secret refused (401): ${detail}`, ['upstreams.planviewer.access_key', 'upstreams.planviewer.secret'], ctx);
     case 402:
       return new PlanviewerPaymentRequiredError(
         `planviewer ${op}: payment on account is not enabled (402); ask Planviewer to enable it before ordering`,
