@@ -74,12 +74,13 @@ const REQUEST_LISTS: [key: string, title: string][] = [
   ['failed', 'failed (nothing ordered)'],
   ['cancelled', 'cancelled by the vendor'],
   ['refunded', 'refunded by the vendor'],
-  ['pending', 'pending, with a reason'],
+  ['pending', 'not done yet, with a reason'],
 ];
 const SHOWN_APART = new Set(['pipeline', 'type', 'enabled', 'schedule', 'runs', 'rejections', 'orders_today', 'requests', 'jobs_waiting_for_user', ...REQUEST_LISTS.map(([k]) => k)]);
 
 interface RequestLine {
   request: number;
+  state: string;
   what: string;
   reason: string | null;
   next: string | null;
@@ -87,7 +88,7 @@ interface RequestLine {
   candidates?: string[];
 }
 
-function formatStatus(status: Record<string, unknown>[]): string {
+export function formatStatus(status: Record<string, unknown>[]): string {
   const lines: string[] = [];
   for (const p of status) {
     lines.push(`${p.pipeline} (${p.type})${p.enabled ? '' : ' [disabled]'}${p.schedule ? ` schedule "${p.schedule}"` : ''}`);
@@ -121,7 +122,8 @@ function formatStatus(status: Record<string, unknown>[]): string {
       if (!list?.length) continue;
       lines.push(`  ${title} (${list.length}${counts && key in STATE_OF && (counts[STATE_OF[key]!] ?? 0) > list.length ? ` of ${counts[STATE_OF[key]!]}` : ''}):`);
       for (const r of list) {
-        lines.push(`    #${r.request} ${r.what}${r.vendor_id ? ` [vendor id ${r.vendor_id}]` : ''}: ${r.reason ?? '(no reason recorded)'}`);
+        const state = key === 'pending' ? ` (${r.state})` : '';
+        lines.push(`    #${r.request}${state} ${r.what}${r.vendor_id ? ` [vendor id ${r.vendor_id}]` : ''}: ${r.reason ?? '(no reason recorded)'}`);
         if (r.candidates?.length) {
           lines.push('      candidates:');
           for (const c of r.candidates) lines.push(`        ${c}`);
