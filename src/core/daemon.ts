@@ -31,7 +31,10 @@ export async function startDaemon(app: App, options: { port?: number } = {}): Pr
         db: db.kysely,
         log: log.child({ pipeline: entry.name, webhook: true }),
         trigger: (opts) => {
-          void runner.run(entry.name, opts).catch((err: unknown) => log.error({ err, pipeline: entry.name }, 'triggered run failed'));
+          void runner.trigger(entry.name, opts).then(
+            (result) => result.outcome === 'skipped' && log.info({ pipeline: entry.name, reason: result.reason }, 'triggered run skipped'),
+            (err: unknown) => log.error({ err, pipeline: entry.name }, 'triggered run failed'),
+          );
         },
       }),
     );

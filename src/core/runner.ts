@@ -2,9 +2,10 @@ import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { KoppelConfig, PipelineEntry } from '../config/schema.js';
-import type { Database } from '../db/database.js';
+import type { Database, ReleaseLock } from '../db/database.js';
 import { findPipelineType, loadPipeline } from '../pipelines/index.js';
 import type { UpstreamRegistry } from '../upstreams/index.js';
+import { sleep } from './abortable-sleep.js';
 import { ConfigError, coerceError } from './errors.js';
 import type { KoppelEvents } from './events.js';
 import { ItemStateStore } from './item-state.js';
@@ -21,6 +22,21 @@ import {
   emptyCounts,
 } from './types.js';
 
+/** How often a trigger asks again for a pipeline lock another process holds (one connection per attempt). */
+const LOCK_RETRY_MS = 1000;
+
+/**
+ * One more run of a pipeline, asked for while a run of it is in progress in this process. Every request made
+ * meanwhile joins it: many requests, one run after the active one, and each caller gets that run's result.
+ */
+interface FollowUp {
+  options: RunOptions;
+  /** Set when any joined request was a trigger: the follow-up then waits for a lock held elsewhere. */
+  waitForLock: boolean;
+  readonly result: Promise<RunResult>;
+  settle(result: Promise<RunResult>): void;
+}
+
 export interface RunnerDeps {
   config: KoppelConfig;
   db: Database;
@@ -32,11 +48,16 @@ export interface RunnerDeps {
 /**
  * Runs pipelines: one runner per pipeline at a time (in this process, and across processes through a
  * Postgres advisory lock), every run recorded with its outcome and counts, rejected items stored.
+ *
+ * Every request is handled: one that arrives while a run of the same pipeline is in progress here (it may
+ * already have read what the request is about) gets one follow-up run after it, shared by all such requests.
  */
 export class Runner {
   readonly #deps: RunnerDeps;
-  /** Pipelines running in this process; a second request for one of them is skipped, never overlapped. */
+  /** Pipelines with a run in progress (or waiting for its lock) in this process: never two at once. */
   readonly #active = new Map<string, Promise<RunResult>>();
+  /** At most one per pipeline, and only while that pipeline is in #active: started when the active run ends. */
+  readonly #followUps = new Map<string, FollowUp>();
   /** Aborts on the first shutdown signal: pipelines finish the item in hand and start nothing new. */
   readonly #stop = new AbortController();
   /** Aborts when the grace period is over: in-flight upstream calls are cancelled. */
@@ -69,16 +90,57 @@ export class Runner {
     return { entry, type };
   }
 
-  /** Runs a pipeline now. Rejects (never throws synchronously) for an unknown or disabled name. */
-  async run(name: string, options: RunOptions = {}): Promise<RunResult> {
+  /**
+   * Runs a pipeline now, or — while it is running in this process — once more right after (see FollowUp).
+   * Skipped when another process holds its lock (`koppel run`'s answer). Rejects (never throws
+   * synchronously) for an unknown or disabled name.
+   */
+  run(name: string, options: RunOptions = {}): Promise<RunResult> {
+    return this.#request(name, options, false);
+  }
+
+  /**
+   * A trigger (schedule tick, push message): as `run`, but when another process holds the pipeline's lock it
+   * waits for that run to end and then runs, rather than being lost (a tick another replica already ran is
+   * skipped). Waiting counts as running here, so further triggers join its follow-up.
+   */
+  trigger(name: string, options: RunOptions = {}): Promise<RunResult> {
+    return this.#request(name, options, true);
+  }
+
+  async #request(name: string, options: RunOptions, waitForLock: boolean): Promise<RunResult> {
     // Everything up to the first await runs synchronously, so the overlap check below cannot race.
     const { entry, type } = this.entry(name);
     if (!entry.enabled) throw new ConfigError(`pipeline "${name}" is disabled (pipelines[].enabled: false)`);
-    if (this.#active.has(name) || this.stopping) {
-      const reason = this.stopping ? 'shutting down' : 'already running in this process';
-      return skipped(name, reason);
+    if (this.stopping) return skipped(name, 'shutting down');
+    if (!this.#active.has(name)) return this.#start(entry, type, options, waitForLock);
+    // One-off commands (dry run, date range, forced prune) come from a CLI process of their own; they never
+    // share a run with others.
+    if (options.dryRun || options.since || options.until || options.backfill || options.force) {
+      return skipped(name, 'already running in this process');
     }
-    const running = this.#execute(entry, type, options).finally(() => this.#active.delete(name));
+    const waiting = this.#followUps.get(name);
+    if (waiting) {
+      waiting.options = joinOptions(waiting.options, options);
+      waiting.waitForLock ||= waitForLock;
+      return waiting.result;
+    }
+    let settle!: (result: Promise<RunResult>) => void;
+    const result = new Promise<RunResult>((resolve) => (settle = resolve));
+    this.#followUps.set(name, { options, waitForLock, result, settle });
+    return result;
+  }
+
+  #start(entry: PipelineEntry, type: PipelineType, options: RunOptions, waitForLock: boolean): Promise<RunResult> {
+    const name = entry.name;
+    const running = this.#execute(entry, type, options, waitForLock).finally(() => {
+      // In the same step as the pipeline leaves #active: a request arriving later starts a run of its own.
+      this.#active.delete(name);
+      const next = this.#followUps.get(name);
+      if (!next) return;
+      this.#followUps.delete(name);
+      next.settle(this.stopping ? Promise.resolve(skipped(name, 'shutting down')) : this.#start(entry, type, next.options, next.waitForLock));
+    });
     this.#active.set(name, running);
     return running;
   }
@@ -98,11 +160,11 @@ export class Runner {
     this.#abort.abort(new Error('forced shutdown'));
   }
 
-  async #execute(entry: PipelineEntry, type: PipelineType, options: RunOptions): Promise<RunResult> {
+  async #execute(entry: PipelineEntry, type: PipelineType, options: RunOptions, waitForLock: boolean): Promise<RunResult> {
     const { db, log: rootLog, events } = this.#deps;
     const def = await loadPipeline(type);
-    const release = await db.tryLock(`pipeline:${entry.name}`);
-    if (!release) return skipped(entry.name, 'another process holds its lock');
+    const release = await this.#lock(entry.name, options, waitForLock);
+    if (typeof release === 'string') return skipped(entry.name, release);
     const counts = emptyCounts();
     let runId: number | null = null;
     const started = performance.now();
@@ -187,6 +249,37 @@ export class Runner {
     });
   }
 
+  /**
+   * Takes the pipeline's cross-process lock, or says why not. A trigger waits for a lock another process holds
+   * (its run may have started before the trigger arrived) until it is free, the tick it is for has been
+   * claimed by the holder, or shutdown begins.
+   */
+  async #lock(pipeline: string, options: RunOptions, wait: boolean): Promise<ReleaseLock | string> {
+    const { db, log } = this.#deps;
+    for (let attempt = 0; ; attempt++) {
+      const release = await db.tryLock(`pipeline:${pipeline}`);
+      if (release) return release;
+      if (!wait) return 'another process holds its lock';
+      if (options.tick && (await this.#tickClaimed(pipeline, options.tick))) return 'this schedule tick already ran on another replica';
+      if (attempt === 0) log.info({ pipeline }, 'another process holds the pipeline lock: this run starts when that one ends');
+      try {
+        await sleep(LOCK_RETRY_MS, this.#stop.signal);
+      } catch {
+        return 'shutting down';
+      }
+    }
+  }
+
+  async #tickClaimed(pipeline: string, tick: Date): Promise<boolean> {
+    const row = await this.#deps.db.kysely
+      .selectFrom('schedule_ticks')
+      .select('pipeline')
+      .where('pipeline', '=', pipeline)
+      .where('tick', '=', tick)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   /** Claims a cron tick under the lock; false when another replica already ran it. */
   async #claimTick(pipeline: string, tick: Date): Promise<boolean> {
     const row = await this.#deps.db.kysely
@@ -232,6 +325,16 @@ export class Runner {
       .where('id', '=', runId)
       .execute();
   }
+}
+
+/**
+ * The options of a follow-up that several requests share: a full re-examination, or a person's whole-job run,
+ * if any asked for one; a schedule tick (to claim) only when every request was a tick, the newest. A claim
+ * another replica already made skips the run, which must not swallow a push or a manual request.
+ */
+function joinOptions(a: RunOptions, b: RunOptions): RunOptions {
+  const tick = a.tick && b.tick ? new Date(Math.max(a.tick.getTime(), b.tick.getTime())) : undefined;
+  return { full: !!(a.full || b.full), tick, startedBy: a.startedBy ?? b.startedBy };
 }
 
 function skipped(pipeline: string, reason: string): RunResult {

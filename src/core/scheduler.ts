@@ -4,8 +4,9 @@ import type { PipelineEntry } from '../config/schema.js';
 import type { Runner } from './runner.js';
 
 /**
- * Starts one cron task per enabled, scheduled pipeline. Each tick asks the runner for a run carrying the
- * tick's scheduled time, so that of several replicas exactly one runs it (see Runner #claimTick).
+ * Starts one cron task per enabled, scheduled pipeline. Each tick triggers a run carrying the tick's scheduled
+ * time, so that of several replicas exactly one runs it (see Runner #claimTick). A tick during a run of the
+ * pipeline is not dropped: the runner runs it once more after (ticks may overlap here; the runner coalesces).
  */
 export function schedulePipelines(pipelines: readonly PipelineEntry[], runner: Runner, log: Logger): { stop(): Promise<void> } {
   const tasks: ScheduledTask[] = [];
@@ -16,14 +17,14 @@ export function schedulePipelines(pipelines: readonly PipelineEntry[], runner: R
       async (context) => {
         const tick = new Date(Math.floor(context.date.getTime() / 1000) * 1000);
         try {
-          const result = await runner.run(p.name, { tick });
+          const result = await runner.trigger(p.name, { tick });
           if (result.outcome === 'skipped') log.info({ pipeline: p.name, tick, reason: result.reason }, 'scheduled run skipped');
         } catch (err) {
           // e.g. the database is unreachable for the lock: log it here, the next tick tries again.
           log.error({ err, pipeline: p.name, tick }, 'scheduled run could not start');
         }
       },
-      { name: `koppel:${p.name}`, noOverlap: true },
+      { name: `koppel:${p.name}` },
     );
     tasks.push(task);
     log.info({ pipeline: p.name, schedule: p.schedule, next: task.getNextRun() }, 'pipeline scheduled');

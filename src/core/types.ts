@@ -151,7 +151,10 @@ export interface WebhookContext<Config> {
   readonly global: KoppelConfig;
   readonly db: Kysely<DB>;
   readonly log: Logger;
-  /** Ask the runner for a run of this pipeline soon (coalesced with one already running). */
+  /**
+   * Ask for a run of this pipeline now (Runner.trigger): during a run of it, one more run follows that one
+   * (many triggers, one follow-up); while another replica holds its lock, the run waits for that one to end.
+   */
   trigger(options?: RunOptions): void;
 }
 

@@ -1,7 +1,8 @@
 /**
  * A whole ambita-mirror setup on real sockets: the sandbox, a migrated database, the runner, and the daemon's
- * webhook server serving the pipeline's routes. Pushes trigger runs exactly as in the daemon, but the harness
- * awaits them (`settle`) instead of sleeping.
+ * webhook server serving the pipeline's routes. Pushes trigger runs exactly as in the daemon (Runner.trigger,
+ * at once, coalesced by the runner); the harness awaits them (`settle`) instead of sleeping. `gate` holds a
+ * run's last step, so a test can land pushes at that moment.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -20,6 +21,7 @@ import { type AmbitaSandbox, type AmbitaSandboxOptions, startAmbitaSandbox } fro
 import { UpstreamRegistry } from '../../src/upstreams/index.js';
 import { makeConfig } from '../helpers/config.js';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '../helpers/database.js';
+import { LastStepGate } from '../helpers/last-step-gate.js';
 import { LogSink } from '../helpers/logs.js';
 import { HOOK_TOKEN, sandboxAmbitaConfig } from './fixtures.js';
 
@@ -34,9 +36,10 @@ export interface MirrorHarness {
   hookUrl: string;
   /** Runs the pipeline once now. */
   run(options?: RunOptions): Promise<RunResult>;
-  /** Runs the pipeline for every trigger the webhook asked for since the last call. */
+  /** Delivers the pushes on their way, then awaits the run each trigger since the last call led to (each run once). */
   settle(): Promise<RunResult[]>;
   triggers: number;
+  gate: LastStepGate;
   /** Queues an order request as `koppel order ambita` does. */
   order(request: Record<string, unknown>): Promise<number>;
   close(): Promise<void>;
@@ -59,16 +62,18 @@ export async function startMirrorHarness(
   const log = pino({ level: 'info' }, logs);
   const events = new KoppelEvents(log);
   const upstreams = new UpstreamRegistry(config.upstreams, events, log);
-  const runner = new Runner({ config, db: t.db, upstreams, events, log });
+  const gate = new LastStepGate(t.db);
+  const runner = new Runner({ config, db: gate.db, upstreams, events, log });
   const entry = config.pipelines[0]!;
-  let pending = 0;
+  /** The runs the webhook's triggers led to, not yet awaited by `settle`. */
+  const triggered: Promise<RunResult>[] = [];
   const routes = ambitaMirror.webhooks!({
     pipeline: PIPELINE,
     config: entry.settings as AmbitaMirrorConfig,
     global: config,
     db: t.db.kysely,
     log,
-    trigger: () => void pending++,
+    trigger: (opts) => void triggered.push(runner.trigger(PIPELINE, opts)),
   });
   const http = await startHttpServer({
     port: 0,
@@ -88,22 +93,25 @@ export async function startMirrorHarness(
     logs,
     hookUrl,
     triggers: 0,
-    run: (opts) => runner.run(PIPELINE, opts),
+    gate,
+    run: (opts) => runner.trigger(PIPELINE, opts),
     async settle() {
-      const results: RunResult[] = [];
+      const results = new Set<RunResult>();
       await sandbox.flushPushes();
-      while (pending > 0) {
-        h.triggers += pending;
-        pending = 0; // several pushes before a run coalesce into one run, as in the daemon
-        results.push(await runner.run(PIPELINE));
+      while (triggered.length > 0) {
+        const batch = triggered.splice(0);
+        h.triggers += batch.length;
+        // Triggers the runner coalesced share one run (one result object).
+        for (const result of await Promise.all(batch)) results.add(result);
       }
-      return results;
+      return [...results];
     },
     async order(request) {
       const { request: row } = await enqueueOrderRequest(t.db.kysely, { upstream: 'ambita', pipeline: PIPELINE, request });
       return row.id;
     },
     async close() {
+      await h.settle(); // no triggered run may outlive the database it writes to
       await http.close();
       await upstreams.close();
       await sandbox.close();

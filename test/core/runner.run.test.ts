@@ -62,21 +62,29 @@ describe.each(testDatabaseKinds)('Runner.run on %s', (kind) => {
     expect(first.counts).toEqual({ seen: 30, created: 30, updated: 0, unchanged: 0, rejected: 0, failed: 0 });
   });
 
-  it('skips a second run of a pipeline in progress in this process, and never overlaps it', async () => {
+  it('a second request while the pipeline runs in this process gets one run after it, never overlapping it', async () => {
     sandbox.faults.set({ latencyMs: 100 });
     const first = app.runner.run('boats');
     await pollUntil('the first run to be recorded as running', async () => (await runs()).some((r) => r.outcome === 'running'));
     expect(app.runner.active).toEqual(['boats']);
-    const second = await app.runner.run('boats');
-    expect(second).toMatchObject({ outcome: 'skipped', runId: null, reason: 'already running in this process' });
+    const second = app.runner.run('boats');
+    const third = app.runner.run('boats');
     // Another pipeline is not blocked by it.
     const other = await app.runner.run('other');
     expect(other.outcome).toBe('failed');
-    expect((await first).outcome).toBe('succeeded');
-    expect(await runs()).toHaveLength(1);
+    const [a, b, c] = await Promise.all([first, second, third]);
+    expect(a.outcome).toBe('succeeded');
+    expect(b).toBe(c); // the two requests share one follow-up run
+    expect(b.outcome).toBe('succeeded');
+    const rows = await runs();
+    expect(rows.map((r) => r.id)).toEqual([a.runId, b.runId]);
+    expect(new Date(rows[0]!.ended_at!).getTime()).toBeLessThanOrEqual(new Date(rows[1]!.started_at).getTime());
     expect(app.runner.active).toEqual([]);
-    // Once the first is over, the pipeline runs again.
-    expect((await app.runner.run('boats')).outcome).toBe('succeeded');
+    // A dry run is a look, not work to be done: it is not queued behind a run in progress.
+    const again = app.runner.run('boats');
+    await pollUntil('the next run to be recorded as running', async () => (await runs()).some((r) => r.outcome === 'running'));
+    expect(await app.runner.run('boats', { dryRun: true })).toMatchObject({ outcome: 'skipped', runId: null, reason: 'already running in this process' });
+    expect((await again).outcome).toBe('succeeded');
   });
 
   it('closes a run left running by a dead process as crashed', async () => {
