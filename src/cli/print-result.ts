@@ -26,6 +26,7 @@ export function formatRunResult(result: RunResult): string {
     lines.push('  the run stopped at the first refusal; nothing more was sent');
   }
   if (result.error) lines.push(`  error: ${result.error.message}`);
+  for (const w of result.warnings ?? []) lines.push(`  warning: ${w.reason}`);
   const rejections = result.rejections ?? [];
   if (rejections.length > 0) {
     lines.push(`  rejected (${c.rejected}${c.rejected > rejections.length ? `, first ${rejections.length}` : ''}; all in the rejections table, see koppel status):`);

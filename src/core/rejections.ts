@@ -16,20 +16,25 @@ export interface Rejection {
   value?: unknown;
 }
 
+/** rejected: the item was not synced; warning: the run left something out on purpose (a prune, an image) and says why. */
+export type Severity = 'rejected' | 'warning';
+
 const FLUSH_AT = 500;
 const VALUE_LIMIT = 200;
 
 /**
  * Collects a run's rejected items and writes them to the `rejections` table in batches. Dry runs are recorded
- * runs too, so their rejections are stored under the dry run's id (`status` shows only real runs').
+ * runs too, so their rejections are stored under the dry run's id (`status` shows only real runs'). Warnings go
+ * to the same table with severity `warning` and are counted apart (`runs.warnings`): they reject nothing.
  */
 export class RejectionReporter {
   readonly #db: Kysely<DB>;
   readonly #pipeline: string;
   readonly #runId: number;
   readonly #log: Logger;
-  readonly #pending: Rejection[] = [];
+  readonly #pending: [Rejection, Severity][] = [];
   readonly #sample: Rejection[] = [];
+  readonly #warnings: Rejection[] = [];
   #count = 0;
 
   constructor(db: Kysely<DB>, pipeline: string, runId: number, log: Logger) {
@@ -48,11 +53,27 @@ export class RejectionReporter {
     return this.#sample;
   }
 
+  /** The run's warnings (a few per run: one per thing left out, not per item). */
+  get warnings(): readonly Rejection[] {
+    return this.#warnings;
+  }
+
   async add(rejection: Rejection): Promise<void> {
     this.#count++;
     if (this.#sample.length < 20) this.#sample.push(rejection);
     this.#log.warn({ rejection: { ...rejection, value: shorten(rejection.value) } }, 'item rejected');
-    this.#pending.push(rejection);
+    await this.#queue(rejection, 'rejected');
+  }
+
+  /** Something the run leaves undone on purpose, and why: shown with the run and by `koppel status`. */
+  async warn(warning: Rejection): Promise<void> {
+    this.#warnings.push(warning);
+    this.#log.warn({ warning: { ...warning, value: shorten(warning.value) } }, warning.reason);
+    await this.#queue(warning, 'warning');
+  }
+
+  async #queue(rejection: Rejection, severity: Severity): Promise<void> {
+    this.#pending.push([rejection, severity]);
     if (this.#pending.length >= FLUSH_AT) await this.flush();
   }
 
@@ -62,8 +83,9 @@ export class RejectionReporter {
     await this.#db
       .insertInto('rejections')
       .values(
-        rows.map((r) => ({
+        rows.map(([r, severity]) => ({
           run_id: this.#runId,
+          severity,
           pipeline: this.#pipeline,
           item_key: storable(r.itemKey),
           source: storable(r.source),

@@ -199,11 +199,11 @@ export class Runner {
       // The rejection reporter is the one source of the rejected count.
       counts.rejected = ctx.reject.count;
       await ctx.reject.flush();
-      await this.#recordEnd(runId, outcome, counts, error);
+      await this.#recordEnd(runId, outcome, counts, error, ctx.reject.warnings.length);
       const durationMs = performance.now() - started;
       events.emit('run:end', { pipeline: entry.name, type: def.type, runId, outcome, counts: { ...counts }, durationMs });
       log.info({ outcome, counts, durationMs: Math.round(durationMs) }, 'run finished');
-      return { runId, pipeline: entry.name, outcome, counts, plan, error, rejections: ctx.reject.sample };
+      return { runId, pipeline: entry.name, outcome, counts, plan, error, rejections: ctx.reject.sample, warnings: ctx.reject.warnings };
     } catch (thrown) {
       // Recording itself failed (database gone): report, and leave the row for the next run to close.
       const error = coerceError(thrown);
@@ -318,10 +318,10 @@ export class Runner {
     return row.id;
   }
 
-  async #recordEnd(runId: number, outcome: RunOutcome, counts: RunCounts, error?: Error): Promise<void> {
+  async #recordEnd(runId: number, outcome: RunOutcome, counts: RunCounts, error: Error | undefined, warnings: number): Promise<void> {
     await this.#deps.db.kysely
       .updateTable('runs')
-      .set({ outcome, ended_at: new Date(), ...counts, error: error ? error.message.slice(0, 2000) : null })
+      .set({ outcome, ended_at: new Date(), ...counts, warnings, error: error ? error.message.slice(0, 2000) : null })
       .where('id', '=', runId)
       .execute();
   }

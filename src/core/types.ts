@@ -73,6 +73,8 @@ export interface RunResult {
   error?: Error | undefined;
   /** Why a run was skipped (another runner holds the lock). */
   reason?: string | undefined;
+  /** What the run left undone on purpose, and why (`reject.warn`); stored with severity `warning`. */
+  warnings?: readonly Rejection[] | undefined;
 }
 
 export interface RunOptions {

@@ -32,6 +32,9 @@ const snapshotDataSchema = z.object({
   /** The file's rejected rows: that run's rejections from the `firstRejection`-th (0-based), in order. */
   firstRejection: z.number().int().nonnegative(),
   rejected: z.number().int().nonnegative(),
+  /** Records the CSV reader could not read (their kind is not pruned while the file stays so), and the first one's line. */
+  unread: z.number().int().nonnegative(),
+  firstUnread: z.number().int().positive().nullable(),
   /** `ItemStateStore.digest` of the kind's checkpoints as that run left them (lost or stale ones change it). */
   state: z.string(),
   /** `SetDigest` of the remote catalog as the run left it. */

@@ -13,6 +13,7 @@
  */
 import { resolve } from 'node:path';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
+import type { Rejection } from '../../core/rejections.js';
 import type { Plan, PipelineContext } from '../../core/types.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
 import { type AnyItem, ITEM_KINDS, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
@@ -94,7 +95,8 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
         const read = await readCatalog(ctx, client, kind, rows(), sample, images, reject);
         unchanged += read.unchanged;
         ctx.log.info({ kind: kind.src.kind, file: kind.src.file, writes: kind.writes, ms: Math.round(performance.now() - started) }, 'compared the catalog file with it');
-        if (ctx.config.prune) await prune(ctx, client, kind, remoteTotals.get(kind)!, state, sample);
+        if (ctx.config.prune && read.counts.unread > 0) await ctx.reject.warn(pruneSkipped(kind, read.counts));
+        else if (ctx.config.prune) await prune(ctx, client, kind, remoteTotals.get(kind)!, state, sample);
         const input = inputOf.get(kind);
         if (input) {
           kind.snapshot = { input, data: { run: ctx.runId, ...read.counts, remote: kind.index.plannedDigest, images: [...read.images.values()] } };
@@ -132,6 +134,7 @@ async function reuseSnapshot(ctx: Ctx, kind: KindPlan, snapshot: FileSnapshot, i
     .select(['item_key', 'source', 'line', 'field', 'reason', 'value'])
     .where('run_id', '=', snapshot.run)
     .where('pipeline', '=', ctx.pipeline)
+    .where('severity', '=', 'rejected')
     .orderBy('id')
     .offset(snapshot.firstRejection)
     .limit(snapshot.rejected)
@@ -141,6 +144,8 @@ async function reuseSnapshot(ctx: Ctx, kind: KindPlan, snapshot: FileSnapshot, i
   ctx.log.info({ kind: kind.src.kind, file, run: snapshot.run }, 'the catalog file and the remote catalog are as that run left them: every row unchanged, the file is not read again');
   ctx.count('seen', snapshot.seen);
   ctx.count('unchanged', snapshot.accepted);
+  // The file is the one that run could not read in full, so this run may not prune its kind either.
+  if (ctx.config.prune && snapshot.unread > 0) await ctx.reject.warn(pruneSkipped(kind, snapshot));
   for (const r of rejections) {
     await ctx.reject.add({ itemKey: r.item_key ?? undefined, source: file, line: r.line ?? undefined, field: r.field ?? undefined, reason: r.reason, value: r.value ?? undefined });
   }
@@ -188,7 +193,7 @@ async function markCheckpointed(ctx: Ctx, kinds: KindPlan[]): Promise<void> {
 /** What reading one catalog found, besides the decisions in its index: counts and image uses for its snapshot. */
 interface CatalogRead {
   unchanged: number;
-  counts: Pick<FileSnapshot, 'seen' | 'accepted' | 'firstRejection' | 'rejected'>;
+  counts: Pick<FileSnapshot, 'seen' | 'accepted' | 'firstRejection' | 'rejected' | 'unread' | 'firstUnread'>;
   /** Image names the rows use (by lower-cased name): as first written, and how many rows use each. */
   images: Map<string, [string, number]>;
 }
@@ -199,7 +204,7 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
   const { kind, file } = src;
   const full = !!ctx.options.full;
   let unchanged = 0;
-  const counts = { seen: 0, accepted: 0, firstRejection: ctx.reject.count, rejected: 0 };
+  const counts: CatalogRead['counts'] = { seen: 0, accepted: 0, firstRejection: ctx.reject.count, rejected: 0, unread: 0, firstUnread: null };
   const used = new Map<string, [string, number]>();
   const updates: ListedUpdate[] = [];
 
@@ -208,6 +213,9 @@ async function readCatalog(ctx: Ctx, client: PlanogramBuilderClient, plan: KindP
     counts.seen++;
     const { problem, reference } = row;
     if (problem && 'error' in problem) {
+      // A record the CSV reader could not read: whatever item it held is unknown, so the kind is not pruned.
+      counts.unread++;
+      counts.firstUnread ??= row.line;
       await reject({ source: file, line: row.line, reason: problem.error });
       continue;
     }
@@ -292,6 +300,18 @@ async function describeUpdates(ctx: Ctx, client: PlanogramBuilderClient, src: Ca
       ctx.log.warn({ err, itemKey: u.key }, 'could not read the remote item to list its changed fields');
     }
   });
+}
+
+/**
+ * Why a kind is not pruned when some records of its file could not be read (quote, encoding, size, column
+ * count): an item whose row was not read would look deleted. The same words for a file read now and for one
+ * whose snapshot says it is the file an earlier run could not read in full.
+ */
+function pruneSkipped(plan: KindPlan, unread: Pick<FileSnapshot, 'unread' | 'firstUnread'>): Rejection {
+  const { kind, file } = plan.src;
+  const records = unread.unread === 1 ? '1 record' : `${unread.unread} records`;
+  const reason = `${SECTION_OF[kind]} not pruned: ${records} of ${file} could not be read (first at line ${unread.firstUnread}), and an item whose row was not read would look deleted; fix the rejected rows and the next run prunes`;
+  return { source: file, line: unread.firstUnread ?? undefined, reason };
 }
 
 /**
