@@ -4,6 +4,7 @@
  * changed, then deletions. Items are read again from the catalogs and sent in bounded batches, each item
  * settling on its own; checkpoints are written in batches as items land, so memory does not grow with the file.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PermanentError } from '../../core/errors.js';
 import { VOIDED_HASH } from '../../core/item-state.js';
@@ -32,9 +33,9 @@ interface Apply {
   client: PlanogramBuilderClient;
   concurrency: number;
   checkpoints: StateBuffer;
-  /** Lower-cased names of the images this run uploaded. */
+  /** Lower-cased names of the images on the service whose users this run regenerates (uploaded now or by a stopped run). */
   uploaded: Set<string>;
-  /** Uploaded images with an item that was not regenerated (write or Refresh failed): uploaded again next run. */
+  /** Uploaded images with an item that was not regenerated (write or Refresh failed): their users are refreshed next run. */
   unsettled: Set<string>;
   step: () => void;
 }
@@ -49,13 +50,14 @@ export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Prom
     const { upload = 0, create = 0, update = 0, refresh = 0 } = plan.summary;
     const total = upload + create + update + refresh + (plan.summary.delete ?? 0);
     let done = 0;
-    const run: Apply = { ctx, client, concurrency, checkpoints, uploaded: new Set(), unsettled: new Set(), step: () => ctx.progress(++done, total, 'applying') };
+    const run: Apply = { ctx, client, concurrency, checkpoints, uploaded: new Set(s.uploadedBefore.keys()), unsettled: new Set(), step: () => ctx.progress(++done, total, 'applying') };
     // A file's snapshot describes the remote catalog the last complete apply left: void it while this one runs.
     const read = s.kinds.filter((k) => k.snapshot);
     await voidSnapshots(ctx.state, read.map((k) => k.src.kind));
 
-    // Checkpoints are written after the calls, so void them first (see voidMany): after a kill, an image must be
+    // Void the checkpoints first (see voidMany): after a kill between an upload and its record, the image must be
     // uploaded again — not found equal to the remote copy and settled — so the items using it get regenerated.
+    // Each upload then records the image as unsettled at once; the next run does not send it again (see plan-images).
     await ctx.state.putMany([...s.uploads.values()].map((image) => ({ ...imageState(image), hash: VOIDED_HASH, data: null })));
     await uploadImages(run, s.uploads);
     for (const kind of s.kinds) {
@@ -64,9 +66,9 @@ export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Prom
     }
     for (const kind of s.kinds) await deleteAbsent(run, kind);
 
-    // An image counts as synced only once every item using it shows it; otherwise the next run uploads it again.
+    // An image counts as settled only once every item using it shows it; until then the next run refreshes its users.
     if (!ctx.stopSignal.aborted) {
-      for (const [lower, image] of s.uploads) if (run.uploaded.has(lower) && !run.unsettled.has(lower)) await checkpoints.add(imageState(image));
+      for (const [lower, image] of [...s.uploads, ...s.uploadedBefore]) if (run.uploaded.has(lower) && !run.unsettled.has(lower)) await checkpoints.add(imageState(image));
     }
     await checkpoints.flush();
     if (s.pruneRefused) throw new PermanentError(s.pruneRefused, { upstream: 'planogrambuilder', op: 'prune' });
@@ -84,6 +86,9 @@ async function uploadImages(run: Apply, uploads: Map<string, LocalImage>): Promi
       const data = await readFile(image.path);
       await run.client.call('UploadFile', { filename: image.name, data, replace: 'PAB_TRUE' }, { signal: ctx.abortSignal, itemKey: fileKey(image.name) });
       run.uploaded.add(lower);
+      // Recorded before any refresh, with the hash of the bytes sent: a run stopped after this point does not
+      // send the same content again (the listing names files but has no hash, so koppel's state must).
+      await ctx.state.putMany([imageState({ ...image, sha256: createHash('sha256').update(data).digest('hex') }, true)]);
     } catch (err) {
       ctx.count('failed');
       ctx.log.error({ err, file: image.name }, 'image upload failed');

@@ -70,6 +70,15 @@ export async function lookupImage(
   return { ok: true, hashed: true, image: { name, path, size: st.size, mtimeMs: st.mtimeMs, sha256: await sha256File(path) } };
 }
 
-export function imageState(image: LocalImage): ItemState {
-  return { key: fileKey(image.name), hash: image.sha256, remoteId: image.name, data: { size: image.size, mtimeMs: image.mtimeMs } };
+/**
+ * The checkpoint of an image on the service. `unsettled`: uploaded, but items using it may still show the old
+ * image (written as soon as the upload succeeds, so a run stopped before the refreshes does not send it again).
+ */
+export function imageState(image: LocalImage, unsettled = false): ItemState {
+  return { key: fileKey(image.name), hash: image.sha256, remoteId: image.name, data: { size: image.size, mtimeMs: image.mtimeMs, ...(unsettled ? { unsettled: true } : {}) } };
+}
+
+/** The stored image checkpoint says the upload landed but its users were not all regenerated. */
+export function isUnsettled(stored: ItemState | undefined): boolean {
+  return (stored?.data as { unsettled?: unknown } | null | undefined)?.unsettled === true;
 }

@@ -13,7 +13,7 @@ import type { ItemKind } from '../../upstreams/planogrambuilder/wire.js';
 import { acceptedRows } from './catalog-rows.js';
 import { imagesOf } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
-import { fileKey, imageState, indexFolder, lookupImage } from './images.js';
+import { fileKey, imageState, indexFolder, isUnsettled, lookupImage } from './images.js';
 import type { ActionSample, CatalogPlanState } from './plan-state.js';
 import { Flag } from './reference-index.js';
 
@@ -85,8 +85,10 @@ export async function planImages(
         const remote = await client.call('DownloadFile', { filename: use.name }, { signal: ctx.abortSignal, itemKey: fileKey(lower) });
         upload = createHash('sha256').update(remote.data).digest('hex') !== look.image.sha256;
       }
-      if (upload) {
-        state.uploads.set(lower, look.image);
+      // Same name and hash as koppel's record of an upload a stopped run made: not sent again, its users still refreshed.
+      const uploadedBefore = !upload && isUnsettled(known);
+      if (upload || uploadedBefore) {
+        (upload ? state.uploads : state.uploadedBefore).set(lower, look.image);
         for (const [kind, bit] of Object.entries(KIND_BIT) as [ItemKind, number][]) if (use.unchangedKinds & bit) state.refreshKinds.add(kind);
       } else if (look.hashed || !known) state.settledImages.push(imageState(look.image));
     });
@@ -109,7 +111,7 @@ export async function planImages(
         const lower = name.toLowerCase();
         const reason = unusable.get(lower);
         if (reason !== undefined) await reject({ itemKey: row.key, source: file, line: row.line, field: 'images', reason: `${reason} (the item is synced without it)`, value: name });
-        else if (state.uploads.has(lower) && !plan.index.has(row.slot, Flag.CREATE | Flag.UPDATE)) stale = true;
+        else if ((state.uploads.has(lower) || state.uploadedBefore.has(lower)) && !plan.index.has(row.slot, Flag.CREATE | Flag.UPDATE)) stale = true;
       }
       if (stale) {
         refresh++;

@@ -32,7 +32,12 @@ export interface CatalogPlanState {
   kinds: KindPlan[];
   /** Images to upload, keyed by lower-cased name. */
   uploads: Map<string, LocalImage>;
-  /** Kinds with unchanged items naming an image to upload: they need Refresh after the upload. */
+  /**
+   * Images a stopped run already uploaded (koppel's state holds their name and hash, marked `unsettled`) whose
+   * users may not be regenerated yet: not sent again, but treated like an upload for Refresh. Keyed by lower-cased name.
+   */
+  uploadedBefore: Map<string, LocalImage>;
+  /** Kinds with unchanged items naming an image to upload (or uploaded before): they need Refresh. */
   refreshKinds: Set<ItemKind>;
   /** Image checkpoints to record without any call (found unchanged, but re-hashed or never recorded). */
   settledImages: ItemState[];

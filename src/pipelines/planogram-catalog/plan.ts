@@ -49,7 +49,7 @@ export async function planCatalog(ctx: Ctx): Promise<Plan<CatalogPlanState>> {
 }
 
 async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: CatalogSource[], inputDigests: (string | undefined)[], release: () => Promise<void>): Promise<Plan<CatalogPlanState>> {
-  const state: CatalogPlanState = { release, kinds: [], uploads: new Map(), refreshKinds: new Set(), settledImages: [], pruneRefused: undefined };
+  const state: CatalogPlanState = { release, kinds: [], uploads: new Map(), uploadedBefore: new Map(), refreshKinds: new Set(), settledImages: [], pruneRefused: undefined };
   const sample = new ActionSample(SAMPLE_PER_ACTION);
   const images = new Map<string, ImageUse>();
   let rejected = 0;
