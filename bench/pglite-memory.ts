@@ -27,7 +27,7 @@ interface Variant {
 }
 const VARIANTS: Variant[] = [
   { name: 'new folder, initdb in the process, 128MB, TurboFan (before)', flags: [], sharedBuffers: 'default', folder: 'initdb' },
-  { name: 'new folder from the prepared template, 128MB, TurboFan', flags: [], sharedBuffers: 'default', folder: 'template' },
+  { name: 'new folder from the template (its conf: 16MB), TurboFan', flags: [], sharedBuffers: 'default', folder: 'template' },
   { name: 'existing folder, shared_buffers 128MB, TurboFan (before)', flags: [], sharedBuffers: '128MB', folder: 'existing' },
   { name: 'existing folder, shared_buffers 16MB, TurboFan', flags: [], sharedBuffers: '16MB', folder: 'existing' },
   { name: 'existing folder, shared_buffers 128MB, --liftoff-only', flags: ['--liftoff-only'], sharedBuffers: '128MB', folder: 'existing' },

@@ -8,7 +8,11 @@ import { spawn } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 
-const only = process.argv.slice(2);
+// `npm run bench -- <name…> [--flag value…]`: names select benchmarks, the flags are passed to each selected one.
+const argv = process.argv.slice(2);
+const firstFlag = argv.findIndex((a) => a.startsWith('--'));
+const only = firstFlag < 0 ? argv : argv.slice(0, firstFlag);
+const passed = firstFlag < 0 ? [] : argv.slice(firstFlag);
 const files = (await readdir('bench')).filter((f) => f.endsWith('.ts') && f !== 'run.ts' && (only.length === 0 || only.some((o) => f.includes(o)))).sort();
 
 interface Outcome {
@@ -23,9 +27,9 @@ interface Outcome {
 const outcomes: Outcome[] = [];
 for (const file of files) {
   process.stdout.write(`\n== ${file}\n`);
-  const outcome: Outcome = { file, lines: [] };
+  const outcome: Outcome = { file, lines: passed.length ? [`(run with ${passed.join(' ')})`] : [] };
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `bench/${file}`], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+    const child = spawn(process.execPath, ['--import', 'tsx', `bench/${file}`, ...passed], { stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
     let buffer = '';
     child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString();
