@@ -91,7 +91,6 @@ describe.each(testDatabaseKinds)('ambita ordering on %s', (kind) => {
     h = await startMirrorHarness(kind, { ambita: { retry: { max_attempts: 2, base_delay_ms: 1, max_delay_ms: 2 } } });
     await h.order(CADASTRE_REQUEST);
     await h.run();
-    await h.settle(); // the NEW push's run
     const order = [...h.sandbox.book.orders.values()][0]!;
     h.sandbox.truncateNextDownloads(4); // both attempts of both files
     await h.sandbox.finish(order.id);

@@ -45,7 +45,7 @@ const runCount = async (harness: MirrorHarness) => (await harness.t.db.kysely.se
 
 describe.each(testDatabaseKinds)('ambita pushes during a run on %s', (kind) => {
   it('a burst of pushes (added, deleted, replaced files, a cancel and a refund): every one handled, runs never overlap', async () => {
-    h = await startMirrorHarness(kind);
+    h = await startMirrorHarness(kind, { liveTriggers: true });
     const { sandbox } = h;
     const [a, b, c] = await threeMirroredOrders(h);
     const pushesBefore = sandbox.pushes().length;
@@ -68,7 +68,7 @@ describe.each(testDatabaseKinds)('ambita pushes during a run on %s', (kind) => {
   });
 
   it('pushes landing in a run\'s last step are all handled by one follow-up run after it', async () => {
-    h = await startMirrorHarness(kind);
+    h = await startMirrorHarness(kind, { liveTriggers: true });
     const { sandbox } = h;
     const [a, b, c] = await threeMirroredOrders(h);
     const runsBefore = await runCount(h);

@@ -1,8 +1,9 @@
 /**
  * A whole ambita-mirror setup on real sockets: the sandbox, a migrated database, the runner, and the daemon's
- * webhook server serving the pipeline's routes. Pushes trigger runs exactly as in the daemon (Runner.trigger,
- * at once, coalesced by the runner); the harness awaits them (`settle`) instead of sleeping. `gate` holds a
- * run's last step, so a test can land pushes at that moment.
+ * webhook server serving the pipeline's routes. By default a push's trigger is only counted, and `settle` runs
+ * the pipeline for the triggers since the last call, so a test decides when runs happen. With `liveTriggers`
+ * a push triggers the runner at once, exactly as in the daemon (Runner.trigger, coalesced by the runner), and
+ * `settle` awaits those runs. `gate` holds a run's last step, so a test can land pushes at that moment.
  */
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -36,7 +37,10 @@ export interface MirrorHarness {
   hookUrl: string;
   /** Runs the pipeline once now. */
   run(options?: RunOptions): Promise<RunResult>;
-  /** Delivers the pushes on their way, then awaits the run each trigger since the last call led to (each run once). */
+  /**
+   * Delivers the pushes on their way, then runs the pipeline for the triggers since the last call (several
+   * coalesce into one run), or with `liveTriggers` awaits the runs they led to (each run once).
+   */
   settle(): Promise<RunResult[]>;
   triggers: number;
   gate: LastStepGate;
@@ -47,7 +51,7 @@ export interface MirrorHarness {
 
 export async function startMirrorHarness(
   kind: TestDatabaseKind,
-  options: { sandbox?: AmbitaSandboxOptions; pipeline?: Partial<AmbitaMirrorConfig>; ambita?: Record<string, unknown> } = {},
+  options: { sandbox?: AmbitaSandboxOptions; pipeline?: Partial<AmbitaMirrorConfig>; ambita?: Record<string, unknown>; liveTriggers?: boolean } = {},
 ): Promise<MirrorHarness> {
   const sandbox = await startAmbitaSandbox(options.sandbox);
   const t = await createTestDatabase(kind);
@@ -65,15 +69,16 @@ export async function startMirrorHarness(
   const gate = new LastStepGate(t.db);
   const runner = new Runner({ config, db: gate.db, upstreams, events, log });
   const entry = config.pipelines[0]!;
-  /** The runs the webhook's triggers led to, not yet awaited by `settle`. */
+  /** Live: the runs the webhook's triggers led to, not yet awaited by `settle`. Deferred: triggers not yet run. */
   const triggered: Promise<RunResult>[] = [];
+  let pending = 0;
   const routes = ambitaMirror.webhooks!({
     pipeline: PIPELINE,
     config: entry.settings as AmbitaMirrorConfig,
     global: config,
     db: t.db.kysely,
     log,
-    trigger: (opts) => void triggered.push(runner.trigger(PIPELINE, opts)),
+    trigger: (opts) => (options.liveTriggers ? void triggered.push(runner.trigger(PIPELINE, opts)) : void pending++),
   });
   const http = await startHttpServer({
     port: 0,
@@ -98,6 +103,11 @@ export async function startMirrorHarness(
     async settle() {
       const results = new Set<RunResult>();
       await sandbox.flushPushes();
+      while (pending > 0) {
+        h.triggers += pending;
+        pending = 0; // several pushes before a run coalesce into one run, as in the daemon
+        results.add(await runner.run(PIPELINE));
+      }
       while (triggered.length > 0) {
         const batch = triggered.splice(0);
         h.triggers += batch.length;
@@ -111,7 +121,7 @@ export async function startMirrorHarness(
       return row.id;
     },
     async close() {
-      await h.settle(); // no triggered run may outlive the database it writes to
+      if (options.liveTriggers) await h.settle(); // no triggered run may outlive the database it writes to
       await http.close();
       await upstreams.close();
       await sandbox.close();
