@@ -28,8 +28,11 @@ const NOT_LOADED: [string, RegExp][] = [
   ['a sandbox', /\/src\/upstreams\/[^/]+\/sandbox[^/]*\.ts$/],
 ];
 
-/** Pipeline types' own code beyond their config schema (src/pipelines/index.ts loads it when a pipeline of that type runs). */
-const pipelineCode = (type: string) => new RegExp(`/src/pipelines/${type}/(?!config\\.ts$)[^/]+\\.ts$`);
+/**
+ * Pipeline types' own code beyond their config schema (src/pipelines/index.ts loads it when a pipeline of that type runs).
+ * A schema's own checks live beside it as `config-*.ts` and load with it.
+ */
+const pipelineCode = (type: string) => new RegExp(`/src/pipelines/${type}/(?!config(-[^/]+)?\\.ts$)[^/]+\\.ts$`);
 const OTHER_PIPELINES = ['planogram-catalog', 'ambita-mirror', 'maasplassen-availability'];
 
 /** Runs `koppel args` recording its modules; returns the exit, output and the loaded modules (URLs and paths). */

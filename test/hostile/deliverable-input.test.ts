@@ -86,15 +86,15 @@ describe('hostile deliverable names and order refusals (planviewer-mirror)', () 
     expect(await strayFiles(app)).toEqual([]);
   });
 
-  it('429 daily cap: the request stays pending with the reason, ordering stops for the day, nothing is retried', async () => {
+  it('429 daily cap: the untried requests are capped with the reason, ordering stops for the day, nothing is retried', async () => {
     await setup({ dailyCap: 1, capGrace: 0 }, 50);
     const [a, b, c] = [await enqueue('6512EX 2'), await enqueue('6811LW 61'), await enqueue('3511ED 1')];
     const r = await app.runner.run('pv');
     expect(r.error).toBeUndefined();
     const s = await states();
     expect(s.get(a)!.status).toBe('completed');
-    expect(s.get(b)).toMatchObject({ status: 'pending', reason: expect.stringMatching(/daily order cap/) });
-    expect(s.get(c)).toMatchObject({ status: 'pending' });
+    expect(s.get(b)).toMatchObject({ status: 'capped', reason: expect.stringMatching(/daily order cap/) });
+    expect(s.get(c)).toMatchObject({ status: 'capped', reason: expect.stringMatching(/daily order cap/) });
     expect(orderCalls()).toBe(2);
     await app.runner.run('pv');
     expect(orderCalls()).toBe(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { singleStatement } from '../../src/pipelines/maasplassen-availability/sql-statement.js';
+import { singleStatement } from '../../src/pipelines/maasplassen-availability/config-sql-statement.js';
 
 const one = (q: string) => singleStatement(q);
 

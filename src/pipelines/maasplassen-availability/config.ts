@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { csvOptionsSchema } from '../../core/csv-source.js';
-import { singleStatement } from './sql-statement.js';
+import { singleStatement } from './config-sql-statement.js';
 
 const csvSourceSchema = csvOptionsSchema.extend({
   /** CSV file with one row per boat-date. @example "./inbox/availability.csv" */

@@ -3,7 +3,7 @@ import { type CsvRow, readCsv } from '../../core/csv-source.js';
 import { redactUrl } from '../../db/database.js';
 import { ConfigError } from '../../core/errors.js';
 import type { MaasplassenAvailabilityConfig } from './config.js';
-import { singleStatement } from './sql-statement.js';
+import { singleStatement } from './config-sql-statement.js';
 
 /** One source row: where it came from (file and line, or query and row number) and its values. */
 export interface SourceRow {
