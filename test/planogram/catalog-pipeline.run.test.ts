@@ -172,12 +172,31 @@ describe('planogram-catalog run (pglite)', () => {
     expect(sandbox.staleItems()).toEqual([]);
   });
 
-  it('reports a missing image clearly and still syncs the item', async () => {
+  it('a missing image is a warning under the mapping\'s column, the item counted once (as created); counts add up to seen', async () => {
     ({ app } = await setup('pglite', sandbox));
     await appendFile(join(app.dir, 'products.csv'), iconv.encode('NOIMG;Zonder foto;ja;;;;10;10;10;box;ontbreekt.png;;standaard;ja;1;\r\n', 'win1252'));
+    await appendFile(join(app.dir, 'materials.csv'), 'MAT-X,Zonder textuur,weg.png,1,30,30\n');
+    const run = await app.runner.run('catalog');
+    const c = run.counts;
+    expect(c.created + c.updated + c.unchanged + c.rejected + c.failed).toBe(c.seen);
+    expect(c).toMatchObject({ created: 50, rejected: BAD_PRODUCT_ROWS.length, failed: 0 });
+    expect(run.warnings).toHaveLength(2);
+    const rows = await app.db.kysely.selectFrom('rejections').select(['item_key', 'field', 'reason', 'severity']).where('run_id', '=', run.runId!).where('severity', '=', 'warning').orderBy('id').execute();
+    // In the user's words: the products file's column "Afbeeldingen", the materials file's column "image".
+    expect(rows).toEqual([
+      { item_key: 'product:noimg', field: 'Afbeeldingen', severity: 'warning', reason: expect.stringMatching(/"ontbreekt.png" is not in the images folder \(the item is synced without it\)/) },
+      { item_key: 'material:mat-x', field: 'image', severity: 'warning', reason: expect.stringMatching(/"weg.png" is not in the images folder/) },
+    ]);
+    expect(sandbox.items('product').some((p: Product) => p.reference === 'NOIMG')).toBe(true);
+    const recorded = await app.db.kysely.selectFrom('runs').select(['seen', 'created', 'rejected', 'warnings']).where('id', '=', run.runId!).executeTakeFirstOrThrow();
+    expect(recorded).toMatchObject({ seen: c.seen, created: 50, warnings: 2 });
+  });
+
+  it('an unknown behavior is reported with the mapping\'s own words', async () => {
+    ({ app } = await setup('pglite', sandbox));
+    await appendFile(join(app.dir, 'products.csv'), iconv.encode('HANG;Hangt;ja;;;;10;10;10;box;;;hangend;ja;1;\r\n', 'win1252'));
     const run = await app.runner.run('catalog');
     const rejections = await rejectionsOf(app, run.runId);
-    expect(rejections).toContainEqual(expect.objectContaining({ item_key: 'product:noimg', field: 'images', reason: expect.stringMatching(/"ontbreekt.png" is not in the images folder/) }));
-    expect(sandbox.items('product').some((p: Product) => p.reference === 'NOIMG')).toBe(true);
+    expect(rejections).toContainEqual(expect.objectContaining({ field: 'Gedrag', reason: 'behavior: "hangend" is not one of standaard, haak, stapelbaar, tester' }));
   });
 });

@@ -44,6 +44,12 @@ export function addImageUse(images: Map<string, ImageUse>, name: string, kind: I
   images.set(lower, use);
 }
 
+/** The source column the mapping reads an item's images from (`images` for products and accessories, `image1` for materials). */
+function imageColumn(src: { kind: ItemKind; mapping: { fields: Record<string, { column?: string | undefined; columns?: string[] | undefined }> } }): string {
+  const spec = src.mapping.fields[src.kind === 'material' ? 'image1' : 'images'];
+  return spec?.column ?? spec?.columns?.join('+') ?? (src.kind === 'material' ? 'image1' : 'images');
+}
+
 /** Images checked (checkpoints read) per query. */
 const LOOKUP_BATCH = 1000;
 
@@ -110,7 +116,8 @@ export async function planImages(
       for (const name of imagesOf(row.item)) {
         const lower = name.toLowerCase();
         const reason = unusable.get(lower);
-        if (reason !== undefined) await reject({ itemKey: row.key, source: file, line: row.line, field: 'images', reason: `${reason} (the item is synced without it)`, value: name });
+        // The item itself is synced (counted once, as created/updated/unchanged): the image is a warning, named by the mapping's column.
+        if (reason !== undefined) await ctx.reject.warn({ itemKey: row.key, source: file, line: row.line, field: imageColumn(plan.src), reason: `${reason} (the item is synced without it)`, value: name });
         else if ((state.uploads.has(lower) || state.uploadedBefore.has(lower)) && !plan.index.has(row.slot, Flag.CREATE | Flag.UPDATE)) stale = true;
       }
       if (stale) {

@@ -53,7 +53,8 @@ export function parseEnum(text: string, allowed: readonly string[], own?: Record
   const plain = (name: string) => name.replace(/^[A-Z]+_/, '').replace(/_/g, ' ').toLowerCase();
   const squash = (s: string) => s.replace(/[\s_-]/g, '');
   const found = allowed.find((name) => name.toLowerCase() === key || plain(name) === key || squash(plain(name)) === squash(key));
-  if (!found) throw new CellError(`"${text}" is not one of ${allowed.map(plain).join(', ')}`);
+  // In the user's words: the mapping's own values when it has them, the API's names only when it has none.
+  if (!found) throw new CellError(`"${text}" is not one of ${own && Object.keys(own).length ? Object.keys(own).join(', ') : allowed.map(plain).join(', ')}`);
   return found;
 }
 
