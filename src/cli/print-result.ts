@@ -19,6 +19,7 @@ export function formatRunResult(result: RunResult): string {
   } else {
     lines.push(`${result.pipeline}: ${result.outcome} (run ${result.runId})`);
     lines.push(`  seen ${c.seen}, created ${c.created}, updated ${c.updated}, unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed}`);
+    if (result.waiting) lines.push(`  waiting for a person's choice: ${result.waiting} (koppel status lists each, with the command that answers it)`);
   }
   if (result.error instanceof CredentialError) {
     // Said first and plainly: the run stopped at the first refusal, and these are the keys to look at.

@@ -30,8 +30,8 @@ export function buildProgram(setExit: (code: number) => void, io: CliOutput = pr
       }
     };
   const globalConfig = () => program.opts<{ config?: string }>().config;
-  runCommand(program, globalConfig, wrap);
-  backfillCommand(program, globalConfig, wrap);
+  runCommand(program, globalConfig, wrap, io);
+  backfillCommand(program, globalConfig, wrap, io);
   daemonCommand(program, globalConfig, wrap);
   statusCommand(program, globalConfig, wrap);
   migrateCommand(program, globalConfig, wrap);

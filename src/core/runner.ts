@@ -175,7 +175,8 @@ export class Runner {
       await this.#closeCrashedRuns(entry.name);
       runId = await this.#recordStart(entry, def, options);
       const log = rootLog.child({ pipeline: entry.name, runId });
-      const ctx = this.#context(entry, def, options, runId, log, counts);
+      const waiting = { n: 0 }; // items left for a person's choice: reported apart from the recorded counts
+      const ctx = this.#context(entry, def, options, runId, log, counts, waiting);
       events.emit('run:start', { pipeline: entry.name, type: def.type, runId, dryRun: !!options.dryRun });
       log.info({ type: def.type, dryRun: !!options.dryRun, full: !!options.full, tick: options.tick?.toISOString() }, 'run started');
 
@@ -203,7 +204,7 @@ export class Runner {
       const durationMs = performance.now() - started;
       events.emit('run:end', { pipeline: entry.name, type: def.type, runId, outcome, counts: { ...counts }, durationMs });
       log.info({ outcome, counts, durationMs: Math.round(durationMs) }, 'run finished');
-      return { runId, pipeline: entry.name, outcome, counts, plan, error, rejections: ctx.reject.sample, warnings: ctx.reject.warnings };
+      return { runId, pipeline: entry.name, outcome, counts, plan, error, rejections: ctx.reject.sample, warnings: ctx.reject.warnings, waiting: waiting.n };
     } catch (thrown) {
       // Recording itself failed (database gone): report, and leave the row for the next run to close.
       const error = coerceError(thrown);
@@ -221,6 +222,7 @@ export class Runner {
     runId: number,
     log: Logger,
     counts: RunCounts,
+    waiting: { n: number },
   ): PipelineContext {
     const { db, events, config, upstreams } = this.#deps;
     return Object.freeze({
@@ -241,6 +243,7 @@ export class Runner {
         // Rejections are counted once, by the rejection reporter (and reach metrics through run:end).
         if (status === 'rejected') return;
         if (status in counts) counts[status as keyof RunCounts] += n;
+        if (status === 'waiting') waiting.n += n;
         if (status !== 'skipped' && status !== 'seen') events.emit('item:outcome', { pipeline: entry.name, status, n });
       },
       progress(done: number, total: number, phase = def.type) {

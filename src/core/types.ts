@@ -22,7 +22,8 @@ import type { DB } from '../db/schema.js';
 import type { KoppelConfig } from '../config/schema.js';
 
 /** What happened to one item in a run (or would happen, in a plan). */
-export type ItemStatus = 'created' | 'updated' | 'unchanged' | 'deleted' | 'rejected' | 'failed' | 'skipped';
+/** `waiting`: left for a person to answer (a choice between candidates); not a failure, but not done either. */
+export type ItemStatus = 'created' | 'updated' | 'unchanged' | 'deleted' | 'rejected' | 'failed' | 'skipped' | 'waiting';
 
 /** The counts every run records. */
 export interface RunCounts {
@@ -75,6 +76,8 @@ export interface RunResult {
   reason?: string | undefined;
   /** What the run left undone on purpose, and why (`reject.warn`); stored with severity `warning`. */
   warnings?: readonly Rejection[] | undefined;
+  /** Items this run left waiting for a person's choice (counted apart: they are neither done nor failed). */
+  waiting?: number | undefined;
 }
 
 export interface RunOptions {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, RetryableError } from '../core/errors.js';
 import type { DatabaseConfig } from './config.js';
 import { pgliteOptions, prepareDataDir } from './pglite.js';
 import type { DB } from './schema.js';
@@ -32,6 +32,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 const dateAsText = (v: string) => v;
 pg.types.setTypeParser(pg.types.builtins.DATE, dateAsText);
 
+/** Postgres answers that mean the config is wrong: invalid password, authorization, no such database. */
+const CONFIG_FAULTS = new Set(['28P01', '28000', '3D000']);
+
 export async function openDatabase(cfg: DatabaseConfig): Promise<Database> {
   return cfg.url ? openServer(cfg) : openEmbedded(cfg);
 }
@@ -46,7 +49,11 @@ async function openServer(cfg: DatabaseConfig): Promise<Database> {
     client.release();
   } catch (err) {
     await pool.end().catch(() => undefined);
-    throw new ConfigError(`database.url: cannot connect to ${redactUrl(cfg.url)}: ${(err as Error).message}`);
+    const message = `database.url: cannot connect to ${redactUrl(cfg.url)}: ${(err as Error).message}`;
+    // A refused login or a missing database is the config's fault (exit 2); a server that does not answer is an
+    // outage koppel could not work through (exit 1: a cron wrapper pages for it, as for an unreachable upstream).
+    if (CONFIG_FAULTS.has(String((err as { code?: unknown }).code))) throw new ConfigError(message);
+    throw new RetryableError(message);
   }
   const kysely = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return {

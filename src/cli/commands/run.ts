@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import { isCalendarDate } from '../../core/calendar-date.js';
 import { ConfigError } from '../../core/errors.js';
 import type { RunOptions } from '../../core/types.js';
-import { exitCodeForOutcome } from '../exit-codes.js';
+import { exitCodeForRun } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import { formatRunResult } from '../print-result.js';
 import { showProgress } from '../progress-display.js';
+import type { CliOutput } from '../cli-args.js';
 import type { GlobalConfig, Wrap } from '../program.js';
 
-async function runOnce(configFlag: string | undefined, pipeline: string, options: RunOptions): Promise<number> {
+async function runOnce(io: CliOutput, configFlag: string | undefined, pipeline: string, options: RunOptions): Promise<number> {
   for (const [flag, value] of [['--since', options.since], ['--until', options.until]] as const) {
     if (value !== undefined && !isCalendarDate(value)) throw new ConfigError(`${flag}: expected YYYY-MM-DD (a real date), got "${value}"`);
   }
@@ -21,15 +22,15 @@ async function runOnce(configFlag: string | undefined, pipeline: string, options
     try {
       const result = await app.runner.run(pipeline, options);
       stopProgress();
-      process.stderr.write(formatRunResult(result));
-      return exitCodeForOutcome(result.outcome);
+      io.err(formatRunResult(result));
+      return exitCodeForRun(result);
     } finally {
       process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     }
   });
 }
 
-export function runCommand(program: Command, config: GlobalConfig, wrap: Wrap): void {
+export function runCommand(program: Command, config: GlobalConfig, wrap: Wrap, io: CliOutput): void {
   program
     .command('run <pipeline>')
     .description('run one pipeline once, now')
@@ -38,12 +39,12 @@ export function runCommand(program: Command, config: GlobalConfig, wrap: Wrap): 
     .option('--force', 'allow guarded destructive steps (e.g. pruning more than the configured share)')
     .action(
       wrap((pipeline: string, opts: { dryRun?: boolean; full?: boolean; force?: boolean }) =>
-        runOnce(config(), pipeline, { dryRun: opts.dryRun, full: opts.full, force: opts.force, startedBy: 'person' }),
+        runOnce(io, config(), pipeline, { dryRun: opts.dryRun, full: opts.full, force: opts.force, startedBy: 'person' }),
       ),
     );
 }
 
-export function backfillCommand(program: Command, config: GlobalConfig, wrap: Wrap): void {
+export function backfillCommand(program: Command, config: GlobalConfig, wrap: Wrap, io: CliOutput): void {
   program
     .command('backfill <pipeline>')
     .description('a long one-off run with progress (a bar on a terminal)')
@@ -52,7 +53,7 @@ export function backfillCommand(program: Command, config: GlobalConfig, wrap: Wr
     .option('--dry-run', 'compute and print the plan; change nothing outside koppel')
     .action(
       wrap((pipeline: string, opts: { since?: string; until?: string; dryRun?: boolean }) =>
-        runOnce(config(), pipeline, { since: opts.since, until: opts.until, dryRun: opts.dryRun, full: true, backfill: true, startedBy: 'person' }),
+        runOnce(io, config(), pipeline, { since: opts.since, until: opts.until, dryRun: opts.dryRun, full: true, backfill: true, startedBy: 'person' }),
       ),
     );
 }

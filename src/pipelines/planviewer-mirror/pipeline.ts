@@ -7,7 +7,7 @@
  * apply: reconcile interrupted orders, order, poll, download.
  */
 import { sql } from 'kysely';
-import { CredentialError, isKoppelError } from '../../core/errors.js';
+import { CredentialError, isKoppelError, RetryableError } from '../../core/errors.js';
 import {
   markCapped,
   markFailed,
@@ -78,8 +78,9 @@ export const planviewerMirror = definePipeline({
         try {
           resolution = await resolveRequest(ctx.upstreams.planviewer, req.request, ctx.config.intention_rule, ctx.abortSignal);
         } catch (err) {
-          // Bad credentials refuse every look-up alike: end the run at the first refusal.
-          if (!isKoppelError(err) || err instanceof CredentialError) throw err;
+          // Bad credentials refuse every look-up alike, and an upstream still unreachable after the retries fails the
+          // next look-up the same way: end the run at the first (exit 1), rather than record each request as failed.
+          if (!isKoppelError(err) || err instanceof CredentialError || err instanceof RetryableError) throw err;
           resolution = { kind: 'error', reason: (err as Error).message };
         }
       }
@@ -189,7 +190,7 @@ async function orderRequests(ctx: Ctx, requests: PlanviewerMirrorState['requests
         const message = resolution.reason.replace('<request>', String(id));
         await markWaiting(ctx.db, id, why.choiceNeeded(id, message, resolution.details), resolution.details);
         log.warn({ reason: message, ...resolution.details }, 'request waits for a human');
-        ctx.count('skipped');
+        ctx.count('waiting');
         break;
       }
       case 'error':

@@ -122,6 +122,7 @@ async function settle(ctx: Ctx, job: { job_uuid: string; request_id: number; sta
   if (entry.status === 'waiting for user' && job.status !== 'waiting for user') {
     const choices = waitingChoices ?? {};
     await noteOrdered(ctx.db, Number(job.request_id), why.jobWaitsForChoice(job.job_uuid, choices));
+    ctx.count('waiting');
   }
   if (entry.status === 'error' && job.status !== 'error') {
     await markFailed(ctx.db, Number(job.request_id), why.jobError(job.job_uuid));
