@@ -132,7 +132,7 @@ async function demoRows(dir: string): Promise<void> {
 /** Runs another benchmark and returns its output lines and BENCH_RESULT. */
 function subBench(file: string, extra: string[]): { lines: string[]; result: Record<string, unknown> } {
   out(`  running bench/${file} ${extra.join(' ')}`);
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${file}`, ...extra], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024, env: process.env });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${file}`, ...extra], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 * 1024 * 1024, env: { ...process.env, DATABASE_URL: ADMIN_URL } }); // the catalog bench skips the server without it
   const lines = r.stdout.toString().split('\n');
   const res = lines.find((l) => l.startsWith('BENCH_RESULT '));
   if (r.status !== 0 || !res) throw new Error(`bench/${file} exited with ${r.status}`);
