@@ -76,7 +76,15 @@ describe.skipIf(!hasPostgres)('ambita-mirror killed with SIGKILL', () => {
     const followed = new Set((await world.db.selectFrom('ambita_orders').select('order_id').execute()).map((o) => Number(o.order_id)));
     const status = new Map(requests.map((r) => [String(r.id), r.status]));
     for (const o of orders) if (!followed.has(o.id)) expect(status.get(o.technicalReference ?? ''), `order ${o.id}`).toBe('needs-attention');
-    expect(requests.filter((r) => !['completed', 'ordered', 'failed', 'needs-attention'].includes(r.status))).toEqual([]);
+    expect(requests.filter((r) => !['completed', 'ordered', 'failed', 'needs-attention', 'cancelled', 'refunded'].includes(r.status))).toEqual([]);
+    // A request is cancelled or refunded exactly when Ambita's order for it is.
+    for (const o of orders) {
+      const vendorEnd = o.status === 'CANCELLED' ? 'cancelled' : o.status === 'REFUNDED' ? 'refunded' : undefined;
+      if (vendorEnd && followed.has(o.id)) expect(status.get(o.technicalReference ?? ''), `order ${o.id} (${o.status})`).toBe(vendorEnd);
+    }
+    for (const r of requests.filter((q) => q.status === 'cancelled' || q.status === 'refunded')) {
+      expect(orders.find((o) => o.technicalReference === String(r.id))?.status, `request ${r.id}`).toBe(r.status.toUpperCase());
+    }
 
     // 2. The mirror holds exactly the live files of the followed orders, once each, byte for byte.
     const expected = new Map(sandbox.liveAssets().filter((a) => followed.has(a.orderId)).map((a) => [a.asset.id, a]));
