@@ -61,7 +61,6 @@ export async function planImages(
   images: Map<string, ImageUse>,
   state: CatalogPlanState,
   sample: ActionSample,
-  reject: Reject,
 ): Promise<number> {
   const full = !!ctx.options.full;
   const folder = await indexFolder(dir);

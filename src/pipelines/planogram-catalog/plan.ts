@@ -108,7 +108,7 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
     for (const scan of scans) await scan.close();
   }
 
-  const refresh = ctx.config.source.images ? await planImages(ctx, client, resolve(ctx.config.source.images), images, state, sample, reject) : 0;
+  const refresh = ctx.config.source.images ? await planImages(ctx, client, resolve(ctx.config.source.images), images, state, sample) : 0;
   const count = (flag: number) => state.kinds.reduce((n, k) => n + k.index.count(flag), 0);
   const summary = {
     create: count(Flag.CREATE),
