@@ -8,6 +8,8 @@ import { DownloadTooLargeError } from '../../core/download-limit.js';
 import { CredentialError, coerceError } from '../../core/errors.js';
 import { removeStaleTemporaries, safeJoin } from '../../core/file-store.js';
 import { markCompleted, markVendorEnded } from '../../core/order-requests.js';
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
 import { definePipeline, type PipelineContext, type PlannedAction } from '../../core/types.js';
 import { applyCatalog, type CatalogPlan, planCatalog } from './catalog.js';
 import { type AmbitaMirrorConfig, ambitaMirrorConfigSchema } from './config.js';
@@ -186,22 +188,27 @@ async function applyOrder(ctx: Ctx, order: OrderPlan, failedBefore: ReadonlySet<
     }
   }
   if (order.unknownStatus.length) log.warn({ orderId: order.orderId, assets: order.unknownStatus }, 'assets in an unknown state left alone');
-  await store.recordOrderRead(db, pipeline, { orderId: order.orderId, ...order.order, filesRemoved: order.filesRemoved && failed === 0 });
   if (failed > 0) {
+    await store.recordOrderRead(db, pipeline, { orderId: order.orderId, ...order.order, filesRemoved: false });
     await store.recordOrderError(db, pipeline, order.orderId, `${failed} file operation(s) failed; retried next run`);
     return false;
   }
-  await settleRequest(ctx, order);
+  // One transaction: a cancelled order is read for the last time when files_removed_at is set, so a kill between
+  // the two writes would leave its request 'ordered' for ever.
+  await db.transaction().execute(async (trx) => {
+    await store.recordOrderRead(trx, pipeline, { orderId: order.orderId, ...order.order, filesRemoved: order.filesRemoved });
+    await settleRequest(trx, pipeline, order);
+  });
   return true;
 }
 
 /** The order request behind an order is completed once the order is finished and mirrored (files may still follow). */
-async function settleRequest(ctx: Ctx, order: OrderPlan): Promise<void> {
-  const requestId = await store.requestIdOf(ctx.db, ctx.pipeline, order.orderId);
+async function settleRequest(db: Kysely<DB>, pipeline: string, order: OrderPlan): Promise<void> {
+  const requestId = await store.requestIdOf(db, pipeline, order.orderId);
   if (requestId === null) return;
-  if (order.order.status === 'FINISHED') await markCompleted(ctx.db, requestId, 'finished and mirrored');
+  if (order.order.status === 'FINISHED') await markCompleted(db, requestId, 'finished and mirrored');
   else if (order.filesRemoved) {
     const state = order.order.status === 'REFUNDED' ? 'refunded' : 'cancelled';
-    await markVendorEnded(ctx.db, requestId, state, why.vendorEnded(order.orderId, state, order.order.dateStatus));
+    await markVendorEnded(db, requestId, state, why.vendorEnded(order.orderId, state, order.order.dateStatus));
   }
 }
