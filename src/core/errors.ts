@@ -62,24 +62,12 @@ export class BackOffError extends KoppelError {
   }
 }
 
-/** A batch settled per item: `failures` maps an item's index in the batch to why it failed. */
-export class BatchError extends KoppelError {
-  readonly failures: ReadonlyMap<number, Error>;
-  constructor(message: string, failures: Map<number, Error>, ctx: ErrorContext = {}) {
-    super(message, ctx);
-    this.failures = failures;
-  }
-  failed(index: number): Error | undefined {
-    return this.failures.get(index);
-  }
-}
-
 /** Bad config or bad usage: exit code 2, message names the key path. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type UpstreamError = RetryableError | PermanentError | NotConnectedError | BackOffError | BatchError;
+export type UpstreamError = RetryableError | PermanentError | NotConnectedError | BackOffError;
 
 /** Any throw becomes an Error; unknown errors are treated as retryable once by the retry policy. */
 export function coerceError(err: unknown): Error {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { sleep } from './abortable-sleep.js';
-import { BackOffError, BatchError, NotConnectedError, PermanentError, RetryableError, coerceError } from './errors.js';
+import { BackOffError, NotConnectedError, PermanentError, RetryableError, coerceError } from './errors.js';
 
 /** The one retry policy for every upstream call. */
 export const retryPolicySchema = z
@@ -17,8 +17,6 @@ export const retryPolicySchema = z
   .strict();
 
 export type RetryPolicy = z.output<typeof retryPolicySchema>;
-
-export const DEFAULT_RETRY_POLICY = retryPolicySchema.parse({});
 
 export interface RetryHooks {
   signal?: AbortSignal | undefined;
@@ -37,7 +35,7 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
 
 /**
  * Runs `fn` until it succeeds or the policy says stop:
- * - PermanentError / BatchError: thrown at once (a batch settles per item, its caller decides);
+ * - PermanentError: thrown at once;
  * - BackOffError: waits `waitMs` (+ up to 10 % jitter) when finite and short enough, else thrown;
  * - NotConnectedError: reconnects once, then retries;
  * - RetryableError: exponential backoff with full jitter;
@@ -56,7 +54,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
       const last = attempt >= policy.max_attempts;
       let delayMs: number;
       let reason: string;
-      if (error instanceof PermanentError || error instanceof BatchError) throw error;
+      if (error instanceof PermanentError) throw error;
       if (error instanceof BackOffError) {
         if (last || !Number.isFinite(error.waitMs)) throw error;
         if (error.waitMs > policy.max_retry_after_ms) throw tooLongToWait(error, policy);

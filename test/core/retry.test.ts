@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackOffError, BatchError, NotConnectedError, PermanentError, RetryableError } from '../../src/core/errors.js';
+import { BackOffError, NotConnectedError, PermanentError, RetryableError } from '../../src/core/errors.js';
 import { backoffDelay, retryPolicySchema, withRetry } from '../../src/core/retry.js';
 
 const fast = retryPolicySchema.parse({ max_attempts: 4, base_delay_ms: 1, max_delay_ms: 4, max_retry_after_ms: 50 });
@@ -24,12 +24,11 @@ describe('withRetry', () => {
     expect(never.calls()).toBe(4);
   });
 
-  it('never retries permanent errors or batch errors', async () => {
-    for (const err of [new PermanentError('bad'), new BatchError('some failed', new Map())]) {
-      const f = failing([err]);
-      await expect(withRetry(f.fn, fast)).rejects.toBe(err);
-      expect(f.calls()).toBe(1);
-    }
+  it('never retries permanent errors', async () => {
+    const err = new PermanentError('bad');
+    const f = failing([err]);
+    await expect(withRetry(f.fn, fast)).rejects.toBe(err);
+    expect(f.calls()).toBe(1);
   });
 
   it('waits out a Retry-After, but not one longer than allowed or infinite', async () => {

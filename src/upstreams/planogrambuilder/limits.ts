@@ -7,7 +7,6 @@ import type { AnyItem, ItemKind, PlanoErrorCode } from './wire.js';
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
 export const MAX_FILENAME = 100;
 export const MAX_REFERENCE = 50;
-export const TOKEN_LENGTH = 43;
 export const MAX_COLOR = 0xffffffff;
 
 /** Characters PlanogramBuilder's help allows in a reference (`#` is reserved); the sandbox refuses others. */
