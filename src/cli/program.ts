@@ -33,10 +33,10 @@ export function buildProgram(setExit: (code: number) => void, io: CliOutput = pr
   runCommand(program, globalConfig, wrap, io);
   backfillCommand(program, globalConfig, wrap, io);
   daemonCommand(program, globalConfig, wrap);
-  statusCommand(program, globalConfig, wrap);
-  migrateCommand(program, globalConfig, wrap);
-  configCheckCommand(program, globalConfig, wrap);
-  sandboxCommand(program, globalConfig, wrap);
+  statusCommand(program, globalConfig, wrap, io);
+  migrateCommand(program, globalConfig, wrap, io);
+  configCheckCommand(program, globalConfig, wrap, io);
+  sandboxCommand(program, globalConfig, wrap, io);
   orderCommand(program, globalConfig, wrap, io);
   return program;
 }

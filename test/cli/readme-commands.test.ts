@@ -10,7 +10,7 @@
  * - `<pipeline>`, `<request>`, `<uuid>`, `<job>`, `<index>`, `N`, `YYYY-MM-DD` are filled from the fixture.
  * - `koppel order <planviewer|ambita> …` is a synopsis, not a command: it maps to one representative queueing
  *   command per vendor (the Planviewer lot and the Ambita example the README gives in prose).
- * - `koppel daemon` and `koppel sandbox` block until a signal and `sandbox` writes to process.stdout: they run as
+ * - `koppel daemon` and `koppel sandbox` block until a signal (SIGTERM to the process): they run as
  *   child processes (start, check they serve / print addresses, SIGTERM, exit code).
  */
 import { readFileSync } from 'node:fs';

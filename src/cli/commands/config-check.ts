@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliOutput } from '../cli-args.js';
 import { stringify } from 'yaml';
 import { configPath } from '../../config/load-config.js';
 import { maskSecrets } from '../../config/secrets.js';
@@ -7,7 +8,7 @@ import { loadConfig } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
 
 /** `koppel config check`: validates and prints the resolved config (defaults filled in, secrets masked). */
-export function configCheckCommand(program: Command, config: GlobalConfig, wrap: Wrap): void {
+export function configCheckCommand(program: Command, config: GlobalConfig, wrap: Wrap, io: CliOutput): void {
   program
     .command('config')
     .description('configuration commands')
@@ -37,7 +38,7 @@ export function configCheckCommand(program: Command, config: GlobalConfig, wrap:
         const rates = Object.entries(upstreams)
           .flatMap(([name, block]) => (block ? [`# rate: upstreams.${name}: ${block.rate.concurrency} in flight, ${block.rate.per_second} per second, from ${block.rate.source}\n`] : []))
           .join('');
-        process.stdout.write(`# ${configPath(config())}: ${verdict}\n${notSet}${notes}${rates}${stringify(maskSecrets(shown))}`);
+        io.out(`# ${configPath(config())}: ${verdict}\n${notSet}${notes}${rates}${stringify(maskSecrets(shown))}`);
         return EXIT.ok;
       }),
     );

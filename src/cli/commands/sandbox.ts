@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliOutput } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalConfig, Wrap } from '../program.js';
 import type { SandboxHandle } from '../../upstreams/sandbox-kit.js';
@@ -20,7 +21,7 @@ export async function startAllSandboxes(basePort: number): Promise<{ name: strin
   return started;
 }
 
-export function sandboxCommand(program: Command, _config: GlobalConfig, wrap: Wrap): void {
+export function sandboxCommand(program: Command, _config: GlobalConfig, wrap: Wrap, io: CliOutput): void {
   program
     .command('sandbox')
     .description('start local sandboxes of every upstream and print their addresses and demo credentials')
@@ -29,10 +30,10 @@ export function sandboxCommand(program: Command, _config: GlobalConfig, wrap: Wr
       wrap(async (opts: { port: number }) => {
         const started = await startAllSandboxes(opts.port);
         for (const { name, handle } of started) {
-          process.stdout.write(`${name.padEnd(18)} ${handle.url}\n`);
-          for (const [k, v] of Object.entries(handle.credentials)) process.stdout.write(`${''.padEnd(18)} ${k}: ${v}\n`);
+          io.out(`${name.padEnd(18)} ${handle.url}\n`);
+          for (const [k, v] of Object.entries(handle.credentials)) io.out(`${''.padEnd(18)} ${k}: ${v}\n`);
         }
-        process.stdout.write('Ctrl-C stops the sandboxes.\n');
+        io.out('Ctrl-C stops the sandboxes.\n');
         await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
         for (const { handle } of started) await handle.close();
         return EXIT.ok;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { CliOutput } from '../cli-args.js';
 import { findPipelineType, loadPipeline } from '../../pipelines/index.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
@@ -38,7 +39,7 @@ export async function collectStatus(app: App): Promise<Record<string, unknown>[]
   return redactForDisplay(out, app.scrub);
 }
 
-export function statusCommand(program: Command, config: GlobalConfig, wrap: Wrap): void {
+export function statusCommand(program: Command, config: GlobalConfig, wrap: Wrap, io: CliOutput): void {
   program
     .command('status')
     .description('last runs with counts, and what is pending, per pipeline')
@@ -53,10 +54,10 @@ export function statusCommand(program: Command, config: GlobalConfig, wrap: Wrap
             const missing = app.config.missingSecrets ?? [];
             if (missing.length) {
               const note = `secrets not set (status does not need them; runs of the upstreams concerned do):\n${missing.map((m) => `  ${m}`).join('\n')}\n`;
-              if (opts.json) process.stderr.write(`koppel: ${note}`);
-              else process.stdout.write(`${note}\n`);
+              if (opts.json) io.err(`koppel: ${note}`);
+              else io.out(`${note}\n`);
             }
-            process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
+            io.out(opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status));
             return EXIT.ok;
           },
           { secrets: 'optional' },
