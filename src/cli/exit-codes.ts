@@ -16,25 +16,20 @@ import { type CliOutput, processOutput } from './cli-args.js';
  */
 export const EXIT = { ok: 0, failed: 1, usage: 2, attention: 3, locked: 75 } as const;
 
-/**
- * The exit code of a run. The run's recorded outcome says `failed` when any item failed; for the exit code an
- * item failure is a finished run that needs a look (3), and only a run that could not do its job (an error that
- * ended the run) pages (1).
- */
-export function exitCodeForRun(result: Pick<RunResult, 'outcome' | 'error' | 'counts' | 'waiting'>): number {
+/** The exit code of a run: one per recorded outcome, so the run record, `status` and the exit code agree. */
+export function exitCodeForRun(result: Pick<RunResult, 'outcome'>): number {
   switch (result.outcome) {
-    case 'skipped':
-      return EXIT.locked;
-    case 'stopped':
-      return EXIT.failed;
-    case 'failed':
-      return result.error ? EXIT.failed : EXIT.attention;
-    case 'rejected':
-      return EXIT.attention;
     case 'succeeded':
-      return result.counts.failed > 0 || result.counts.rejected > 0 || (result.waiting ?? 0) > 0 ? EXIT.attention : EXIT.ok;
     case 'dry-run':
       return EXIT.ok;
+    case 'rejected':
+    case 'attention':
+      return EXIT.attention;
+    case 'failed':
+    case 'stopped':
+      return EXIT.failed;
+    case 'skipped':
+      return EXIT.locked;
   }
 }
 

@@ -189,8 +189,10 @@ export class Runner {
           outcome = 'dry-run';
         } else {
           await def.apply(ctx, plan);
-          // A shutdown may have cut the work short: say so rather than record a partial run as a success.
-          outcome = counts.failed > 0 ? 'failed' : this.stopping ? 'stopped' : ctx.reject.count > 0 ? 'rejected' : 'succeeded';
+          // A shutdown may have cut the work short: say so rather than record a partial run as a success. Items
+          // that failed or wait for a person are the run's finished result, not a koppel fault: `failed` is kept
+          // for an error that ended the run, so the recorded word and the exit code say the same thing.
+          outcome = this.stopping ? 'stopped' : counts.failed > 0 || waiting.n > 0 ? 'attention' : ctx.reject.count > 0 ? 'rejected' : 'succeeded';
         }
       } catch (thrown) {
         error = coerceError(thrown);

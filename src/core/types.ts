@@ -56,11 +56,12 @@ export interface Plan<State = unknown> {
 }
 
 /**
- * succeeded: all synced; rejected: finished but some input was refused (exit 3); failed: exit 1; stopped: a
- * shutdown ended it early, what was done is checkpointed and the next run goes on (exit 1); skipped: another
- * runner holds the lock.
+ * succeeded: all synced (exit 0); rejected: finished but some input was refused (exit 3); attention: finished, but
+ * items failed or were left for a person (a vendor job error, a lost order answer, a wait; exit 3); failed: koppel
+ * could not do its job, an error ended the run (exit 1); stopped: a shutdown ended it early, what was done is
+ * checkpointed and the next run goes on (exit 1); skipped: another runner holds the lock (exit 75).
  */
-export type RunOutcome = 'succeeded' | 'rejected' | 'failed' | 'stopped' | 'skipped' | 'dry-run';
+export type RunOutcome = 'succeeded' | 'rejected' | 'attention' | 'failed' | 'stopped' | 'skipped' | 'dry-run';
 
 /** What a run returns instead of throwing on the first problem. */
 export interface RunResult {

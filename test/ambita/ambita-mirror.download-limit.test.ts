@@ -59,7 +59,7 @@ describe.each(testDatabaseKinds)('ambita-mirror download limit on %s', (kind) =>
     // More bytes than announced: a failure (both attempts), retried by the next run, which gets the real file.
     const lying = await sandbox.addAsset(order.id);
     sandbox.oversizeNextDownloads(2, { mode: 'lying', bytes: HUGE });
-    expect((await h.run({ full: true })).outcome).toBe('failed');
+    expect((await h.run({ full: true })).outcome).toBe('attention');
     expect(await listFiles(h.root)).toEqual([]);
     const failed = (await failures()).find((f) => f.item_key === lying.id);
     expect(failed).toMatchObject({ permanent: false });

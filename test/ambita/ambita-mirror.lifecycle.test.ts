@@ -77,7 +77,7 @@ describe.each(testDatabaseKinds)('ambita-mirror lifecycle on %s', (kind) => {
       else sandbox.faults.set({ errorRate: 0 });
       const results = await h.settle();
       // Pushed runs may fail an item (faults), never lose one; the sweep below must converge regardless.
-      for (const r of results) expect(['succeeded', 'failed']).toContain(r.outcome);
+      for (const r of results) expect(['succeeded', 'attention']).toContain(r.outcome);
       if (step % 15 === 14) {
         sandbox.faults.set({ errorRate: 0 });
         expect((await h.run({ full: true })).outcome).toBe('succeeded');

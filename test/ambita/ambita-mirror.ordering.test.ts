@@ -18,7 +18,7 @@ describe.each(testDatabaseKinds)('ambita ordering on %s', (kind) => {
     const id = await h.order(CADASTRE_REQUEST);
     h.sandbox.loseNextOrderAnswers(1);
     const first = await h.run();
-    expect(first.outcome).toBe('failed');
+    expect(first.outcome).toBe('attention');
     expect(await request(id)).toMatchObject({ status: 'needs-attention' });
     expect((await request(id)).reason).toContain(`technicalReference "${id}"`);
     for (let i = 0; i < 3; i++) await h.run();
@@ -95,7 +95,7 @@ describe.each(testDatabaseKinds)('ambita ordering on %s', (kind) => {
     h.sandbox.truncateNextDownloads(4); // both attempts of both files
     await h.sandbox.finish(order.id);
     const [broken] = await h.settle();
-    expect(broken!.outcome).toBe('failed');
+    expect(broken!.outcome).toBe('attention');
     expect(broken!.counts.failed).toBe(2);
     expect(await listFiles(h.root)).toEqual([]);
     expect((await h.run({ full: true })).outcome).toBe('succeeded');

@@ -17,18 +17,15 @@ import { maasUpstream, writeConfig } from '../fixtures/koppel-process.js';
 import { createServerDatabase, hasPostgres } from '../helpers/database.js';
 import { sandboxUpstreamConfig } from '../planogram/plano-fixtures.js';
 
-const counts = { seen: 1, created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 };
-
 describe('exitCodeForRun: the README policy', () => {
-  it('maps every outcome', () => {
-    expect(exitCodeForRun({ outcome: 'succeeded', counts })).toBe(EXIT.ok);
-    expect(exitCodeForRun({ outcome: 'dry-run', counts })).toBe(EXIT.ok);
-    expect(exitCodeForRun({ outcome: 'succeeded', counts, waiting: 1 })).toBe(EXIT.attention);
-    expect(exitCodeForRun({ outcome: 'rejected', counts: { ...counts, rejected: 1 } })).toBe(EXIT.attention);
-    expect(exitCodeForRun({ outcome: 'failed', counts: { ...counts, failed: 1 } })).toBe(EXIT.attention); // items failed, the run finished
-    expect(exitCodeForRun({ outcome: 'failed', counts, error: new Error('unreachable') })).toBe(EXIT.failed);
-    expect(exitCodeForRun({ outcome: 'stopped', counts })).toBe(EXIT.failed);
-    expect(exitCodeForRun({ outcome: 'skipped', counts })).toBe(EXIT.locked);
+  it('maps every recorded outcome to one code', () => {
+    expect(exitCodeForRun({ outcome: 'succeeded' })).toBe(EXIT.ok);
+    expect(exitCodeForRun({ outcome: 'dry-run' })).toBe(EXIT.ok);
+    expect(exitCodeForRun({ outcome: 'rejected' })).toBe(EXIT.attention);
+    expect(exitCodeForRun({ outcome: 'attention' })).toBe(EXIT.attention); // items failed or wait, the run finished
+    expect(exitCodeForRun({ outcome: 'failed' })).toBe(EXIT.failed); // an error ended the run
+    expect(exitCodeForRun({ outcome: 'stopped' })).toBe(EXIT.failed);
+    expect(exitCodeForRun({ outcome: 'skipped' })).toBe(EXIT.locked);
     expect(EXIT).toEqual({ ok: 0, failed: 1, usage: 2, attention: 3, locked: 75 });
   });
 });
@@ -114,6 +111,8 @@ describe.skipIf(!hasPostgres)('koppel run: exit codes per pipeline', () => {
     return { code, ...captured };
   }
   const run = (pipeline: string, configPath = config) => koppel(configPath, 'run', pipeline);
+  const lastRun = (pipeline: string) =>
+    db.kysely.selectFrom('runs').select(['id', 'outcome', 'error']).where('pipeline', '=', pipeline).orderBy('id', 'desc').executeTakeFirstOrThrow();
 
   it('0: the job is done (each pipeline)', async () => {
     for (const p of ['boats', 'ambita', 'catalog']) expect(await run(p), p).toMatchObject({ code: 0 });
@@ -130,16 +129,22 @@ describe.skipIf(!hasPostgres)('koppel run: exit codes per pipeline', () => {
 
   it('3: planviewer left a tie for a human, and a job ended in error at the vendor', async () => {
     await koppel(config, 'order', 'planviewer', '--address', 'Dorpsweg 8, 9999AA Groningen', '--product', 'vraagprijsrapport');
-    expect(await run('pv')).toMatchObject({ code: 3, err: expect.stringMatching(/pv: succeeded[^]*waiting for a person's choice: 1/) });
+    expect(await run('pv')).toMatchObject({ code: 3, err: expect.stringMatching(/pv: attention[^]*waiting for a person's choice: 1/) });
     expect(await run('pv')).toMatchObject({ code: 0 }); // nothing new: the wait is in `status`, not reported again
     await koppel(config, 'order', 'planviewer', '--address', '3511ED 1', '--product', 'hypotheekinformatie');
-    expect(await run('pv')).toMatchObject({ code: 3, err: expect.stringMatching(/pv: failed[^]*failed 1/) });
+    expect(await run('pv')).toMatchObject({ code: 3, err: expect.stringMatching(/pv: attention[^]*failed 1/) });
+    expect(await lastRun('pv')).toMatchObject({ outcome: 'attention', error: null }); // a vendor job error is no koppel fault
   });
 
   it('3: ambita lost an order answer, the request needs attention', async () => {
     await koppel(config, 'order', 'ambita', '--product', 'WI99990001', '--cadastre', '9999-1-1-0-0', '--address', 'Infoveien 1, 9999 Infoland');
     ambita.loseNextOrderAnswers(1);
-    expect(await run('ambita')).toMatchObject({ code: 3, err: expect.stringMatching(/ambita: failed[^]*failed 1/) });
+    expect(await run('ambita')).toMatchObject({ code: 3, err: expect.stringMatching(/ambita: attention[^]*failed 1/) });
+    // The run record and `status` say the same word as the summary: a finished run with items for a person.
+    const last = await lastRun('ambita');
+    expect(last).toMatchObject({ outcome: 'attention', error: null });
+    const status = await koppel(config, 'status');
+    expect(status.out).toMatch(new RegExp(`run ${last.id} \\S+ attention: .*failed 1`));
   });
 
   it('75: skipped, another process holds the lock (each pipeline)', async () => {

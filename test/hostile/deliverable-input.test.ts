@@ -105,7 +105,7 @@ describe('hostile deliverable names and order refusals (planviewer-mirror)', () 
     await setup({ paymentOnAccount: false });
     const [a, b] = [await enqueue('6512EX 2'), await enqueue('6811LW 61')];
     const r = await app.runner.run('pv');
-    expect(r.outcome).toBe('failed');
+    expect(r.outcome).toBe('attention');
     const s = await states();
     expect(s.get(a)).toMatchObject({ status: 'needs-attention', reason: expect.stringMatching(/402/) });
     expect(s.get(b)!.status).toBe('pending');

@@ -62,7 +62,7 @@ describe.each(testDatabaseKinds)('planviewer-mirror download limit on %s', (kind
     w.sandbox.wireFaults.oversize = { mode: 'lying', bytes: HUGE };
     const lyingRequest = await w.enqueue({ address: '2011RD 1', product: 'vraagprijsrapport' });
     const lying = await w.run();
-    expect(lying.outcome).toBe('failed');
+    expect(lying.outcome).toBe('attention');
     expect(retrievals()).toBe(4); // two attempts (max_attempts: 2), the refused jobs not fetched
     expect(await listFiles(w.root)).toEqual([]);
     rows = await failures();

@@ -157,7 +157,7 @@ export async function expectTruthfulRunRecords(db: Kysely<DB>, pipeline: string,
   const byPid = new Map(rows.map((r) => [r.pid, r]));
   // Every kill is triggered by an upstream call, which comes after the run is recorded: each killed run has a row.
   const killed = runs.filter((r) => r.killed);
-  for (const k of killed) expect(['crashed', 'succeeded', 'rejected', 'failed'], `run of killed pid ${k.pid}`).toContain(byPid.get(k.pid)?.outcome);
+  for (const k of killed) expect(['crashed', 'succeeded', 'rejected', 'attention', 'failed'], `run of killed pid ${k.pid}`).toContain(byPid.get(k.pid)?.outcome);
   const killedPids = new Set(killed.map((r) => r.pid));
   expect(rows.filter((r) => r.outcome === 'crashed' && !killedPids.has(r.pid))).toEqual([]);
   expect(rows.filter((r) => r.outcome === 'crashed').length).toBeGreaterThan(0);
