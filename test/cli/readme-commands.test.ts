@@ -7,9 +7,9 @@
  * that is no longer in the README fails too. Rules:
  * - `docker …` lines are excluded (no Docker engine here); they are not `koppel …` lines anyway.
  * - `[--x]` optional parts and `a | b | c` alternatives are expanded into separate runs.
- * - `<pipeline>`, `<request>`, `<uuid>`, `<job>`, `<index>`, `N`, `YYYY-MM-DD` are filled from the fixture.
+ * - `<pipeline>`, `<request>`, `<uuid>`, `<job>`, `<index>`, `<order>`, `N`, `YYYY-MM-DD` are filled from the fixture.
  * - `koppel order <planviewer|ambita> …` is a synopsis, not a command: it maps to one representative queueing
- *   command per vendor (the Planviewer lot and the Ambita example the README gives in prose).
+ *   command per vendor (the Planviewer lot and the Ambita cadastre example of the README).
  * - `koppel daemon` and `koppel sandbox` block until a signal (SIGTERM to the process): they run as
  *   child processes (start, check they serve / print addresses, SIGTERM, exit code).
  */
@@ -108,6 +108,18 @@ const COMMANDS: Record<string, Run[]> = {
   ],
   'koppel order planviewer select <job> <index>        # answer a job waiting for the user': [q(...PV_QUEUE, 'select', '{job}', '{index}')],
   'koppel order planviewer retry <request>': [q(...PV_QUEUE, 'retry', '{retry}')],
+  'koppel order ambita --product WI99990001 --cadastre 9999-1-1-0-0 --address "Infoveien 1, 9999 Infoland"': [
+    q('order', 'ambita', '--product', 'WI99990001', '--cadastre', '9999-1-1-0-0', '--address', 'Infoveien 1, 9999 Infoland'),
+  ],
+  'koppel run ambita --dry-run              # what would be ordered, downloaded and deleted': [q('run', 'ambita', '--dry-run')],
+  'koppel order ambita resolve <request> --ordered <order> | --not-ordered   # an order whose answer was lost': [
+    q('order', 'ambita', 'resolve', '{ambitaLost1}', '--ordered', '{ambitaLostOrder}'),
+    q('order', 'ambita', 'resolve', '{ambitaLost2}', '--not-ordered'),
+  ],
+  'koppel order ambita retry <request>      # a failed or needs-attention request with no order recorded': [q('order', 'ambita', 'retry', '{ambitaFailed}')],
+  'koppel order ambita track <order>        # mirror an order placed outside koppel (e.g. in Ambita\'s web shop)': [
+    q('order', 'ambita', 'track', '{ambitaOutside}'),
+  ],
 };
 
 function getStatus(port: number, path: string): Promise<number> {
@@ -222,6 +234,28 @@ describe.skipIf(!hasPostgres)('README command lines work as printed', () => {
       fx.interrupted2 = String(ids.interrupted[1]);
       fx.retry = String(ids.tie); // pending again once resolved above it
     });
+
+    // Ambita: two orders whose answer is lost (they need attention; Ambita placed both), one request that fails
+    // (not a valid order request, nothing ordered), and one order placed outside koppel, in Ambita's shop.
+    const ambitaIds = await withApp(config, async (app) => {
+      const queue = async (request: Record<string, unknown>) => (await enqueueOrderRequest(app.db.kysely, { upstream: 'ambita', pipeline: 'ambita', request })).request.id;
+      const lost = [];
+      for (const cadastre of ['9999-1-2-0-0', '9999-1-3-0-0']) lost.push(await queue({ products: ['WI99990001'], orderData: { cadastre, address: 'Infoveien 1, 9999 Infoland' } }));
+      return { lost, failed: await queue({ products: [] }) };
+    });
+    ambita.loseNextOrderAnswers(2);
+    expect(await koppel('run', 'ambita')).toMatchObject({ code: 3 }); // the lost answers need a person, one request failed
+    await withApp(config, async (app) => {
+      const states = await app.db.kysely.selectFrom('order_requests').select(['id', 'status']).where('upstream', '=', 'ambita').orderBy('id').execute();
+      expect(states.map((r) => r.status)).toEqual(['needs-attention', 'needs-attention', 'failed']);
+    });
+    fx.ambitaLost1 = String(ambitaIds.lost[0]);
+    fx.ambitaLost2 = String(ambitaIds.lost[1]);
+    const placed = [...ambita.book.orders.values()].find((o) => o.technicalReference === fx.ambitaLost1);
+    expect(placed, 'the order Ambita placed for the lost answer').toBeDefined();
+    fx.ambitaLostOrder = String(placed!.id);
+    fx.ambitaFailed = String(ambitaIds.failed);
+    fx.ambitaOutside = String((await ambita.placeOrder({ productCodes: ['WI99990001'], cadastre: '9999-1-4-0-0' })).id);
   }, 60_000);
   afterAll(async () => {
     await dropDb?.();
