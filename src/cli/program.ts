@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { type CliOutput, processOutput } from './cli-args.js';
 import { EXIT, reportError } from './exit-codes.js';
 import { configCheckCommand } from './commands/config-check.js';
+import { consoleCommand } from './commands/console.js';
 import { daemonCommand } from './commands/daemon.js';
 import { migrateCommand } from './commands/migrate.js';
 import { orderCommand } from './commands/order.js';
@@ -38,6 +39,7 @@ export function buildProgram(setExit: (code: number) => void, io: CliOutput = pr
   configCheckCommand(program, globalConfig, wrap, io);
   sandboxCommand(program, globalConfig, wrap, io);
   orderCommand(program, globalConfig, wrap, io);
+  consoleCommand(program, wrap, io);
   return program;
 }
 

@@ -1,5 +1,6 @@
 import cron from 'node-cron';
 import { z } from 'zod';
+import { consoleConfigSchema } from '../console/config.js';
 import { databaseConfigSchema } from '../db/config.js';
 import { upstreamsConfigSchema } from '../upstreams/config.js';
 
@@ -61,6 +62,8 @@ export const rootConfigSchema = z
       .strict()
       .prefault({}),
     upstreams: upstreamsConfigSchema.prefault({}),
+    /** The web console (src/console/config.ts); absent: no console. */
+    console: consoleConfigSchema.optional(),
     pipelines: z.array(pipelineBaseSchema.loose()).default([]),
   })
   .strict();

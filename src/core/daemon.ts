@@ -39,11 +39,14 @@ export async function startDaemon(app: App, options: { port?: number } = {}): Pr
       }),
     );
   }
+  // Loaded only when configured: a daemon without a console never imports its framework.
+  const web = config.console ? (await import('../console/server.js')).createConsole(app, config.console, registry) : undefined;
   const http = await startHttpServer({
     port: options.port ?? config.http.port,
     host: config.http.host,
     log,
     routes,
+    mount: web,
     health: async () => {
       try {
         await db.kysely.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
@@ -56,6 +59,7 @@ export async function startDaemon(app: App, options: { port?: number } = {}): Pr
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
   });
   const scheduler = schedulePipelines(config.pipelines, runner, log);
+  if (web) log.info({ path: web.prefix }, 'console served');
   log.info({ port: http.port, routes: routes.map((r) => `${r.method} ${r.path.replace(/:[^/]+/g, ':…')}`) }, 'daemon started');
 
   let stopped: Promise<void> | undefined;
@@ -67,6 +71,7 @@ export async function startDaemon(app: App, options: { port?: number } = {}): Pr
         await scheduler.stop();
         await runner.shutdown(config.daemon.shutdown_grace_ms);
         await http.close();
+        web?.close();
         log.info('stopped');
       })();
       return stopped;

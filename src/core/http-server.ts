@@ -10,6 +10,8 @@ export interface HttpServerOptions {
   health: () => Promise<{ ok: boolean; detail: Record<string, unknown> }>;
   metrics: () => Promise<{ contentType: string; body: string }>;
   routes: readonly WebhookRoute[];
+  /** Everything else under `prefix` (the web console) goes to `handle`, which answers it completely. */
+  mount?: { prefix: string; handle(req: IncomingMessage, res: ServerResponse): void } | undefined;
 }
 
 /** The daemon's HTTP surface: /healthz, /metrics and the pipelines' webhook routes. */
@@ -52,6 +54,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<{ ser
       const out = await route.handle({ method: req.method, path: url.pathname, headers: req.headers, params, body });
       return reply(res, out.status, out.body ?? {});
     }
+    if (options.mount && (url.pathname + '/').startsWith(options.mount.prefix)) return options.mount.handle(req, res);
     reply(res, 404, { error: 'not found' });
   }
 

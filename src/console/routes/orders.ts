@@ -1,0 +1,100 @@
+import type { Hono } from 'hono';
+import { ConfigError } from '../../core/errors.js';
+import { recordAction } from '../audit.js';
+import { type ConsoleDeps, type Ctx, type Env, page, positiveId } from '../context.js';
+import { html } from '../html.js';
+import { answerWait, choiceOf, queuePlanviewerRequest, resolveNeedsAttention, retryRequest } from '../order-actions.js';
+import { countRequestsByState, findRequest, listFiles, listRequests, orderDays } from '../order-queries.js';
+import { type MoneyPanel, ordersView, requestView } from '../views/orders.js';
+
+export function orderRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
+  const { base, app } = deps;
+  const db = app.db.kysely;
+
+  r.get(`${base}orders`, async (c) => {
+    const filter = { upstream: c.req.query('upstream') || undefined, state: c.req.query('state') || undefined };
+    const [counts, rows, money] = await Promise.all([countRequestsByState(db), listRequests(db, filter), moneyPanels(deps)]);
+    const planviewerProducts = app.config.pipelines.some((p) => p.type === 'planviewer-mirror');
+    return page(c, deps, 'Orders', ordersView(base, c.get('session'), { counts, rows, filter, money, planviewerProducts }));
+  });
+
+  r.get(`${base}orders/:id`, async (c) => {
+    const id = positiveId(c.req.param('id'));
+    const request = id === undefined ? undefined : await findRequest(db, id);
+    if (!request) return page(c, deps, 'Not found', html`<p>No such order request.</p>`, 404);
+    const files = await listFiles(db, { requestId: Number(request.id) });
+    return page(c, deps, `Order request #${Number(request.id)}`, requestView(base, c.get('session'), { ...request, reason: request.reason && app.scrub(request.reason) }, choiceOf(request), files));
+  });
+
+  r.post(`${base}orders/:id/answer`, (c) =>
+    act(c, deps, 'order.answer', async (id, form) => answerWait(db, id, String(form.uuid ?? ''))),
+  );
+  r.post(`${base}orders/:id/resolve`, (c) =>
+    act(c, deps, 'order.resolve', async (id, form) =>
+      resolveNeedsAttention(db, id, form.answer === 'not-ordered' ? { notOrdered: true } : { ordered: String(form.vendor_id ?? '') }),
+    ),
+  );
+  r.post(`${base}orders/:id/retry`, (c) => act(c, deps, 'order.retry', async (id) => retryRequest(db, app.config, id)));
+
+  r.post(`${base}orders/new`, async (c) => {
+    const session = c.get('session');
+    const form = await c.req.parseBody();
+    const input = {
+      address: str(form.address),
+      lot: str(form.lot),
+      product: str(form.product) ?? '',
+      intention: str(form.intention),
+      again: form.again === '1',
+    };
+    try {
+      const message = await queuePlanviewerRequest(db, app.config, input);
+      await recordAction(db, { actor: session.user, role: session.role, action: 'order.queue', target: 'upstream:planviewer', detail: input, outcome: 'done', message });
+      session.flash = { kind: 'ok', text: message };
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      await recordAction(db, { actor: session.user, role: session.role, action: 'order.queue', target: 'upstream:planviewer', detail: input, outcome: 'refused', message: err.message });
+      session.flash = { kind: 'error', text: err.message };
+    }
+    return c.redirect(`${base}orders`, 303);
+  });
+}
+
+/** One action on one request: run it, record it (done or refused, with the form's answer), redirect to the request. */
+async function act(c: Ctx, deps: ConsoleDeps, action: string, run: (id: number, form: Record<string, unknown>) => Promise<string>): Promise<Response> {
+  const session = c.get('session');
+  const id = positiveId(c.req.param('id'));
+  if (id === undefined) return page(c, deps, 'Not found', html`<p>No such order request.</p>`, 404);
+  const { csrf: _csrf, ...form } = await c.req.parseBody();
+  const db = deps.app.db.kysely;
+  try {
+    const message = await run(id, form);
+    await recordAction(db, { actor: session.user, role: session.role, action, target: `order_request:${id}`, detail: form, outcome: 'done', message });
+    session.flash = { kind: 'ok', text: message };
+  } catch (err) {
+    // A refusal the person can act on (not a candidate, wrong state); anything else is our failure (500).
+    if (!(err instanceof ConfigError)) throw err;
+    await recordAction(db, { actor: session.user, role: session.role, action, target: `order_request:${id}`, detail: form, outcome: 'refused', message: err.message });
+    session.flash = { kind: 'error', text: err.message };
+  }
+  return c.redirect(`${deps.base}orders/${id}`, 303);
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+
+/** One chart per ordering upstream in the config, against koppel's own cap. */
+async function moneyPanels(deps: ConsoleDeps): Promise<MoneyPanel[]> {
+  const { config } = deps.app;
+  const db = deps.app.db.kysely;
+  const panels: MoneyPanel[] = [];
+  const pv = config.upstreams.planviewer;
+  if (pv && config.pipelines.some((p) => p.type === 'planviewer-mirror')) {
+    panels.push({ upstream: 'planviewer', cap: pv.daily_order_cap, capKey: 'upstreams.planviewer.daily_order_cap', days: await orderDays(db, 'planviewer', pv.order_day_time_zone) });
+  }
+  // Ambita's cap is a pipeline setting; with several ambita pipelines the first one's cap and day are drawn.
+  const ambita = config.pipelines.find((p) => p.type === 'ambita-mirror');
+  if (ambita) {
+    const s = ambita.settings as { daily_order_cap: number; time_zone: string };
+    panels.push({ upstream: 'ambita', cap: s.daily_order_cap, capKey: `daily_order_cap of pipeline "${ambita.name}"`, days: await orderDays(db, 'ambita', s.time_zone) });
+  }
+  return panels;
+}

@@ -1,0 +1,203 @@
+/**
+ * The console in a real browser (chromium + playwright-core), against a daemon on the sandboxes: every page
+ * and action below goes through the HTML a person gets, over real sockets.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimForOrdering, enqueueOrderRequest, reconcileInterruptedOrders } from '../../src/core/order-requests.js';
+import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/demo/availability-data.js';
+import { pollUntil } from '../fixtures/poll.js';
+import { testDatabaseKinds } from '../helpers/database.js';
+import { type ConsoleWorld, SHOTS, USERS, createConsoleWorld, hasChromium } from './console-world.js';
+
+const kind = testDatabaseKinds[0]!;
+
+describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
+  let w: ConsoleWorld;
+  let operator: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    w = await createConsoleWorld(kind);
+    operator = await w.browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 800 } });
+    page = await operator.newPage();
+  }, 120_000);
+  afterAll(async () => {
+    await operator?.close();
+    await w?.close();
+  });
+
+  const db = () => w.app.db.kysely;
+  const lastRun = (pipeline: string) => db().selectFrom('runs').selectAll().where('pipeline', '=', pipeline).orderBy('id', 'desc').executeTakeFirst();
+  const requestState = async (id: number) => (await db().selectFrom('order_requests').select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+
+  async function signIn(p: Page, user: { name: string; password: string }) {
+    await p.goto(w.base);
+    expect(p.url()).toBe(`${w.base}login`); // no session: sent to sign in
+    await p.getByLabel('Name').fill(user.name);
+    await p.getByLabel('Password').fill(user.password);
+    await submit(p, p.getByRole('button', { name: 'Sign in' }));
+  }
+
+  /** Clicks "Run now" for a pipeline and waits until the run it started has ended. */
+  async function runNow(pipeline: string) {
+    const before = Number((await lastRun(pipeline))?.id ?? 0);
+    await page.goto(w.base);
+    await submit(page, page.getByRole('button', { name: `Run ${pipeline} now` }));
+    expect(await page.getByRole('status').innerText()).toContain(`Run of ${pipeline} requested by ${USERS.operator.name}`);
+    return pollUntil(`a finished run of ${pipeline}`, async () => {
+      const run = await lastRun(pipeline);
+      return run && Number(run.id) > before && run.ended_at ? run : undefined;
+    }, 30_000);
+  }
+
+  it('signs an operator in; the session cookie is HttpOnly and SameSite=Strict', async () => {
+    await signIn(page, USERS.operator);
+    expect(page.url()).toBe(w.base);
+    expect((await page.getByRole('heading', { level: 1 }).innerText()).trim()).toBe('Pipelines');
+    const cookie = (await operator.cookies()).find((c) => c.name === 'koppel_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', secure: false, path: '/console/' });
+  });
+
+  it("shows a run's rejections with file, line and column, and downloads them as CSV", async () => {
+    await writeAvailabilityCsv(w.csv, exampleAvailability(['91', '92'], dateRange('2027-06-01', 5)), [
+      '91,2027-02-30,ja,Hele dag,,9500,,,', // line 12: no such date
+      '=HYPERLINK("x"),2027-06-01,ja,Hele dag,,9500,,,', // line 13: not in the fleet, and a formula to defuse
+    ]);
+    const run = await runNow('boats');
+    expect(run.outcome).toBe('rejected');
+    await page.goto(w.base);
+    await submit(page, page.getByRole('link', { name: 'rejected' }).first());
+    expect((await page.getByRole('heading', { level: 1 }).innerText()).trim()).toBe(`Run ${Number(run.id)} of boats`);
+    const rows = page.locator('table').nth(1).locator('tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.first().innerText()).toContain('12');
+    expect(await rows.first().innerText()).toContain('date');
+    expect(await rows.first().innerText()).toContain('expected a date YYYY-MM-DD');
+    await page.screenshot({ path: join(SHOTS, 'run-rejections.png'), fullPage: true });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /Download this run's rejections/ }).click()]);
+    expect(download.suggestedFilename()).toBe(`rejections-run-${Number(run.id)}.csv`);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const lines = csv.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('run,pipeline,kind,file,line,column,item,reason,value');
+    expect(lines[1]).toMatch(new RegExp(`^${Number(run.id)},boats,rejected,[^,]*availability\\.csv,12,date,`));
+    // A spreadsheet must show the bad value as text, not run it.
+    expect(lines[2]).toContain(`"'=HYPERLINK(""x"")"`);
+  });
+
+  it('answers an ambiguous Planviewer address by choosing a candidate; the request is ordered and its file listed', async () => {
+    // Queued through the console's own form: the same checks as `koppel order planviewer`.
+    await page.goto(`${w.base}orders`);
+    await page.getByLabel('Address (postcode and house number)').fill('Dorpsweg 8, 9999 AA Groningen');
+    await page.getByLabel('Product').fill('percelenrapport');
+    await submit(page, page.getByRole('button', { name: 'Queue order request' }));
+    const queued = await page.getByRole('status').textContent();
+    const id = Number(/#(\d+)/.exec(queued ?? '')?.[1]);
+    expect(id).toBeGreaterThan(0);
+
+    await runNow('pv');
+    expect(await requestState(id)).toBe('waiting');
+    await page.goto(`${w.base}orders`);
+    await submit(page, page.getByRole('link', { name: `#${id}` }));
+    expect((await page.locator('#request-state').innerText()).trim()).toBe('waiting');
+    expect(await page.getByRole('group', { name: 'Candidates' }).innerText()).toContain('Dorpsweg 8a, 9999AA Groningen');
+    await page.screenshot({ path: join(SHOTS, 'request-waiting.png'), fullPage: true });
+    await page.getByLabel(/^Dorpsweg 8, 9999AA Groningen/).check();
+    await submit(page, page.getByRole('button', { name: 'Order this one' }));
+    expect(await page.getByRole('status').innerText()).toContain(`request #${id} answered with location Dorpsweg 8, 9999AA Groningen`);
+    expect((await page.locator('#request-state').innerText()).trim()).toBe('pending');
+
+    await runNow('pv');
+    await page.goto(`${w.base}orders/${id}`);
+    expect(await page.locator('#request-state').innerText()).toMatch(/ordered|completed/);
+    const file = page.locator('table tbody tr').first();
+    expect(await file.innerText()).toContain('pv');
+    expect(await file.getByRole('link').count()).toBe(2); // the file, and its request
+    const [download] = await Promise.all([page.waitForEvent('download'), file.getByRole('link').first().click()]);
+    const stored = await db().selectFrom('planviewer_files').select(['size']).where('request_id', '=', id).executeTakeFirstOrThrow();
+    expect((await readFile((await download.path())!)).length).toBe(Number(stored.size));
+    const answered = await db().withTables<{ console_actions: { actor: string; action: string; target: string; outcome: string } }>().selectFrom('console_actions').selectAll().where('action', '=', 'order.answer').execute();
+    expect(answered).toEqual([expect.objectContaining({ actor: USERS.operator.name, target: `order_request:${id}`, outcome: 'done' })]);
+  });
+
+  it('resolves a needs-attention request as not ordered, and records who did', async () => {
+    const id = await interruptedRequest();
+    await page.goto(`${w.base}orders?state=needs-attention`);
+    await submit(page, page.getByRole('link', { name: `#${id}` }));
+    expect((await page.locator('#request-state').innerText()).trim()).toBe('needs-attention');
+    await submit(page, page.getByRole('button', { name: 'It was not ordered: queue it again' }));
+    expect(await page.getByRole('status').innerText()).toContain(`request #${id} recorded as not ordered`);
+    expect(await requestState(id)).toBe('pending');
+    await page.goto(`${w.base}actions`);
+    expect(await page.locator('tbody tr').first().innerText()).toContain(`${USERS.operator.name} (operator)`);
+    expect(await page.locator('tbody tr').first().innerText()).toContain(`order_request:${id}`);
+  });
+
+  it('refuses an action without the CSRF token, and records the refusal', async () => {
+    const id = await interruptedRequest();
+    const res = await operator.request.post(`${w.base}orders/${id}/retry`, { form: { csrf: 'forged' }, maxRedirects: 0 });
+    expect(res.status()).toBe(403);
+    const none = await operator.request.post(`${w.base}orders/${id}/retry`, { form: {}, maxRedirects: 0 });
+    expect(none.status()).toBe(403);
+    expect(await requestState(id)).toBe('needs-attention');
+    const refused = await db().withTables<{ console_actions: { actor: string; target: string; outcome: string; message: string } }>().selectFrom('console_actions').selectAll().where('target', '=', `orders/${id}/retry`).execute();
+    expect(refused).toEqual([expect.objectContaining({ actor: USERS.operator.name, outcome: 'refused', message: 'missing or wrong CSRF token' }), expect.objectContaining({ outcome: 'refused' })]);
+  });
+
+  it('lets a viewer look but not act', async () => {
+    const viewer = await w.browser.newContext();
+    try {
+      const p = await viewer.newPage();
+      await signIn(p, USERS.viewer);
+      expect((await p.getByRole('heading', { level: 1 }).innerText()).trim()).toBe('Pipelines');
+      expect(await p.getByRole('button', { name: /Run .* now/ }).count()).toBe(0);
+      const id = await interruptedRequest();
+      await p.goto(`${w.base}orders/${id}`);
+      expect(await p.getByRole('button', { name: /not ordered/ }).count()).toBe(0);
+      // Even with a valid token, the role decides.
+      const csrf = await p.locator('input[name=csrf]').first().inputValue();
+      const res = await viewer.request.post(`${w.base}orders/${id}/resolve`, { form: { csrf, answer: 'not-ordered' }, maxRedirects: 0 });
+      expect(res.status()).toBe(403);
+      expect(await res.text()).toContain('can look, not act');
+      expect(await requestState(id)).toBe('needs-attention');
+    } finally {
+      await viewer.close();
+    }
+  });
+
+  it('throttles sign-in after repeated wrong passwords, even with the right one', async () => {
+    const guest = await w.browser.newContext();
+    try {
+      const p = await guest.newPage();
+      for (let i = 0; i < 3; i++) {
+        await signIn(p, { name: USERS.viewer.name, password: 'wrong-password' });
+        expect((await p.getByRole('alert').innerText()).trim()).toBe('Wrong name or password.');
+      }
+      const response = p.waitForResponse((r) => r.url() === `${w.base}login` && r.request().method() === 'POST');
+      await signIn(p, USERS.viewer);
+      expect((await response).status()).toBe(429);
+      expect(await p.getByRole('alert').innerText()).toContain('Too many failed sign-ins');
+      expect(p.url()).toBe(`${w.base}login`);
+    } finally {
+      await guest.close();
+    }
+  });
+
+  /** Clicks something that loads a page (a form's button, a link) and waits until that page has loaded. */
+  async function submit(p: Page, target: Locator) {
+    await Promise.all([p.waitForEvent('framenavigated'), target.click()]);
+    await p.waitForLoadState();
+  }
+
+  /** A request left as a crash leaves it: the intent to order recorded, no answer (then the run's reconcile). */
+  async function interruptedRequest(): Promise<number> {
+    const { request } = await enqueueOrderRequest(db(), { upstream: 'planviewer', pipeline: 'pv', request: { address: 'Castellastraat 2, 6512EX Nijmegen', product: 'vraagprijsrapport' } });
+    const claim = await claimForOrdering(db(), { requestId: request.id, upstream: 'planviewer', pipeline: 'pv', target: 'intention', dailyCap: 100, timeZone: 'Europe/Amsterdam' });
+    expect(claim.ok).toBe(true);
+    await reconcileInterruptedOrders(db(), { upstream: 'planviewer', pipeline: 'pv' });
+    return request.id;
+  }
+});
