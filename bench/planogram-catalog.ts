@@ -81,8 +81,7 @@ const RUN_PART = `
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import { parseConfig } from './src/config/load-config.js';
-import { openApp } from './src/core/app.js';
+import { openApp, parseConfig } from './src/registries.js';
 const config = parseConfig(stringify(JSON.parse(process.env.BENCH_CONFIG)), {});
 const app = await openApp(config, { logDestination: pino.destination({ dest: process.env.BENCH_LOG, sync: false }) });
 const rssAfterOpenMiB = Math.round(process.memoryUsage.rss() / 1048576);

@@ -1,6 +1,7 @@
-import { configPath, type LoadConfigOptions, loadConfigFile } from '../config/load-config.js';
+import { configPath, type LoadConfigOptions } from '../config/load-config.js';
 import type { KoppelConfig } from '../config/schema.js';
-import { type App, type OpenAppOptions, openApp } from '../core/app.js';
+import type { App, OpenAppOptions } from '../core/app.js';
+import { loadConfigFile, openApp } from '../registries.js';
 
 export function loadConfig(flag: string | undefined, options?: LoadConfigOptions): KoppelConfig {
   return loadConfigFile(configPath(flag), process.env, options);

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError } from '../core/errors.js';
-import { findPipelineType, pipelineTypeNames } from '../pipelines/index.js';
 import { substituteEnv } from './env-substitution.js';
 import { describeValue, formatIssues } from './format-issues.js';
-import { missingSecrets, readOnlyRootConfigSchema } from './read-only.js';
-import { type KoppelConfig, PIPELINE_BASE_KEYS, type PipelineEntry, rootConfigSchema } from './schema.js';
+import { buildReadOnlyRootConfigSchema, missingSecrets } from './read-only.js';
+import type { ConfigSpecs, UpstreamBlockSpec } from './registry-specs.js';
+import { buildRootConfigSchema, buildUpstreamsSchema, type KoppelConfig, PIPELINE_BASE_KEYS, type PipelineEntry, pipelinesSchema } from './schema.js';
 
 export interface LoadConfigOptions {
   /**
@@ -21,21 +21,43 @@ export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv = pr
   return resolve(flag ?? env.KOPPEL_CONFIG ?? 'config/koppel.yaml');
 }
 
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): KoppelConfig {
+type RootSchema = ReturnType<typeof buildRootConfigSchema>;
+
+/** The root schemas (secrets required, secrets optional) per list of upstream types: built once, not per file. */
+const rootSchemas = new WeakMap<readonly UpstreamBlockSpec[], { full: RootSchema; readOnly: RootSchema }>();
+
+function rootSchemasFor(upstreams: readonly UpstreamBlockSpec[]): { full: RootSchema; readOnly: RootSchema } {
+  let schemas = rootSchemas.get(upstreams);
+  if (!schemas) {
+    schemas = { full: buildRootConfigSchema(buildUpstreamsSchema(upstreams)), readOnly: buildReadOnlyRootConfigSchema(upstreams) };
+    rootSchemas.set(upstreams, schemas);
+  }
+  return schemas;
+}
+
+/** Reads and validates the config file at `path` against the upstream and pipeline types in `specs`. */
+export function loadConfigFile(specs: ConfigSpecs, path: string, env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): KoppelConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(`config: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  return parseConfig(text, env, dirname(path), path, options);
+  return parseConfig(specs, text, env, dirname(path), path, options);
 }
 
 /**
  * Validates the whole config and reports every problem at once, each naming its key path, what was expected
  * and what was found. Two passes: the file's shape, then each pipeline entry against its type's schema.
  */
-export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = process.cwd(), label = 'config', options: LoadConfigOptions = {}): KoppelConfig {
+export function parseConfig(
+  specs: ConfigSpecs,
+  text: string,
+  env: NodeJS.ProcessEnv,
+  source = process.cwd(),
+  label = 'config',
+  options: LoadConfigOptions = {},
+): KoppelConfig {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(`${label}: not valid YAML:\n${doc.errors.map((e) => `  ${e.message}`).join('\n')}`);
@@ -47,19 +69,20 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = proce
 
   const problems: string[] = [];
   const readOnly = options.secrets === 'optional';
-  const root = (readOnly ? readOnlyRootConfigSchema : rootConfigSchema).safeParse(value, { reportInput: true }) as ReturnType<typeof rootConfigSchema.safeParse>;
+  const schemas = rootSchemasFor(specs.upstreams);
+  const root = (readOnly ? schemas.readOnly : schemas.full).safeParse(value, { reportInput: true });
   if (!root.success) problems.push(...formatIssues(root.error.issues, [], hints));
 
   const pipelines: PipelineEntry[] = [];
   const names = new Set<string>();
   // Pipeline entries are checked even when the rest of the file is wrong, so one run shows every problem.
-  const entries = root.success ? root.data.pipelines : (rootConfigSchema.shape.pipelines.safeParse((value as { pipelines?: unknown }).pipelines).data ?? []);
+  const entries = root.success ? root.data.pipelines : (pipelinesSchema.safeParse((value as { pipelines?: unknown }).pipelines).data ?? []);
   entries.forEach((entry, i) => {
     if (names.has(entry.name)) problems.push(`pipelines[${i}].name: expected a unique name, got ${describeValue(entry.name)} again`);
     names.add(entry.name);
-    const def = findPipelineType(entry.type);
+    const def = specs.pipelines.find((p) => p.type === entry.type);
     if (!def) {
-      problems.push(`pipelines[${i}].type: expected one of ${pipelineTypeNames().join(', ')}, got ${describeValue(entry.type)}`);
+      problems.push(`pipelines[${i}].type: expected one of ${specs.pipelines.map((p) => p.type).join(', ')}, got ${describeValue(entry.type)}`);
       return;
     }
     const own = Object.fromEntries(Object.entries(entry).filter(([k]) => !PIPELINE_BASE_KEYS.includes(k)));
@@ -77,7 +100,8 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv, source = proce
   if (problems.length > 0 || !root.success) {
     throw new ConfigError(`${label}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   }
-  return deepFreeze({ ...root.data, pipelines, source, ...(readOnly ? { missingSecrets: missingSecrets(value, unset) } : {}) });
+  const upstreams = root.data.upstreams as KoppelConfig['upstreams'];
+  return deepFreeze({ ...root.data, upstreams, pipelines, source, ...(readOnly ? { missingSecrets: missingSecrets(value, unset, specs.upstreams) } : {}) });
 }
 
 function deepFreeze<T>(value: T): T {

@@ -5,8 +5,8 @@
  * that IS given is still checked. The secrets left out are listed, so the command can say which are missing.
  */
 import { z } from 'zod';
-import { refusePlaintextUpstreams, upstreamsConfigSchema } from '../upstreams/config.js';
-import { rootConfigSchema } from './schema.js';
+import type { UpstreamBlockSpec } from './registry-specs.js';
+import { buildRootConfigSchema, buildUpstreamsSchema } from './schema.js';
 import { isSecretKey } from './secrets.js';
 
 const emptyIsAbsent = (schema: z.ZodType) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
@@ -17,29 +17,22 @@ function withOptionalSecrets(block: z.ZodObject): z.ZodObject {
   return block.extend(relaxed);
 }
 
-const readOnlyUpstreamsSchema = z
-  .object(
-    Object.fromEntries(
-      Object.entries(upstreamsConfigSchema.shape).map(([name, schema]) => [name, withOptionalSecrets((schema as z.ZodOptional<z.ZodObject>).unwrap()).optional()]),
-    ),
-  )
-  .strict()
-  .superRefine(refusePlaintextUpstreams);
-
-/** The whole file as read-only commands validate it. */
-export const readOnlyRootConfigSchema = rootConfigSchema.extend({ upstreams: readOnlyUpstreamsSchema.prefault({}) });
+/** The whole file as read-only commands validate it, for these upstream types. */
+export function buildReadOnlyRootConfigSchema(upstreams: readonly UpstreamBlockSpec[]) {
+  return buildRootConfigSchema(buildUpstreamsSchema(upstreams, (spec) => withOptionalSecrets(spec.config)));
+}
 
 /**
- * The secrets of upstream blocks that are absent: `upstreams.planviewer.secret (environment variable PV_SECRET
+ * The secrets of upstream blocks that are absent: `upstreams.<name>.secret (environment variable SOME_SECRET
  * is not set)`. `unset` is the substitution's map of config path → unset variable names.
  */
-export function missingSecrets(value: unknown, unset: ReadonlyMap<string, string[]>): string[] {
+export function missingSecrets(value: unknown, unset: ReadonlyMap<string, string[]>, specs: readonly UpstreamBlockSpec[]): string[] {
   const upstreams = (value as { upstreams?: Record<string, unknown> } | null)?.upstreams;
   if (!upstreams || typeof upstreams !== 'object') return [];
   const out: string[] = [];
   for (const [name, block] of Object.entries(upstreams)) {
     if (!block || typeof block !== 'object') continue;
-    const shape = (upstreamsConfigSchema.shape as Record<string, z.ZodOptional<z.ZodObject> | undefined>)[name]?.unwrap().shape ?? {};
+    const shape: Record<string, z.ZodType> = specs.find((spec) => spec.name === name)?.config.shape ?? {};
     for (const key of Object.keys(shape).filter(isSecretKey)) {
       const v = (block as Record<string, unknown>)[key];
       if (v !== undefined && v !== '') continue;

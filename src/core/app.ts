@@ -3,10 +3,11 @@ import { collectSecrets, createScrubber } from '../config/secrets.js';
 import type { KoppelConfig } from '../config/schema.js';
 import { type Database, openDatabase } from '../db/database.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { UpstreamRegistry } from '../upstreams/index.js';
 import { KoppelEvents } from './events.js';
 import { createLogger } from './logger.js';
+import type { Registries } from './registries.js';
 import { Runner } from './runner.js';
+import { UpstreamClients } from './upstream-clients.js';
 
 /** Everything a command needs, built once from the config and closed in reverse order. */
 export interface App {
@@ -14,7 +15,9 @@ export interface App {
   readonly log: Logger;
   readonly db: Database;
   readonly events: KoppelEvents;
-  readonly upstreams: UpstreamRegistry;
+  /** The pipeline and upstream types this program was built with (handed in by the edge). */
+  readonly registries: Registries;
+  readonly upstreams: UpstreamClients;
   readonly runner: Runner;
   /** Removes configured secrets and URL passwords from text shown to people (the logger's own net). */
   readonly scrub: (text: string) => string;
@@ -32,7 +35,7 @@ export function createAppLogger(config: KoppelConfig, destination?: DestinationS
   return createLogger({ level: config.log.level, secrets: collectSecrets(config), destination });
 }
 
-export async function openApp(config: KoppelConfig, options: OpenAppOptions = {}): Promise<App> {
+export async function openApp(config: KoppelConfig, registries: Registries, options: OpenAppOptions = {}): Promise<App> {
   const log = createAppLogger(config, options.logDestination);
   const db = await openDatabase(config.database);
   try {
@@ -42,13 +45,14 @@ export async function openApp(config: KoppelConfig, options: OpenAppOptions = {}
     throw err;
   }
   const events = new KoppelEvents(log);
-  const upstreams = new UpstreamRegistry(config.upstreams, events, log, config.missingSecrets);
-  const runner = new Runner({ config, db, upstreams, events, log });
+  const upstreams = new UpstreamClients(registries.upstreams, config.upstreams, events, log, config.missingSecrets);
+  const runner = new Runner({ config, db, registries, upstreams, events, log });
   return {
     config,
     log,
     db,
     events,
+    registries,
     upstreams,
     runner,
     scrub: createScrubber(collectSecrets(config)),

@@ -1,7 +1,7 @@
-import { findPipelineType, loadPipeline } from '../pipelines/index.js';
 import type { App } from './app.js';
 import { startHttpServer } from './http-server.js';
 import { createMetrics } from './metrics.js';
+import { findPipelineType, loadPipeline } from './registries.js';
 import { schedulePipelines } from './scheduler.js';
 import type { WebhookRoute } from './types.js';
 
@@ -19,7 +19,7 @@ export async function startDaemon(app: App, options: { port?: number } = {}): Pr
   const registry = createMetrics(events, () => upstreams.depths());
   const routes: WebhookRoute[] = [];
   for (const entry of config.pipelines) {
-    const type = findPipelineType(entry.type);
+    const type = findPipelineType(app.registries, entry.type);
     if (!entry.enabled || !type) continue;
     const def = await loadPipeline(type);
     if (!def.webhooks) continue;

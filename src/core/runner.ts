@@ -3,13 +3,13 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { KoppelConfig, PipelineEntry } from '../config/schema.js';
 import type { Database, ReleaseLock } from '../db/database.js';
-import { findPipelineType, loadPipeline } from '../pipelines/index.js';
-import type { UpstreamRegistry } from '../upstreams/index.js';
 import { sleep } from './abortable-sleep.js';
 import { ConfigError, coerceError } from './errors.js';
 import type { KoppelEvents } from './events.js';
 import { ItemStateStore } from './item-state.js';
+import { findPipelineType, loadPipeline, type Registries } from './registries.js';
 import { RejectionReporter } from './rejections.js';
+import type { UpstreamClients } from './upstream-clients.js';
 import {
   type ItemStatus,
   type PipelineContext,
@@ -21,6 +21,7 @@ import {
   type RunResult,
   emptyCounts,
 } from './types.js';
+import type { UpstreamKindMap } from './upstream-type.js';
 
 /** How often a trigger asks again for a pipeline lock another process holds (one connection per attempt). */
 const LOCK_RETRY_MS = 1000;
@@ -40,7 +41,9 @@ interface FollowUp {
 export interface RunnerDeps {
   config: KoppelConfig;
   db: Database;
-  upstreams: UpstreamRegistry;
+  /** Where the runner finds each pipeline's type. */
+  registries: Registries;
+  upstreams: UpstreamClients;
   events: KoppelEvents;
   log: Logger;
 }
@@ -85,7 +88,7 @@ export class Runner {
       const known = this.#deps.config.pipelines.map((p) => p.name);
       throw new ConfigError(`pipeline "${name}" is not in the config (configured: ${known.length ? known.join(', ') : 'none'})`);
     }
-    const type = findPipelineType(entry.type);
+    const type = findPipelineType(this.#deps.registries, entry.type);
     if (!type) throw new ConfigError(`pipelines: type "${entry.type}" of "${name}" is not a registered pipeline type`);
     return { entry, type };
   }
@@ -225,7 +228,7 @@ export class Runner {
     log: Logger,
     counts: RunCounts,
     waiting: { n: number },
-  ): PipelineContext {
+  ): PipelineContext<unknown, UpstreamKindMap> {
     const { db, events, config, upstreams } = this.#deps;
     return Object.freeze({
       pipeline: entry.name,
@@ -235,7 +238,8 @@ export class Runner {
       options: Object.freeze({ ...options }),
       log,
       db: db.kysely,
-      upstreams,
+      // Only the upstreams the definition declares: its type says so, and so does the object.
+      upstreams: upstreams.view(def.upstreams),
       state: new ItemStateStore(db.kysely, entry.name, runId),
       reject: new RejectionReporter(db.kysely, entry.name, runId, log),
       events,

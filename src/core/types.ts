@@ -17,9 +17,9 @@ import type { z } from 'zod';
 import type { KoppelEvents } from './events.js';
 import type { ItemStateStore } from './item-state.js';
 import type { Rejection, RejectionReporter } from './rejections.js';
-import type { Upstreams } from '../upstreams/index.js';
 import type { DB } from '../db/schema.js';
 import type { KoppelConfig } from '../config/schema.js';
+import type { UpstreamKindMap } from './upstream-type.js';
 
 /** What happened to one item in a run (or would happen, in a plan). */
 /** `waiting`: left for a person to answer (a choice between candidates); not a failure, but not done either. */
@@ -100,16 +100,25 @@ export interface RunOptions {
   startedBy?: 'person' | undefined;
 }
 
-/** Everything a pipeline gets from the runner: no module-level singletons. */
-export interface PipelineContext<Config = unknown> {
+/** The clients of the upstreams in `Kinds`, by name. */
+export type UpstreamClientsOf<Kinds extends UpstreamKindMap> = { readonly [N in keyof Kinds]: Kinds[N]['client'] };
+
+/** The whole config, with the blocks of the upstreams in `Kinds` typed as their own schemas yield them. */
+export type GlobalConfigOf<Kinds extends UpstreamKindMap> = KoppelConfig & { readonly upstreams: { readonly [N in keyof Kinds]?: Kinds[N]['config'] } };
+
+/**
+ * Everything a pipeline gets from the runner: no module-level singletons. `Kinds` is the part of the upstream
+ * registry the pipeline's definition declares: its context holds those clients and no other.
+ */
+export interface PipelineContext<Config = unknown, Kinds extends UpstreamKindMap = {}> {
   readonly pipeline: string;
   readonly runId: number;
   readonly config: Config;
-  readonly global: KoppelConfig;
+  readonly global: GlobalConfigOf<Kinds>;
   readonly options: Readonly<RunOptions>;
   readonly log: Logger;
   readonly db: Kysely<DB>;
-  readonly upstreams: Upstreams;
+  readonly upstreams: UpstreamClientsOf<Kinds>;
   readonly state: ItemStateStore;
   readonly reject: RejectionReporter;
   readonly events: KoppelEvents;
@@ -123,21 +132,21 @@ export interface PipelineContext<Config = unknown> {
   progress(done: number, total: number, phase?: string): void;
 }
 
-/** A pipeline type: a name, a config schema, and the two halves of a run. */
-export interface PipelineDefinition<Schema extends z.ZodType = z.ZodType, State = unknown, Type extends string = string> {
+/** A pipeline type: a name, a config schema, the upstreams it uses, and the two halves of a run. */
+export interface PipelineDefinition<Schema extends z.ZodType = z.ZodType, State = unknown, Type extends string = string, Kinds extends UpstreamKindMap = UpstreamKindMap> {
   readonly type: Type;
   readonly description: string;
   /** Upstreams the pipeline talks to; a run fails at start when one is not configured. */
-  readonly upstreams: readonly (keyof Upstreams)[];
+  readonly upstreams: readonly (keyof Kinds & string)[];
   readonly config: Schema;
   /** Read sources and upstreams, decide what to change. Must not mutate anything outside koppel's state. */
-  plan(ctx: PipelineContext<z.output<Schema>>): Promise<Plan<State>>;
+  plan(ctx: PipelineContext<z.output<Schema>, Kinds>): Promise<Plan<State>>;
   /** Carry out the plan. Counts outcomes through `ctx.count`; settles per item. */
-  apply(ctx: PipelineContext<z.output<Schema>>, plan: Plan<State>): Promise<void>;
+  apply(ctx: PipelineContext<z.output<Schema>, Kinds>, plan: Plan<State>): Promise<void>;
   /** Optional: rows to show in `koppel status` for this pipeline (pending work, mirrored data). */
-  status?(ctx: Pick<PipelineContext<z.output<Schema>>, 'db' | 'config' | 'pipeline' | 'global'>): Promise<Record<string, unknown>>;
+  status?(ctx: Pick<PipelineContext<z.output<Schema>, Kinds>, 'db' | 'config' | 'pipeline' | 'global'>): Promise<Record<string, unknown>>;
   /** Optional: webhook routes the daemon serves for this pipeline. */
-  webhooks?(ctx: WebhookContext<z.output<Schema>>): WebhookRoute[];
+  webhooks?(ctx: WebhookContext<z.output<Schema>, Kinds>): WebhookRoute[];
 }
 
 /**
@@ -147,14 +156,14 @@ export interface PipelineDefinition<Schema extends z.ZodType = z.ZodType, State 
 export interface PipelineType<Schema extends z.ZodType = z.ZodType, Type extends string = string> {
   readonly type: Type;
   readonly config: Schema;
-  readonly upstreams: readonly (keyof Upstreams)[];
-  load(): Promise<PipelineDefinition<Schema, any, Type>>;
+  readonly upstreams: readonly string[];
+  load(): Promise<PipelineDefinition<Schema, any, Type, any>>;
 }
 
-export interface WebhookContext<Config> {
+export interface WebhookContext<Config, Kinds extends UpstreamKindMap = {}> {
   readonly pipeline: string;
   readonly config: Config;
-  readonly global: KoppelConfig;
+  readonly global: GlobalConfigOf<Kinds>;
   readonly db: Kysely<DB>;
   readonly log: Logger;
   /**
@@ -181,11 +190,18 @@ export interface WebhookRoute {
   handle(req: WebhookRequest): Promise<{ status: number; body?: unknown }>;
 }
 
-/** Typed identity: infers the config type from the schema (see test/pipeline-definition.test-d.ts). */
-export function definePipeline<Schema extends z.ZodType, State, const Type extends string = string>(
-  def: PipelineDefinition<Schema, State, Type>,
-): PipelineDefinition<Schema, State, Type> {
-  return Object.freeze(def);
+/**
+ * Makes the `definePipeline` of a registry of upstreams (`Kinds`, name → client and config). That typed identity
+ * infers the settings type from the schema and the context's upstreams from the names the definition declares:
+ * a pipeline declaring `upstreams: ['x']` sees `ctx.upstreams.x` as x's client, and no other upstream
+ * (see test/core/define-pipeline.test.ts).
+ */
+export function pipelineDefiner<Kinds extends UpstreamKindMap>() {
+  return function definePipeline<Schema extends z.ZodType, State, const Type extends string = string, const Names extends keyof Kinds & string = never>(
+    def: Omit<PipelineDefinition<Schema, State, Type, Pick<Kinds, Names>>, 'upstreams'> & { readonly upstreams: readonly Names[] },
+  ): PipelineDefinition<Schema, State, Type, Pick<Kinds, Names>> {
+    return Object.freeze(def);
+  };
 }
 
 /** Typed identity for a registry line: the compiler checks that `load` yields the same type name and schema. */

@@ -2,8 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import { parseConfig } from '../config/load-config.js';
-import { type App, openApp } from '../core/app.js';
+import type { App } from '../core/app.js';
+import { openApp, parseConfig } from '../registries.js';
 import type { SandboxHandle } from '../upstreams/sandbox-kit.js';
 
 /** What a demo step gets: its folder, the running sandboxes, and a way to run koppel against them. */

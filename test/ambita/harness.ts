@@ -19,7 +19,8 @@ import type { RunOptions, RunResult } from '../../src/core/types.js';
 import { ambitaMirror } from '../../src/pipelines/ambita-mirror/pipeline.js';
 import type { AmbitaMirrorConfig } from '../../src/pipelines/ambita-mirror/config.js';
 import { type AmbitaSandbox, type AmbitaSandboxOptions, startAmbitaSandbox } from '../../src/upstreams/ambita/sandbox.js';
-import { UpstreamRegistry } from '../../src/upstreams/index.js';
+import { UpstreamClients } from '../../src/core/upstream-clients.js';
+import { registries } from '../../src/registries.js';
 import { makeConfig } from '../helpers/config.js';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '../helpers/database.js';
 import { LastStepGate } from '../helpers/last-step-gate.js';
@@ -65,9 +66,9 @@ export async function startMirrorHarness(
   const logs = new LogSink();
   const log = pino({ level: 'info' }, logs);
   const events = new KoppelEvents(log);
-  const upstreams = new UpstreamRegistry(config.upstreams, events, log);
+  const upstreams = new UpstreamClients(registries.upstreams, config.upstreams, events, log);
   const gate = new LastStepGate(t.db);
-  const runner = new Runner({ config, db: gate.db, upstreams, events, log });
+  const runner = new Runner({ config, db: gate.db, registries, upstreams, events, log });
   const entry = config.pipelines[0]!;
   /** Live: the runs the webhook's triggers led to, not yet awaited by `settle`. Deferred: triggers not yet run. */
   const triggered: Promise<RunResult>[] = [];

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/registries.js';
 import { collectSecrets, maskSecrets } from '../../src/config/secrets.js';
 import { ConfigError } from '../../src/core/errors.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/registries.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { PLANOGRAMBUILDER_DEFAULT_RATE } from '../../src/upstreams/planogrambuilder/config.js';
 import { koppel, writeConfig } from '../fixtures/koppel-process.js';

@@ -40,7 +40,7 @@ describe.each(testDatabaseKinds)('daemon triggers during a run (%s)', (kind) => 
     orderId = order.id;
     await app.db.kysely.insertInto('ambita_orders').values({ pipeline: 'ambita', order_id: orderId } as never).execute();
     gate = new LastStepGate(app.db);
-    const runner = new Runner({ config: app.config, db: gate.db, upstreams: app.upstreams, events: app.events, log: app.log });
+    const runner = new Runner({ config: app.config, db: gate.db, registries: app.registries, upstreams: app.upstreams, events: app.events, log: app.log });
     const gated: App = { ...app, db: gate.db, runner };
     daemon = await startDaemon(gated, { port: 0 });
   });

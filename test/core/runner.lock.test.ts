@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type App, openApp } from '../../src/core/app.js';
+import type { App } from '../../src/core/app.js';
+import { openApp } from '../../src/registries.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/demo/availability-data.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
 import { maasUpstream, startKoppel, writeConfig } from '../fixtures/koppel-process.js';

@@ -43,7 +43,7 @@ describe.each(testDatabaseKinds)('Runner: requests during a run (%s)', (kind) =>
     );
     await writeAvailabilityCsv(join(app.dir, 'a.csv'), exampleAvailability(['91', '92'], dateRange('2027-06-01', 5)));
     gate = new LastStepGate(app.db);
-    runner = new Runner({ config: app.config, db: gate.db, upstreams: app.upstreams, events: app.events, log: app.log });
+    runner = new Runner({ config: app.config, db: gate.db, registries: app.registries, upstreams: app.upstreams, events: app.events, log: app.log });
   });
   afterEach(() => app.dispose());
 

@@ -1,7 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type App, openApp } from '../../src/core/app.js';
+import type { App } from '../../src/core/app.js';
+import { openApp } from '../../src/registries.js';
 import { LogSink } from './logs.js';
 import { makeConfig } from './config.js';
 import { type TestDatabaseKind, copyPgliteTemplate, createServerDatabase } from './database.js';

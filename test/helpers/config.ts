@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/registries.js';
 import type { KoppelConfig } from '../../src/config/schema.js';
 
 /** A validated config from a plain object, exactly as if it had been read from a YAML file. */

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/registries.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
 import { koppel, maasUpstream, writeConfig } from '../fixtures/koppel-process.js';

@@ -16,7 +16,8 @@ import { Runner } from '../../src/core/runner.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/demo/availability-data.js';
 import { writeExampleCatalog } from '../../src/demo/planogram-catalog-data.js';
 import { startAmbitaSandbox } from '../../src/upstreams/ambita/sandbox.js';
-import { UpstreamRegistry } from '../../src/upstreams/index.js';
+import { UpstreamClients } from '../../src/core/upstream-clients.js';
+import { registries } from '../../src/registries.js';
 import { startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
 import { startPlanogramBuilderSandbox } from '../../src/upstreams/planogrambuilder/sandbox.js';
 import { startPlanviewerSandbox } from '../../src/upstreams/planviewer/sandbox.js';
@@ -41,8 +42,8 @@ async function world(raw: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) 
   const logs = new LogSink();
   const log = createLogger({ level: 'debug', destination: logs });
   const events = new KoppelEvents(log);
-  const upstreams = new UpstreamRegistry(config.upstreams, events, log);
-  const runner = new Runner({ config, db: t.db, upstreams, events, log });
+  const upstreams = new UpstreamClients(registries.upstreams, config.upstreams, events, log);
+  const runner = new Runner({ config, db: t.db, registries, upstreams, events, log });
   cleanups.push(async () => {
     await upstreams.close();
     await t.drop();

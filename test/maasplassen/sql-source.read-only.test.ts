@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/registries.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { declareCursor, readAvailabilitySource } from '../../src/pipelines/maasplassen-availability/source.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';

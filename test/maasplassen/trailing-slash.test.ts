@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load-config.js';
+import { parseConfig } from '../../src/registries.js';
 import { PermanentError } from '../../src/core/errors.js';
 import { KoppelEvents } from '../../src/core/events.js';
 import { UpstreamGateway } from '../../src/core/upstream-gateway.js';

@@ -8,7 +8,8 @@ import { KoppelEvents } from '../../src/core/events.js';
 import { enqueueOrderRequest } from '../../src/core/order-requests.js';
 import { Runner } from '../../src/core/runner.js';
 import type { RunOptions, RunResult } from '../../src/core/types.js';
-import { UpstreamRegistry } from '../../src/upstreams/index.js';
+import { UpstreamClients } from '../../src/core/upstream-clients.js';
+import { registries } from '../../src/registries.js';
 import { type PlanviewerSandbox, type PlanviewerSandboxOptions, startPlanviewerSandbox } from '../../src/upstreams/planviewer/sandbox.js';
 import { makeConfig } from '../helpers/config.js';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '../helpers/database.js';
@@ -79,8 +80,8 @@ export async function createWorld(
   const logs = new LogSink();
   const log = pino({ level: 'info' }, logs);
   const events = new KoppelEvents(log);
-  const upstreams = new UpstreamRegistry(config.upstreams, events, log);
-  const runner = new Runner({ config, db: t.db, upstreams, events, log });
+  const upstreams = new UpstreamClients(registries.upstreams, config.upstreams, events, log);
+  const runner = new Runner({ config, db: t.db, registries, upstreams, events, log });
   return {
     sandbox,
     t,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
 import { loadConfig } from '../load-app.js';
-import { openApp } from '../../core/app.js';
+import { openApp } from '../../registries.js';
 import type { GlobalConfig, Wrap } from '../program.js';
 
 /** `koppel daemon`: runs until SIGTERM/SIGINT; the first signal stops gracefully, the second forcefully. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliOutput } from '../cli-args.js';
-import { findPipelineType, loadPipeline } from '../../pipelines/index.js';
+import { findPipelineType, loadPipeline } from '../../core/registries.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
@@ -29,7 +29,7 @@ export async function collectStatus(app: App): Promise<Record<string, unknown>[]
     const rejections = lastReal
       ? await db.selectFrom('rejections').select(['source', 'line', 'field', 'item_key', 'reason', 'severity']).where('run_id', '=', lastReal.id).orderBy('id').limit(20).execute()
       : [];
-    const type = findPipelineType(entry.type);
+    const type = findPipelineType(app.registries, entry.type);
     const def = type && (await loadPipeline(type));
     const extra = def?.status ? await def.status({ db, config: entry.settings, pipeline: entry.name, global: app.config }) : {};
     // Deliverables not on disk and why (refused for their size, or failing): any pipeline that downloads.

@@ -16,7 +16,7 @@ import {
   recordOrderPlaced,
   recordOrderRefused,
 } from '../../core/order-requests.js';
-import type { PipelineContext } from '../../core/types.js';
+import type { ContextOf } from '../define-pipeline.js';
 import type { DB } from '../../db/schema.js';
 import { OrderOutcomeUnknownError } from '../../upstreams/ambita/errors.js';
 import { INPUT_TYPE_TO_KIND, type OrderKind } from '../../upstreams/ambita/wire.js';
@@ -33,7 +33,7 @@ export async function plannedOrders(db: Kysely<DB>, pipeline: string): Promise<O
 }
 
 /** Places every due request, one at a time, stopping at the cap, a blocked day, or shutdown. */
-export async function placeOrders(ctx: PipelineContext<AmbitaMirrorConfig>): Promise<void> {
+export async function placeOrders(ctx: ContextOf<AmbitaMirrorConfig, 'ambita'>): Promise<void> {
   const { db, pipeline, log } = ctx;
   for (const req of await reconcileInterruptedOrders(db, { upstream: UPSTREAM, pipeline })) {
     log.error({ requestId: req.id }, 'order request interrupted mid-order: needs attention (never re-ordered automatically)');
@@ -79,7 +79,7 @@ export async function placeOrders(ctx: PipelineContext<AmbitaMirrorConfig>): Pro
 }
 
 /** One order call. Returns false when ordering should stop for this run. */
-async function placeOne(ctx: PipelineContext<AmbitaMirrorConfig>, requestId: number, kind: OrderKind, request: AmbitaOrderRequest): Promise<boolean> {
+async function placeOne(ctx: ContextOf<AmbitaMirrorConfig, 'ambita'>, requestId: number, kind: OrderKind, request: AmbitaOrderRequest): Promise<boolean> {
   const { db, pipeline, log } = ctx;
   const technicalReference = String(requestId);
   let collection;
@@ -127,7 +127,7 @@ async function placeOne(ctx: PipelineContext<AmbitaMirrorConfig>, requestId: num
  * Requests a human resolved as "ordered" (`koppel order ambita resolve … --ordered <id>`) are followed from now
  * on. Called from plan (it only adds koppel's own tracking rows), so the same run already reads those orders.
  */
-export async function adoptResolvedOrders(ctx: PipelineContext<AmbitaMirrorConfig>): Promise<void> {
+export async function adoptResolvedOrders(ctx: ContextOf<AmbitaMirrorConfig, 'ambita'>): Promise<void> {
   const rows = await ctx.db
     .selectFrom('order_requests as r')
     .select(['r.id', 'r.upstream_order_id'])

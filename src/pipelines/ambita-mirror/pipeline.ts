@@ -10,7 +10,8 @@ import { removeStaleTemporaries, safeJoin } from '../../core/file-store.js';
 import { markCompleted, markVendorEnded } from '../../core/order-requests.js';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { definePipeline, type PipelineContext, type PlannedAction } from '../../core/types.js';
+import { type PlannedAction } from '../../core/types.js';
+import { definePipeline, type ContextOf } from '../define-pipeline.js';
 import { applyCatalog, type CatalogPlan, planCatalog } from './catalog.js';
 import { type AmbitaMirrorConfig, ambitaMirrorConfigSchema } from './config.js';
 import * as store from './mirror-store.js';
@@ -32,7 +33,7 @@ export interface MirrorPlanState {
   failedBefore: Set<string>;
 }
 
-type Ctx = PipelineContext<AmbitaMirrorConfig>;
+type Ctx = ContextOf<AmbitaMirrorConfig, 'ambita'>;
 
 export const ambitaMirror = definePipeline({
   type: 'ambita-mirror',

@@ -9,7 +9,8 @@
  * several pushes arriving together coalesce into one run. The handler answers at once either way.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { WebhookContext, WebhookRequest, WebhookRoute } from '../../core/types.js';
+import type { WebhookRequest, WebhookRoute } from '../../core/types.js';
+import type { WebhookContextOf } from '../define-pipeline.js';
 import { pushMessageSchema } from '../../upstreams/ambita/wire.js';
 import type { AmbitaMirrorConfig } from './config.js';
 import { isTracked, recordPush } from './mirror-store.js';
@@ -17,7 +18,7 @@ import { isTracked, recordPush } from './mirror-store.js';
 /** Push bodies are a handful of fields; anything larger is not from Ambita. */
 export const PUSH_MAX_BODY_BYTES = 16 * 1024;
 
-export function ambitaWebhooks(ctx: WebhookContext<AmbitaMirrorConfig>): WebhookRoute[] {
+export function ambitaWebhooks(ctx: WebhookContextOf<AmbitaMirrorConfig, 'ambita'>): WebhookRoute[] {
   const secret = ctx.global.upstreams.ambita?.webhook_token;
   if (!secret) {
     ctx.log.warn({ pipeline: ctx.pipeline }, 'upstreams.ambita.webhook_token is not set: no push callback is served (sweeps still catch every change)');
@@ -31,7 +32,7 @@ export function ambitaWebhooks(ctx: WebhookContext<AmbitaMirrorConfig>): Webhook
   ];
 }
 
-export async function handlePush(ctx: WebhookContext<AmbitaMirrorConfig>, secret: string, req: WebhookRequest): Promise<{ status: number; body?: unknown }> {
+export async function handlePush(ctx: WebhookContextOf<AmbitaMirrorConfig, 'ambita'>, secret: string, req: WebhookRequest): Promise<{ status: number; body?: unknown }> {
   if (!tokenMatches(presentedToken(req), secret)) return { status: 401, body: { error: 'unauthorized' } };
   if (req.body.length > PUSH_MAX_BODY_BYTES) return { status: 413, body: { error: 'body too large' } };
   let json: unknown;

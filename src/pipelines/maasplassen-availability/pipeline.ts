@@ -1,7 +1,7 @@
 import { contentHash } from '../../core/content-hash.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { ItemState } from '../../core/item-state.js';
-import { type PipelineContext, definePipeline } from '../../core/types.js';
+import { type ContextOf, definePipeline } from '../define-pipeline.js';
 import type { AvailabilityEntry, MaasplassenClient } from '../../upstreams/maasplassen/client.js';
 import { type MaasplassenAvailabilityConfig, maasplassenAvailabilityConfigSchema } from './config.js';
 import { mirrorFleet, readFleet } from './fleet-mirror.js';
@@ -24,7 +24,7 @@ interface AvailabilityPlanState {
   pushes: PendingPush[];
 }
 
-type Ctx = PipelineContext<MaasplassenAvailabilityConfig>;
+type Ctx = ContextOf<MaasplassenAvailabilityConfig, 'maasplassen'>;
 
 const entryKey = (e: AvailabilityEntry) => `${e.boat}|${e.date}`;
 

@@ -9,7 +9,8 @@ import { readFile } from 'node:fs/promises';
 import { PermanentError } from '../../core/errors.js';
 import { VOIDED_HASH } from '../../core/item-state.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
-import type { Plan, PipelineContext } from '../../core/types.js';
+import type { Plan } from '../../core/types.js';
+import type { ContextOf } from '../define-pipeline.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
 import { type AnyItem, type ItemKind, ITEM_KINDS, itemMethod, type Requests } from '../../upstreams/planogrambuilder/wire.js';
 import { type AcceptedRow, acceptedRows } from './catalog-rows.js';
@@ -20,7 +21,7 @@ import { fileKey, imageState, type LocalImage } from './images.js';
 import { type CatalogPlanState, type KindPlan, StateBuffer } from './plan-state.js';
 import { Flag } from './reference-index.js';
 
-type Ctx = PipelineContext<PlanogramCatalogConfig>;
+type Ctx = ContextOf<PlanogramCatalogConfig, 'planogrambuilder'>;
 
 /** Vendor codes that mean "this row's values are refused", reported like a validation failure. */
 const ROW_CODES = new Set(['PAE_INVALID_ARGUMENT', 'PAE_OUT_OF_RANGE']);

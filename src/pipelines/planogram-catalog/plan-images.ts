@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { ItemState } from '../../core/item-state.js';
-import type { PipelineContext } from '../../core/types.js';
+import type { ContextOf } from '../define-pipeline.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
 import type { ItemKind } from '../../upstreams/planogrambuilder/wire.js';
 import { acceptedRows } from './catalog-rows.js';
@@ -17,7 +17,7 @@ import { fileKey, imageState, indexFolder, isUnsettled, lookupImage } from './im
 import type { ActionSample, CatalogPlanState } from './plan-state.js';
 import { Flag } from './reference-index.js';
 
-type Ctx = PipelineContext<PlanogramCatalogConfig>;
+type Ctx = ContextOf<PlanogramCatalogConfig, 'planogrambuilder'>;
 export type Reject = (r: Parameters<Ctx['reject']['add']>[0]) => Promise<void>;
 
 /** One kind as a bit, so an image remembers which catalogs name it in one number. */

@@ -14,7 +14,8 @@
 import { resolve } from 'node:path';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { Rejection } from '../../core/rejections.js';
-import type { Plan, PipelineContext } from '../../core/types.js';
+import type { Plan } from '../../core/types.js';
+import type { ContextOf } from '../define-pipeline.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
 import { type AnyItem, ITEM_KINDS, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
 import { type CatalogSource, catalogRows, loadSources } from './catalog-rows.js';
@@ -27,7 +28,7 @@ import { addImageUse, type ImageUse, planImages, type Reject } from './plan-imag
 import { ActionSample, type CatalogPlanState, type KindPlan } from './plan-state.js';
 import { Flag, ReferenceIndex } from './reference-index.js';
 
-type Ctx = PipelineContext<PlanogramCatalogConfig>;
+type Ctx = ContextOf<PlanogramCatalogConfig, 'planogrambuilder'>;
 
 /** Actions of each kind (create, update, …) a plan lists; the summary counts them all. */
 const SAMPLE_PER_ACTION = 200;

@@ -11,11 +11,11 @@ import { DownloadTooLargeError } from '../../core/download-limit.js';
 import { CredentialError, coerceError } from '../../core/errors.js';
 import { fileSize, hashFile, safeJoin, sanitizeFilename } from '../../core/file-store.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
-import type { PipelineContext } from '../../core/types.js';
+import type { ContextOf } from '../define-pipeline.js';
 import type { PlanviewerMirrorConfig } from './config.js';
 import { FileIndexBatch, type FileRow } from './file-index.js';
 
-type Ctx = PipelineContext<PlanviewerMirrorConfig>;
+type Ctx = ContextOf<PlanviewerMirrorConfig, 'planviewer'>;
 
 export interface DownloadCandidate {
   job_uuid: string;

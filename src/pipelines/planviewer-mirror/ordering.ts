@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { BackOffError, CredentialError, PermanentError, RetryableError } from '../../core/errors.js';
 import { claimForOrdering, markNeedsAttention, recordOrderPlaced, recordOrderRefused } from '../../core/order-requests.js';
-import type { PipelineContext } from '../../core/types.js';
+import type { ContextOf } from '../define-pipeline.js';
 import {
   PlanviewerDailyCapError,
   PlanviewerOrderOutcomeUnknownError,
@@ -27,7 +27,7 @@ export interface Hold {
 /** `stop` ends ordering for this run; `hold` says what the rest of the queue waits for. */
 export type OrderOutcome = { kind: 'placed' | 'not-placed' | 'needs-attention' } | { kind: 'stop'; hold: Hold };
 
-export async function placeOrder(ctx: PipelineContext<PlanviewerMirrorConfig>, requestId: number, order: ResolvedOrder): Promise<OrderOutcome> {
+export async function placeOrder(ctx: ContextOf<PlanviewerMirrorConfig, 'planviewer'>, requestId: number, order: ResolvedOrder): Promise<OrderOutcome> {
   const pv = ctx.global.upstreams.planviewer!;
   const log = ctx.log.child({ requestId, intention: order.intention.uuid });
   const claim = await claimForOrdering(ctx.db, {
@@ -78,7 +78,7 @@ export async function placeOrder(ctx: PipelineContext<PlanviewerMirrorConfig>, r
 }
 
 /** Sorts a failed order call into "definitely not placed" (released) and "may be placed" (needs a human). */
-async function settleFailedOrder(ctx: PipelineContext<PlanviewerMirrorConfig>, requestId: number, order: ResolvedOrder, err: Error): Promise<OrderOutcome> {
+async function settleFailedOrder(ctx: ContextOf<PlanviewerMirrorConfig, 'planviewer'>, requestId: number, order: ResolvedOrder, err: Error): Promise<OrderOutcome> {
   const pv = ctx.global.upstreams.planviewer!;
   const block = (reason: string) => ({ upstream: 'planviewer', timeZone: pv.order_day_time_zone, reason });
   const log = ctx.log.child({ requestId });

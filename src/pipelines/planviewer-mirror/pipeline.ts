@@ -19,7 +19,8 @@ import {
   reconcileInterruptedOrders,
 } from '../../core/order-requests.js';
 import { dayBlockedReason, ownCapReason, type Reason } from '../../core/reasons.js';
-import { definePipeline, type PipelineContext, type PlannedAction } from '../../core/types.js';
+import { type PlannedAction } from '../../core/types.js';
+import { definePipeline, type ContextOf } from '../define-pipeline.js';
 import { planviewerMirrorConfigSchema, type PlanviewerMirrorConfig } from './config.js';
 import { downloadCandidates, downloadFinished } from './downloads.js';
 import { type Hold, placeOrder } from './ordering.js';
@@ -27,7 +28,7 @@ import { pollJobs } from './polling.js';
 import * as why from './reasons.js';
 import { type Resolution, resolveRequest } from './resolve.js';
 
-type Ctx = PipelineContext<PlanviewerMirrorConfig>;
+type Ctx = ContextOf<PlanviewerMirrorConfig, 'planviewer'>;
 
 /** A resolution that failed for a transient reason (network): the request stays pending. */
 type PlannedResolution = Resolution | { kind: 'error'; reason: string } | { kind: 'held'; hold: Hold };

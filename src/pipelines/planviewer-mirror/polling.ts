@@ -7,12 +7,12 @@ import { sql } from 'kysely';
 import { sleep } from '../../core/abortable-sleep.js';
 import { CredentialError, PermanentError } from '../../core/errors.js';
 import { markFailed, markNeedsAttention, noteOrdered } from '../../core/order-requests.js';
-import type { PipelineContext } from '../../core/types.js';
+import type { ContextOf } from '../define-pipeline.js';
 import type { JobStatusEntry } from '../../upstreams/planviewer/api.js';
 import type { PlanviewerMirrorConfig } from './config.js';
 import * as why from './reasons.js';
 
-type Ctx = PipelineContext<PlanviewerMirrorConfig>;
+type Ctx = ContextOf<PlanviewerMirrorConfig, 'planviewer'>;
 const ACTIVE = ['initial', 'in_progress'];
 
 export async function pollJobs(ctx: Ctx): Promise<void> {
