@@ -13,6 +13,7 @@ import { ConfigError } from '../core/errors.js';
 import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder, unblockOrderDay } from '../core/order-requests.js';
 import type { DB } from '../db/schema.js';
 import { waitingChoice } from '../pipelines/planviewer-mirror/waiting-choice.js';
+import { upstreamConfig } from '../upstreams/index.js';
 
 /** A waiting request's candidates, as the request page lists them (empty when it waits for none). */
 export function choiceOf(request: { upstream: string; status: string; details: unknown }) {
@@ -56,7 +57,7 @@ export async function retryRequest(db: Kysely<DB>, config: KoppelConfig, id: num
   const request = await db.selectFrom('order_requests').select(['upstream']).where('id', '=', id).executeTakeFirst();
   if (!request) throw new ConfigError(`request ${id}: not found`);
   await requeueOrderRequest(db, id);
-  const pv = config.upstreams.planviewer;
+  const pv = upstreamConfig(config, 'planviewer');
   if (request.upstream === 'planviewer' && pv) await unblockOrderDay(db, { upstream: 'planviewer', timeZone: pv.order_day_time_zone });
   return `request #${id} is back in the queue`;
 }

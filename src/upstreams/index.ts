@@ -2,6 +2,7 @@
  * The registry of upstream types: one line per service, in the order `config check` prints the blocks. The edge
  * (`src/registries.ts`) hands it to the core, which knows no service by name. Adding a service is one line here.
  */
+import type { KoppelConfig } from '../config/schema.js';
 import { defineUpstreamType, type UpstreamKindsOf } from '../core/upstream-type.js';
 import { AmbitaClient } from './ambita/client.js';
 import { ambitaConfigSchema, ambitaPlaintext } from './ambita/config.js';
@@ -29,3 +30,9 @@ export type UpstreamKinds = UpstreamKindsOf<typeof upstreamTypes>;
 
 /** The upstream names a pipeline may declare. */
 export type UpstreamName = keyof UpstreamKinds;
+
+/** Upstream `name`'s block of a validated config, typed by its schema; undefined when it is not configured. */
+export function upstreamConfig<N extends UpstreamName>(config: KoppelConfig, name: N): UpstreamKinds[N]['config'] | undefined {
+  // The block passed this upstream's schema when the config was loaded.
+  return config.upstreams[name] as UpstreamKinds[N]['config'] | undefined;
+}

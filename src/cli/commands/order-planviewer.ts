@@ -8,7 +8,6 @@
  *   koppel order planviewer resolve <request> --location <uuid> | --intention <uuid> | --ordered <job> | --not-ordered
  *   koppel order planviewer retry <request>                 back to the queue (after a 402 was fixed, say)
  */
-import type { PlanviewerConfig } from '../../upstreams/planviewer/config.js';
 import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { sql } from 'kysely';
@@ -19,6 +18,7 @@ import { type CliOutput, positiveInt, subcommandOptions } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
+import { upstreamConfig } from '../../upstreams/index.js';
 
 interface QueueOptions {
   address?: string;
@@ -190,7 +190,7 @@ async function resolve(io: CliOutput, configFlag: string | undefined, id: number
 async function retry(io: CliOutput, configFlag: string | undefined, id: number): Promise<number> {
   return withApp(configFlag, async (app) => {
     await requeueOrderRequest(app.db.kysely, id);
-    const pv = app.config.upstreams.planviewer as PlanviewerConfig | undefined;
+    const pv = upstreamConfig(app.config, 'planviewer');
     if (pv) await unblockOrderDay(app.db.kysely, { upstream: 'planviewer', timeZone: pv.order_day_time_zone });
     io.out(`request #${id} is back in the queue\n`);
     return EXIT.ok;

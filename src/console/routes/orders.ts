@@ -6,6 +6,7 @@ import { html } from '../html.js';
 import { answerWait, choiceOf, queuePlanviewerRequest, resolveNeedsAttention, retryRequest } from '../order-actions.js';
 import { countRequestsByState, findRequest, listFiles, listRequests, orderDays } from '../order-queries.js';
 import { type MoneyPanel, ordersView, requestView } from '../views/orders.js';
+import { upstreamConfig } from '../../upstreams/index.js';
 
 export function orderRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
   const { base, app } = deps;
@@ -86,7 +87,7 @@ async function moneyPanels(deps: ConsoleDeps): Promise<MoneyPanel[]> {
   const { config } = deps.app;
   const db = deps.app.db.kysely;
   const panels: MoneyPanel[] = [];
-  const pv = config.upstreams.planviewer;
+  const pv = upstreamConfig(config, 'planviewer');
   if (pv && config.pipelines.some((p) => p.type === 'planviewer-mirror')) {
     panels.push({ upstream: 'planviewer', cap: pv.daily_order_cap, capKey: 'upstreams.planviewer.daily_order_cap', days: await orderDays(db, 'planviewer', pv.order_day_time_zone) });
   }
