@@ -147,6 +147,12 @@ export interface PipelineDefinition<Schema extends z.ZodType = z.ZodType, State 
   status?(ctx: Pick<PipelineContext<z.output<Schema>, Kinds>, 'db' | 'config' | 'pipeline' | 'global'>): Promise<Record<string, unknown>>;
   /** Optional: webhook routes the daemon serves for this pipeline. */
   webhooks?(ctx: WebhookContext<z.output<Schema>, Kinds>): WebhookRoute[];
+  /**
+   * Optional: checks of the settings that their schema cannot make (the mapping files they name), so that
+   * `koppel config check` finds a typo before the next scheduled run does. Throws a ConfigError naming the file
+   * and the key path in it.
+   */
+  checkSettings?(settings: z.output<Schema>, ctx: Pick<PipelineContext<z.output<Schema>, Kinds>, 'pipeline' | 'global'>): Promise<void>;
 }
 
 /**

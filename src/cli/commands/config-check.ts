@@ -3,6 +3,10 @@ import type { CliOutput } from '../cli-args.js';
 import { stringify } from 'yaml';
 import { configPath } from '../../config/load-config.js';
 import { maskSecrets } from '../../config/secrets.js';
+import { ConfigError } from '../../core/errors.js';
+import type { KoppelConfig } from '../../config/schema.js';
+import { findPipelineType, loadPipeline } from '../../core/registries.js';
+import { registries } from '../../registries.js';
 import { EXIT } from '../exit-codes.js';
 import { loadConfig } from '../load-app.js';
 import type { GlobalConfig, Wrap } from '../program.js';
@@ -18,6 +22,7 @@ export function configCheckCommand(program: Command, config: GlobalConfig, wrap:
     .action(
       wrap(async (opts: { secrets: boolean }) => {
         const cfg = loadConfig(config(), { secrets: opts.secrets ? 'required' : 'optional' });
+        await checkPipelineSettings(cfg);
         const { source: _source, pipelines, missingSecrets = [], upstreams, ...rest } = cfg;
         // The rate's source goes into a comment; the printed `rate` keeps only its keys, so the output stays a valid config.
         const shownUpstreams = Object.fromEntries(
@@ -42,4 +47,23 @@ export function configCheckCommand(program: Command, config: GlobalConfig, wrap:
         return EXIT.ok;
       }),
     );
+}
+
+/**
+ * Each pipeline's own checks beyond the config schema (its mapping files), all of them, so one `config check`
+ * lists every problem. Loads the code of the configured pipeline types only.
+ */
+async function checkPipelineSettings(cfg: KoppelConfig): Promise<void> {
+  const problems: string[] = [];
+  for (const [i, entry] of cfg.pipelines.entries()) {
+    const type = findPipelineType(registries, entry.type);
+    const def = type && (await loadPipeline(type));
+    try {
+      await def?.checkSettings?.(entry.settings, { pipeline: entry.name, global: cfg });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(`pipelines[${i}] (${entry.name}): ${err.message}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems.join('\n'));
 }

@@ -34,6 +34,10 @@ export const maasplassenAvailability = definePipeline({
   upstreams: ['maasplassen'],
   config: maasplassenAvailabilityConfigSchema,
 
+  async checkSettings(settings) {
+    loadAvailabilityMapping(settings.mapping);
+  },
+
   async plan(ctx: Ctx) {
     const client = ctx.upstreams.maasplassen;
     const mapping = loadAvailabilityMapping(ctx.config.mapping);

@@ -4,6 +4,7 @@
  */
 import { definePipeline } from '../define-pipeline.js';
 import { applyCatalog } from './apply.js';
+import { loadSources } from './catalog-rows.js';
 import { planogramCatalogConfigSchema } from './config.js';
 import { planCatalog } from './plan.js';
 import type { CatalogPlanState } from './plan-state.js';
@@ -15,4 +16,6 @@ export const planogramCatalog = definePipeline<typeof planogramCatalogConfigSche
   config: planogramCatalogConfigSchema,
   plan: planCatalog,
   apply: applyCatalog,
+  // Reads and validates every mapping file a configured catalog uses, as a run's plan does first.
+  checkSettings: async (settings) => void (await loadSources(settings)),
 });
