@@ -15,7 +15,7 @@ export interface RunMark {
   failed: number;
 }
 
-const OUTCOME_COLOUR: Record<string, string> = { succeeded: '#1e7b34', rejected: '#b35c00', failed: '#b3261e', crashed: '#b3261e', running: '#0b57d0' };
+const OUTCOME_COLOUR: Record<string, string> = { succeeded: '#1e7b34', rejected: '#b35c00', attention: '#b35c00', failed: '#b3261e', crashed: '#b3261e', running: '#0b57d0' };
 
 /** One bar per run (oldest left), its height the run's duration, its colour the outcome. */
 export function runSparkline(runs: readonly RunMark[], label: string): Html {

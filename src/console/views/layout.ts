@@ -55,7 +55,7 @@ label { display: block; margin: .5rem 0 .2rem; font-weight: 600; }
 .notice { padding: .5rem 1rem; margin-bottom: 1rem; border-left: 6px solid; }
 .notice.ok { background: #e6f4ea; border-color: #1e7b34; } .notice.error { background: #fdecea; border-color: #b3261e; }
 .state { font-weight: 600; } .muted { color: #555; }
-.outcome-failed, .outcome-crashed { color: #b3261e; } .outcome-rejected { color: #8a4b00; } .outcome-succeeded { color: #1e7b34; }
+.outcome-failed, .outcome-crashed { color: #b3261e; } .outcome-rejected, .outcome-attention { color: #8a4b00; } .outcome-succeeded { color: #1e7b34; }
 fieldset { border: 1px solid #d0d0d0; margin: .75rem 0; } code { word-break: break-all; }
 svg text { font: 11px system-ui, sans-serif; fill: #1a1a1a; }
 </style>
