@@ -23,7 +23,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { openApp, parseConfig } from '../src/registries.js';
 import { trackOrder } from '../src/pipelines/ambita-mirror/mirror-store.js';
-import { startAmbitaSandbox } from '../src/upstreams/ambita/sandbox.js';
+import { startAmbitaSandbox } from '../sandbox/ambita/server.js';
 import { reportResult } from './lib/sandbox-process.js';
 
 const { values: args } = parseArgs({

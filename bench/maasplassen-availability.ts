@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { openApp, parseConfig } from '../src/registries.js';
-import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../src/demo/availability-data.js';
+import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../demo/availability-data.js';
 import { maasplassenSignature } from '../src/upstreams/maasplassen/hmac.js';
 import { peakRssMiB, reportResult, startSandboxProcess } from './lib/sandbox-process.js';
 

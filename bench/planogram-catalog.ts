@@ -60,7 +60,7 @@ interface RunFigures {
 
 /** Child: the sandbox alone in its own process, answering `calls` and `reset` over IPC. */
 async function serve(): Promise<void> {
-  const { startPlanogramBuilderSandbox } = await import('../src/upstreams/planogrambuilder/sandbox.js');
+  const { startPlanogramBuilderSandbox } = await import('../sandbox/planogrambuilder/server.js');
   const sandbox = await startPlanogramBuilderSandbox();
   process.stdout.write(`${JSON.stringify({ endpoint: sandbox.endpoint, ...sandbox.credentials })}\n`);
   process.on('message', (msg) => {
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
 }
 
 async function generate(dir: string, products: number) {
-  const { writeExampleCatalog } = await import('../src/demo/planogram-catalog-data.js');
+  const { writeExampleCatalog } = await import('../demo/planogram-catalog-data.js');
   await mkdir(dir, { recursive: true });
   const t = performance.now();
   // Written as a stream, row by row: generating the 1M-row file costs no memory either.

@@ -27,7 +27,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { databaseConfigSchema } from '../src/db/config.js';
 import { openDatabase } from '../src/db/database.js';
-import { PLANVIEWER_DEMO_CREDENTIALS, startPlanviewerSandbox } from '../src/upstreams/planviewer/sandbox.js';
+import { PLANVIEWER_DEMO_CREDENTIALS, startPlanviewerSandbox } from '../sandbox/planviewer/server.js';
 import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
 import { productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult } from './lib/sandbox-process.js';

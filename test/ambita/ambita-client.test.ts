@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotConnectedError, PermanentError } from '../../src/core/errors.js';
 import { OrderOutcomeUnknownError } from '../../src/upstreams/ambita/errors.js';
-import { type AmbitaSandbox, startAmbitaSandbox } from '../../src/upstreams/ambita/sandbox.js';
+import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { parseAmbitaDate } from '../../src/upstreams/ambita/wire.js';
 import { makeClient } from './fixtures.js';
 

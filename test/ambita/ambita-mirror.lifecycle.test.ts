@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/upstreams/sandbox-kit.js';
+import { createRandom } from '../../sandbox/kit.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 import { CADASTRE_REQUEST, expectMirrorEqualsSandbox, type MirrorHarness, startMirrorHarness } from './harness.js';
 

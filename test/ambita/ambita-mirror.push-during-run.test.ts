@@ -4,7 +4,7 @@
  * progress (which has already read the pending pushes) gets one follow-up run after it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SandboxOrder } from '../../src/upstreams/ambita/sandbox-state.js';
+import type { SandboxOrder } from '../../sandbox/ambita/state.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 import { CADASTRE_REQUEST, expectMirrorEqualsSandbox, type MirrorHarness, PIPELINE, startMirrorHarness } from './harness.js';
 

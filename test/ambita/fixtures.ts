@@ -3,7 +3,7 @@ import { KoppelEvents } from '../../src/core/events.js';
 import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
 import { AmbitaClient } from '../../src/upstreams/ambita/client.js';
 import { type AmbitaConfig, ambitaConfigSchema } from '../../src/upstreams/ambita/config.js';
-import type { AmbitaSandbox } from '../../src/upstreams/ambita/sandbox.js';
+import type { AmbitaSandbox } from '../../sandbox/ambita/server.js';
 
 export const HOOK_TOKEN = 'test-hook-token-0123456789abcdef';
 

@@ -18,7 +18,7 @@ import { Runner } from '../../src/core/runner.js';
 import type { RunOptions, RunResult } from '../../src/core/types.js';
 import { ambitaMirror } from '../../src/pipelines/ambita-mirror/pipeline.js';
 import type { AmbitaMirrorConfig } from '../../src/pipelines/ambita-mirror/config.js';
-import { type AmbitaSandbox, type AmbitaSandboxOptions, startAmbitaSandbox } from '../../src/upstreams/ambita/sandbox.js';
+import { type AmbitaSandbox, type AmbitaSandboxOptions, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { UpstreamClients } from '../../src/core/upstream-clients.js';
 import { registries } from '../../src/registries.js';
 import { makeConfig } from '../helpers/config.js';

@@ -4,8 +4,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/demo/availability-data.js';
-import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
+import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { ROOT, koppel, logRecords, maasUpstream, startKoppel, writeConfig } from '../fixtures/koppel-process.js';
 import { pollUntil } from '../fixtures/poll.js';
 

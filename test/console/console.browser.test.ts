@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { claimForOrdering, enqueueOrderRequest, reconcileInterruptedOrders } from '../../src/core/order-requests.js';
-import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/demo/availability-data.js';
+import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { pollUntil } from '../fixtures/poll.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 import { type ConsoleWorld, SHOTS, USERS, createConsoleWorld, hasChromium } from './console-world.js';

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/core/app.js';
 import { type DaemonHandle, startDaemon } from '../../src/core/daemon.js';
 import { Runner } from '../../src/core/runner.js';
-import { type AmbitaSandbox, startAmbitaSandbox } from '../../src/upstreams/ambita/sandbox.js';
+import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { sandboxAmbitaConfig } from '../ambita/fixtures.js';
 import { pollUntil } from '../fixtures/poll.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';

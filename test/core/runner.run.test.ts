@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/demo/availability-data.js';
-import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
+import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { maasUpstream } from '../fixtures/koppel-process.js';
 import { pollUntil } from '../fixtures/poll.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';

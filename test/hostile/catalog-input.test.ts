@@ -6,8 +6,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { tinyPng } from '../../src/demo/planogram-catalog-data.js';
-import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../src/upstreams/planogrambuilder/sandbox.js';
+import { tinyPng } from '../../demo/planogram-catalog-data.js';
+import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { sandboxUpstreamConfig } from '../planogram/plano-fixtures.js';
 import { KIND } from './maas-world.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/registries.js';
 import { ConfigError } from '../../src/core/errors.js';
-import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { koppel, maasUpstream, writeConfig } from '../fixtures/koppel-process.js';
 import { findSecretLeaks } from '../helpers/secret-leaks.js';
 import { type MaasWorld, HEADER, good, maasWorld } from './maas-world.js';

@@ -10,7 +10,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { HEADER, type MaasWorld, good, maasWorld } from './maas-world.js';
 
 const lines = (...rows: string[]) => `${rows.join('\n')}\n`;

@@ -3,9 +3,9 @@
  * sandbox holds, and the rejections of a run, so each case can show the error and what was not lost.
  */
 import { join } from 'node:path';
-import { AVAILABILITY_HEADER } from '../../src/demo/availability-data.js';
+import { AVAILABILITY_HEADER } from '../../demo/availability-data.js';
 import type { RunResult } from '../../src/core/types.js';
-import type { MaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import type { MaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 import { maasUpstream } from '../fixtures/koppel-process.js';

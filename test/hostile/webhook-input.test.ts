@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DaemonHandle, startDaemon } from '../../src/core/daemon.js';
 import { PUSH_MAX_BODY_BYTES } from '../../src/pipelines/ambita-mirror/webhook.js';
-import { type AmbitaSandbox, startAmbitaSandbox } from '../../src/upstreams/ambita/sandbox.js';
+import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { sandboxAmbitaConfig } from '../ambita/fixtures.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { KIND } from './maas-world.js';

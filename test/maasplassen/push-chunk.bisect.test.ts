@@ -2,11 +2,11 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KoppelEvents } from '../../src/core/events.js';
 import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
-import { dateRange } from '../../src/demo/availability-data.js';
+import { dateRange } from '../../demo/availability-data.js';
 import { pushWithBisection } from '../../src/pipelines/maasplassen-availability/push-chunk.js';
 import { type AvailabilityEntry, MaasplassenClient } from '../../src/upstreams/maasplassen/client.js';
 import { maasplassenConfigSchema } from '../../src/upstreams/maasplassen/config.js';
-import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 
 describe('pushWithBisection against the sandbox', () => {
   let sandbox: MaasplassenSandbox;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/registries.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { declareCursor, readAvailabilitySource } from '../../src/pipelines/maasplassen-availability/source.js';
-import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { createTestApp } from '../helpers/app.js';
 import { createServerDatabase, hasPostgres } from '../helpers/database.js';
 

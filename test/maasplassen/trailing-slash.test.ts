@@ -13,7 +13,7 @@ import { KoppelEvents } from '../../src/core/events.js';
 import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
 import { MaasplassenClient } from '../../src/upstreams/maasplassen/client.js';
 import { TRAILING_SLASH, type TrailingSlash, maasplassenConfigSchema } from '../../src/upstreams/maasplassen/config.js';
-import { type MaasplassenSandbox, type SignedPathForm, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { type MaasplassenSandbox, type SignedPathForm, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { HEADER, good, maasWorld } from '../hostile/maas-world.js';
 
 const SENT: Record<TrailingSlash, string> = {

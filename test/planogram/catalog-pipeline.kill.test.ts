@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { openApp, parseConfig } from '../../src/registries.js';
-import { tinyPng, writeExampleCatalog } from '../../src/demo/planogram-catalog-data.js';
+import { tinyPng, writeExampleCatalog } from '../../demo/planogram-catalog-data.js';
 import type { ItemKind } from '../../src/upstreams/planogrambuilder/wire.js';
-import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../src/upstreams/planogrambuilder/sandbox.js';
+import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
 import { createServerDatabase, hasPostgres } from '../helpers/database.js';
 import { sandboxUpstreamConfig } from './plano-fixtures.js';
 

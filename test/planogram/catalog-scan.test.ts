@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
-import { writeExampleCatalog } from '../../src/demo/planogram-catalog-data.js';
+import { writeExampleCatalog } from '../../demo/planogram-catalog-data.js';
 import type { PlanogramCatalogConfig } from '../../src/pipelines/planogram-catalog/config.js';
 import { type CatalogSource, catalogRows, loadSources } from '../../src/pipelines/planogram-catalog/catalog-rows.js';
 import { CatalogScan, type ScannedRow } from '../../src/pipelines/planogram-catalog/catalog-scan.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NotConnectedError, PermanentError, RetryableError } from '../../src/core/errors.js';
 import { defaultItem } from '../../src/upstreams/planogrambuilder/defaults.js';
-import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../src/upstreams/planogrambuilder/sandbox.js';
+import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
 import { makeClient } from './plano-fixtures.js';
 
 let sandbox: PlanogramBuilderSandbox;

@@ -4,8 +4,8 @@ import { KoppelEvents } from '../../src/core/events.js';
 import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
 import { PlanogramBuilderClient } from '../../src/upstreams/planogrambuilder/client.js';
 import { type PlanogrambuilderConfig, planogrambuilderConfigSchema } from '../../src/upstreams/planogrambuilder/config.js';
-import type { PlanogramBuilderSandbox } from '../../src/upstreams/planogrambuilder/sandbox.js';
-import { writeExampleCatalog } from '../../src/demo/planogram-catalog-data.js';
+import type { PlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
+import { writeExampleCatalog } from '../../demo/planogram-catalog-data.js';
 import { createTestApp } from '../helpers/app.js';
 import type { TestDatabaseKind } from '../helpers/database.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultItem } from '../../src/upstreams/planogrambuilder/defaults.js';
-import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../src/upstreams/planogrambuilder/sandbox.js';
-import { PlanoSandboxState } from '../../src/upstreams/planogrambuilder/sandbox-state.js';
+import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
+import { PlanoSandboxState } from '../../sandbox/planogrambuilder/state.js';
 import type { MethodName } from '../../src/upstreams/planogrambuilder/wire.js';
 import { makeClient } from './plano-fixtures.js';
 

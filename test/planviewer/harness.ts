@@ -10,7 +10,7 @@ import { Runner } from '../../src/core/runner.js';
 import type { RunOptions, RunResult } from '../../src/core/types.js';
 import { UpstreamClients } from '../../src/core/upstream-clients.js';
 import { registries } from '../../src/registries.js';
-import { type PlanviewerSandbox, type PlanviewerSandboxOptions, startPlanviewerSandbox } from '../../src/upstreams/planviewer/sandbox.js';
+import { type PlanviewerSandbox, type PlanviewerSandboxOptions, startPlanviewerSandbox } from '../../sandbox/planviewer/server.js';
 import { makeConfig } from '../helpers/config.js';
 import { createTestDatabase, type TestDatabase, type TestDatabaseKind } from '../helpers/database.js';
 import { LogSink } from '../helpers/logs.js';

@@ -18,7 +18,7 @@ import {
   PlanviewerOrderOutcomeUnknownError,
   PlanviewerPaymentRequiredError,
 } from '../../src/upstreams/planviewer/errors.js';
-import { PLANVIEWER_OTHER_CREDENTIALS, type PlanviewerSandbox, startPlanviewerSandbox } from '../../src/upstreams/planviewer/sandbox.js';
+import { PLANVIEWER_OTHER_CREDENTIALS, type PlanviewerSandbox, startPlanviewerSandbox } from '../../sandbox/planviewer/server.js';
 
 function clientFor(sandbox: PlanviewerSandbox, credentials: { access_key: string; secret: string } = sandbox.credentials as never) {
   const cfg = planviewerConfigSchema.parse({

@@ -13,7 +13,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { expect } from 'vitest';
-import type { ReceivedRequest } from '../../src/upstreams/sandbox-kit.js';
+import type { ReceivedRequest } from '../../sandbox/kit.js';
 import type { DB } from '../../src/db/schema.js';
 import { createServerDatabase } from '../helpers/database.js';
 import { findSecretLeaks, namedSecrets } from '../helpers/secret-leaks.js';

@@ -9,8 +9,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enqueueOrderRequest } from '../../src/core/order-requests.js';
-import { type AmbitaSandbox, startAmbitaSandbox } from '../../src/upstreams/ambita/sandbox.js';
-import { createRandom, type ReceivedRequest } from '../../src/upstreams/sandbox-kit.js';
+import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
+import { createRandom, type ReceivedRequest } from '../../sandbox/kit.js';
 import { sandboxAmbitaConfig } from '../ambita/fixtures.js';
 import { hasPostgres } from '../helpers/database.js';
 import { between, type ChildRun, type CrashWorld, createCrashWorld, expectTruthfulRunRecords, finishAfterKills, runKilledAtRequestOrDownload, walkFiles } from './crash-harness.js';

@@ -8,9 +8,9 @@
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AvailabilityRow, dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/demo/availability-data.js';
-import { type MaasplassenReceivedRequest, type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
-import { createRandom } from '../../src/upstreams/sandbox-kit.js';
+import { type AvailabilityRow, dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
+import { type MaasplassenReceivedRequest, type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
+import { createRandom } from '../../sandbox/kit.js';
 import { hasPostgres } from '../helpers/database.js';
 import { between, type ChildRun, type CrashWorld, createCrashWorld, expectTruthfulRunRecords } from './crash-harness.js';
 

@@ -6,9 +6,9 @@
  * sandbox's bytes and no temporary left; run records that tell the truth; no secret in any log.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/upstreams/sandbox-kit.js';
+import { createRandom } from '../../sandbox/kit.js';
 import { FINISHING_REQUESTS } from '../planviewer/harness.js';
-import { PLANVIEWER_DEMO_CREDENTIALS, type PlanviewerSandbox, startPlanviewerSandbox } from '../../src/upstreams/planviewer/sandbox.js';
+import { PLANVIEWER_DEMO_CREDENTIALS, type PlanviewerSandbox, startPlanviewerSandbox } from '../../sandbox/planviewer/server.js';
 import { hasPostgres } from '../helpers/database.js';
 import { type ChildRun, type CrashWorld, createCrashWorld, expectTruthfulRunRecords, finishAfterKills, runKilledAtRequestOrDownload, walkFiles } from './crash-harness.js';
 

@@ -8,11 +8,11 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../src/demo/availability-data.js';
-import { writeExampleCatalog } from '../../src/demo/planogram-catalog-data.js';
-import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
-import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../src/upstreams/planogrambuilder/sandbox.js';
-import { type ReceivedRequest, type SandboxFaultsInput } from '../../src/upstreams/sandbox-kit.js';
+import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
+import { writeExampleCatalog } from '../../demo/planogram-catalog-data.js';
+import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
+import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
+import { type ReceivedRequest, type SandboxFaultsInput } from '../../sandbox/kit.js';
 import { CADASTRE_REQUEST, startMirrorHarness } from '../ambita/harness.js';
 import { createTestApp } from '../helpers/app.js';
 import { hasPostgres } from '../helpers/database.js';

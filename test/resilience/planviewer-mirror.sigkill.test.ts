@@ -17,10 +17,10 @@ import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRandom } from '../../src/upstreams/sandbox-kit.js';
+import { createRandom } from '../../sandbox/kit.js';
 import { FINISHING_REQUESTS } from '../planviewer/harness.js';
 import type { DB } from '../../src/db/schema.js';
-import { type PlanviewerSandbox, startPlanviewerSandbox } from '../../src/upstreams/planviewer/sandbox.js';
+import { type PlanviewerSandbox, startPlanviewerSandbox } from '../../sandbox/planviewer/server.js';
 import { createServerDatabase, hasPostgres } from '../helpers/database.js';
 
 const FIXTURE = fileURLToPath(new URL('../planviewer/fixtures/run-pipeline.ts', import.meta.url));

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { hmacMatches, normaliseKey, signString } from '../../src/upstreams/maasplassen/sandbox-auth.js';
-import { startMaasplassenSandbox, type MaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { hmacMatches, normaliseKey, signString } from '../../sandbox/maasplassen/auth.js';
+import { startMaasplassenSandbox, type MaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { DISABLED, FIXED_NOW, OTHER, VAN_NUT, VVV, get, post, push, sign } from './maasplassen-sandbox.helpers.js';
 
 // The vendor document's test vectors (secret = company 1's secret in the demo data).

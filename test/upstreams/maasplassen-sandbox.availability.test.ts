@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMaasplassenSandbox, type MaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { startMaasplassenSandbox, type MaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { FIXED_NOW, OTHER, VAN_NUT, post, push, sign } from './maasplassen-sandbox.helpers.js';
 
 const day = (boat: string | number, date: string, cents: number | null, extra: Record<string, unknown> = {}) => ({

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEMO_COMPANIES, startMaasplassenSandbox, type MaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { DEMO_COMPANIES, startMaasplassenSandbox, type MaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { get, push } from './maasplassen-sandbox.helpers.js';
 
 describe('Maasplassen sandbox handle and faults', () => {

@@ -3,7 +3,7 @@
  * tests check the wire format rather than koppel's client.
  */
 import { createHmac } from 'node:crypto';
-import { DEMO_COMPANIES, type MaasplassenSandbox, type SandboxCompany } from '../../src/upstreams/maasplassen/sandbox.js';
+import { DEMO_COMPANIES, type MaasplassenSandbox, type SandboxCompany } from '../../sandbox/maasplassen/server.js';
 
 const company = (id: number): SandboxCompany => {
   const found = DEMO_COMPANIES.find((c) => c.id === id);

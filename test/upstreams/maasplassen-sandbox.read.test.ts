@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMaasplassenSandbox, type MaasplassenSandbox } from '../../src/upstreams/maasplassen/sandbox.js';
+import { startMaasplassenSandbox, type MaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { FIXED_NOW, OTHER, VAN_NUT, get, post, push } from './maasplassen-sandbox.helpers.js';
 
 describe('Maasplassen sandbox read endpoints', () => {

@@ -1,34 +1,45 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.js';
 import type { CliOutput } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import type { GlobalConfig, Wrap } from '../program.js';
-import type { SandboxHandle } from '../../upstreams/sandbox-kit.js';
+
+/** A running sandbox as the command prints it: its address, its demo credentials, and how to stop it. */
+export interface StartedSandbox {
+  name: string;
+  handle: { readonly url: string; readonly credentials: Record<string, string | number>; close(): Promise<void> };
+}
+
+/** What `sandbox/start-all.ts` exports (it checks itself against this type). */
+export type StartAllSandboxes = (basePort: number) => Promise<StartedSandbox[]>;
 
 /**
- * Every upstream's sandbox, started on consecutive ports from `--port` (0 = any free port). Each is imported
- * when started: the sandboxes (and the gRPC server) are test fixtures that no other command loads.
+ * The sandbox tree sits beside `src/` in a checkout and is not part of the build (tsconfig.build.json), so dist/
+ * and the image have no sandbox code or demo credentials. The specifier is a variable so that tsc does not follow
+ * it into the build; relative to this module it resolves to `<checkout>/sandbox/` under tsx and to
+ * `dist/sandbox/`, which does not exist, when run from dist/.
  */
-const SANDBOXES: { name: string; start: (port: number) => Promise<SandboxHandle> }[] = [
-  { name: 'maasplassen', start: async (port) => (await import('../../upstreams/maasplassen/sandbox.js')).startMaasplassenSandbox({ port }) },
-  { name: 'planogrambuilder', start: async (port) => (await import('../../upstreams/planogrambuilder/sandbox.js')).startPlanogramBuilderSandbox({ port }) },
-  { name: 'planviewer', start: async (port) => (await import('../../upstreams/planviewer/sandbox.js')).startPlanviewerSandbox({ port }) },
-  { name: 'ambita', start: async (port) => (await import('../../upstreams/ambita/sandbox.js')).startAmbitaSandbox({ port }) },
-];
+const SANDBOX_TREE = new URL('../../../sandbox/', import.meta.url);
+const START_ALL: string = new URL('start-all.js', SANDBOX_TREE).href;
 
-export async function startAllSandboxes(basePort: number): Promise<{ name: string; handle: SandboxHandle }[]> {
-  const started: { name: string; handle: SandboxHandle }[] = [];
-  for (const [i, s] of SANDBOXES.entries()) started.push({ name: s.name, handle: await s.start(basePort ? basePort + i : 0) });
-  return started;
+async function loadStartAll(): Promise<StartAllSandboxes> {
+  if (!existsSync(fileURLToPath(SANDBOX_TREE))) {
+    throw new ConfigError('the sandboxes ship with a checkout, not the image: run `npm run sandbox` in a checkout');
+  }
+  // The module checks its own export against StartAllSandboxes at typecheck, so this cast states a checked fact.
+  return ((await import(START_ALL)) as { startAllSandboxes: StartAllSandboxes }).startAllSandboxes;
 }
 
 export function sandboxCommand(program: Command, _config: GlobalConfig, wrap: Wrap, io: CliOutput): void {
   program
     .command('sandbox')
-    .description('start local sandboxes of every upstream and print their addresses and demo credentials')
+    .description('start local sandboxes of every upstream and print their addresses and demo credentials (checkout only)')
     .option('--port <port>', 'first port (the others follow); 0 = any free port', (v) => Number.parseInt(v, 10), 4400)
     .action(
       wrap(async (opts: { port: number }) => {
-        const started = await startAllSandboxes(opts.port);
+        const started = await (await loadStartAll())(opts.port);
         for (const { name, handle } of started) {
           io.out(`${name.padEnd(18)} ${handle.url}\n`);
           for (const [k, v] of Object.entries(handle.credentials)) io.out(`${''.padEnd(18)} ${k}: ${v}\n`);

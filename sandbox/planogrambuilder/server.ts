@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { FaultInjector, type SandboxFaultsInput, type SandboxHandle } from '../sandbox-kit.js';
-import { MAX_MESSAGE_BYTES, loadPlanoService } from './proto.js';
-import { DEMO_ACCOUNT, PlanoSandboxState, type SandboxAccount } from './sandbox-state.js';
-import { type ItemByKind, type ItemKind, METHOD_NAMES, type MethodName, MUTATING_METHODS } from './wire.js';
+import { FaultInjector, type SandboxFaultsInput, type SandboxHandle } from '../kit.js';
+import { MAX_MESSAGE_BYTES, loadPlanoService } from '../../src/upstreams/planogrambuilder/proto.js';
+import { DEMO_ACCOUNT, PlanoSandboxState, type SandboxAccount } from './state.js';
+import { type ItemByKind, type ItemKind, METHOD_NAMES, type MethodName, MUTATING_METHODS } from '../../src/upstreams/planogrambuilder/wire.js';
 
 export interface PlanogramBuilderSandboxOptions {
   port?: number;

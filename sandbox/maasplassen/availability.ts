@@ -4,9 +4,9 @@
  * discovered which triggered the rollback"). Status choice: 400 for a payload that is not JSON at all, 422 for
  * a JSON payload whose content is wrong (wrong company, bad object), mirroring Laravel's validation status.
  */
-import { apiError } from './sandbox-errors.js';
-import type { AvailabilityEntry, SandboxState } from './sandbox-state.js';
-import type { SandboxPrize } from './sandbox-demo-data.js';
+import { apiError } from './errors.js';
+import type { AvailabilityEntry, SandboxState } from './state.js';
+import type { SandboxPrize } from './demo-data.js';
 
 /** A real calendar date in ISO form: 2015-02-30 and 2015-2-3 are both refused. */
 export function isCalendarDate(value: unknown): value is string {

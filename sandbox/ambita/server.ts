@@ -5,13 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultInjector, type OversizeFault, readBody, type ReceivedRequest, type SandboxFaultsInput, type SandboxHandle, sendJson, sendOversized, startHttpSandbox } from '../sandbox-kit.js';
-import { SandboxAuth, SANDBOX_CREDENTIALS } from './sandbox-auth.js';
-import { renderProduct } from './sandbox-catalog.js';
-import { checkOrderRequest } from './sandbox-orders-api.js';
-import { renderOrder, type WireDialect } from './sandbox-render.js';
-import { type AddAssetInput, type PushStatus, type SandboxAsset, SandboxOrderBook, type SandboxOrder } from './sandbox-state.js';
-import { SandboxPusher, type PushRecord } from './sandbox-push.js';
+import { FaultInjector, type OversizeFault, readBody, type ReceivedRequest, type SandboxFaultsInput, type SandboxHandle, sendJson, sendOversized, startHttpSandbox } from '../kit.js';
+import { SandboxAuth, SANDBOX_CREDENTIALS } from './auth.js';
+import { renderProduct } from './catalog.js';
+import { checkOrderRequest } from './orders-api.js';
+import { renderOrder, type WireDialect } from './render.js';
+import { type AddAssetInput, type PushStatus, type SandboxAsset, SandboxOrderBook, type SandboxOrder } from './state.js';
+import { SandboxPusher, type PushRecord } from './push.js';
 
 export interface AmbitaSandboxOptions {
   port?: number;

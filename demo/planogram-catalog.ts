@@ -3,7 +3,7 @@
  * materials and a few deliberately bad rows) imported into the PlanogramBuilder sandbox, then a second, idle run.
  */
 import { join, relative } from 'node:path';
-import type { PlanogramBuilderSandbox } from '../upstreams/planogrambuilder/sandbox.js';
+import type { PlanogramBuilderSandbox } from '../sandbox/planogrambuilder/server.js';
 import type { DemoStep } from './demo-env.js';
 import { writeExampleCatalog } from './planogram-catalog-data.js';
 

@@ -4,7 +4,7 @@
  * (`status: {code, name}`, ISO dates with `+0100`), "legacy" as in older pages (plain strings, `dd.mm.yyyy`
  * dates, `PRODUCT_UTEN_KATEGORI`). In "mixed" mode odd order ids get the legacy dialect.
  */
-import type { SandboxAsset, SandboxLine, SandboxOrder } from './sandbox-state.js';
+import type { SandboxAsset, SandboxLine, SandboxOrder } from './state.js';
 
 export type WireDialect = 'modern' | 'legacy' | 'mixed';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { crc32, deflateSync } from 'node:zlib';
 import iconv from 'iconv-lite';
-import { createRandom } from '../upstreams/sandbox-kit.js';
+import { createRandom } from '../sandbox/kit.js';
 
 export interface ExampleCatalogOptions {
   dir: string;

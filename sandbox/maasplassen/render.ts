@@ -2,7 +2,7 @@
  * How the sandbox shapes its answers. The vendor sends most numbers as strings ("max_personen": "5",
  * "id": "6") but cents as numbers; these functions keep that mix exactly as the document shows it.
  */
-import type { SandboxBoat, SandboxCompany, SandboxJetty, SandboxPrize, SandboxReservation, SandboxReview } from './sandbox-demo-data.js';
+import type { SandboxBoat, SandboxCompany, SandboxJetty, SandboxPrize, SandboxReservation, SandboxReview } from './demo-data.js';
 
 const TZ = 'Europe/Amsterdam';
 const dateTimeFormat = new Intl.DateTimeFormat('sv-SE', {

@@ -4,7 +4,7 @@
  */
 import { createCipheriv, createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { JobStatus } from './api.js';
+import type { JobStatus } from '../../src/upstreams/planviewer/api.js';
 import {
   HOSTILE_FILENAMES,
   type JobOutcome,
@@ -12,7 +12,7 @@ import {
   type SandboxLocation,
   sandboxIntentions,
   sandboxLocations,
-} from './sandbox-data.js';
+} from './data.js';
 
 export interface SandboxAccount {
   accessKey: string;

@@ -4,11 +4,11 @@
  * Transport concerns (faults, latency, sockets) live in `sandbox.ts`.
  */
 import { randomBytes } from 'node:crypto';
-import { defaultItem, resolveDefaults } from './defaults.js';
-import { filenameProblem, MAX_FILE_BYTES, validateItem } from './limits.js';
+import { defaultItem, resolveDefaults } from '../../src/upstreams/planogrambuilder/defaults.js';
+import { filenameProblem, MAX_FILE_BYTES, validateItem } from '../../src/upstreams/planogrambuilder/limits.js';
 import {
   ACCESSORY_BEHAVIORS, type AnyItem, BOOLEANS, type ItemKind, ITEM_KINDS, type MethodName, type PlanoErrorCode, PRODUCT_BEHAVIORS,
-} from './wire.js';
+} from '../../src/upstreams/planogrambuilder/wire.js';
 
 export interface SandboxUser {
   username: string;

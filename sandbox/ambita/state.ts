@@ -4,7 +4,7 @@
  * send; the HTTP layer (sandbox.ts) delivers it. No timers: tests drive every step.
  */
 import { createHash } from 'node:crypto';
-import { assetContent, buildCatalog, contentType, SANDBOX_MUNICIPALITIES, type SandboxProduct } from './sandbox-catalog.js';
+import { assetContent, buildCatalog, contentType, SANDBOX_MUNICIPALITIES, type SandboxProduct } from './catalog.js';
 
 export type PushStatus = 'NEW' | 'UPDATED' | 'FINISHED' | 'CANCELLED' | 'REFUNDED';
 export type OrderStatus = 'NEW' | 'PROGRESS' | 'FINISHED' | 'CANCELLED' | 'REFUNDED';

@@ -3,7 +3,7 @@
  * `data/demo`, and prints a short summary per pipeline. Needs no database server and no network.
  */
 import { resolve } from 'node:path';
-import { startAllSandboxes } from '../cli/commands/sandbox.js';
+import { startAllSandboxes } from '../sandbox/start-all.js';
 import { createDemoEnv, type DemoStep } from './demo-env.js';
 import { maasplassenAvailabilityDemo } from './maasplassen-availability.js';
 import { planogramCatalogDemo } from './planogram-catalog.js';

@@ -3,7 +3,7 @@
  * the intentions each location yields. Deterministic, so tests and demos see the same uuids every time.
  */
 import { createHash } from 'node:crypto';
-import type { Intention } from './api.js';
+import type { Intention } from '../../src/upstreams/planviewer/api.js';
 
 /** A uuid derived from a name: stable across sandbox restarts. */
 export function stableUuid(name: string): string {

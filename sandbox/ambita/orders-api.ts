@@ -2,7 +2,7 @@
  * Request checks of the sandbox's order endpoints, written from the vendor pages on their own (not shared with
  * the client's schemas, so a misreading in one is not silently repeated in the other).
  */
-import type { SandboxProduct } from './sandbox-catalog.js';
+import type { SandboxProduct } from './catalog.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string };
 

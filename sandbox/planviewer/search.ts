@@ -3,8 +3,8 @@
  * token containment with `method: "match"`), `bool.must` needs all clauses, `dis-max` takes the best one.
  * Scores only order one answer, as the notes say; they are not comparable across searches.
  */
-import type { Location, LocationEntity, SearchQuery } from './api.js';
-import type { SandboxLocation } from './sandbox-data.js';
+import type { Location, LocationEntity, SearchQuery } from '../../src/upstreams/planviewer/api.js';
+import type { SandboxLocation } from './data.js';
 
 const normalise = (v: unknown): string => String(v ?? '').toLowerCase().replace(/\s+/g, '');
 

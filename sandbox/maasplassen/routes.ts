@@ -3,14 +3,14 @@
  * trailing slash) and what each answers. Authentication happens before a handler runs (see `sandbox.ts`);
  * handlers check company ownership, arguments and payloads, and throw `SandboxApiError` for the error envelope.
  */
-import { isCalendarDate, parsePayload, validateUpdate } from './sandbox-availability.js';
-import { BOAT_TYPES, type BoatType, type SandboxCompany } from './sandbox-demo-data.js';
-import { apiError, type SandboxApiError } from './sandbox-errors.js';
+import { isCalendarDate, parsePayload, validateUpdate } from './availability.js';
+import { BOAT_TYPES, type BoatType, type SandboxCompany } from './demo-data.js';
+import { apiError, type SandboxApiError } from './errors.js';
 import {
   addDays, renderBoatDetail, renderCompanyFleetBoat, renderFleetBoat, renderImages, renderJetties, renderJettiesPrivate,
   renderReviews, todayIn,
-} from './sandbox-render.js';
-import type { KeyLookup, SandboxState } from './sandbox-state.js';
+} from './render.js';
+import type { KeyLookup, SandboxState } from './state.js';
 
 export interface RouteContext {
   state: SandboxState;

@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import type { App } from '../core/app.js';
-import { openApp, parseConfig } from '../registries.js';
-import type { SandboxHandle } from '../upstreams/sandbox-kit.js';
+import type { App } from '../src/core/app.js';
+import { openApp, parseConfig } from '../src/registries.js';
+import type { SandboxHandle } from '../sandbox/kit.js';
 
 /** What a demo step gets: its folder, the running sandboxes, and a way to run koppel against them. */
 export interface DemoEnv {

@@ -7,11 +7,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { FaultInjector, type OversizeFault, type ReceivedRequest, readBody, type SandboxFaultsInput, type SandboxHandle, sendJson, sendOversized, startHttpSandbox } from '../sandbox-kit.js';
-import { API_ROOT, DAILY_CAP_MESSAGE, JOB_STATUSES, orderRequestSchema, searchRequestSchema, selectRequestSchema, STATUS_UUID_PARAM } from './api.js';
-import { SANDBOX_PRODUCTS, WAITING_CHOICES } from './sandbox-data.js';
-import { searchLocations } from './sandbox-search.js';
-import { type OrderPlaced, PlanviewerSandboxState, type SandboxJob, type SandboxStateOptions } from './sandbox-state.js';
+import { FaultInjector, type OversizeFault, type ReceivedRequest, readBody, type SandboxFaultsInput, type SandboxHandle, sendJson, sendOversized, startHttpSandbox } from '../kit.js';
+import { API_ROOT, DAILY_CAP_MESSAGE, JOB_STATUSES, orderRequestSchema, searchRequestSchema, selectRequestSchema, STATUS_UUID_PARAM } from '../../src/upstreams/planviewer/api.js';
+import { SANDBOX_PRODUCTS, WAITING_CHOICES } from './data.js';
+import { searchLocations } from './search.js';
+import { type OrderPlaced, PlanviewerSandboxState, type SandboxJob, type SandboxStateOptions } from './state.js';
 
 export const PLANVIEWER_DEMO_CREDENTIALS = { access_key: 'pv-demo-access-key', secret: 'pv-demo-secret' } as const;
 /** A second account, so tests can ask for a job that is not theirs (403). */

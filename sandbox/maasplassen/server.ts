@@ -7,17 +7,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   FaultInjector, readBody, sendJson, startHttpSandbox,
   type ReceivedRequest, type SandboxFaultsInput, type SandboxHandle,
-} from '../sandbox-kit.js';
-import { hmacMatches, type SignedPathForm, signedString } from './sandbox-auth.js';
-import { DEMO_COMPANIES, demoJetties, type SandboxBoat, type SandboxCompany, type SandboxJetty, type SandboxPrize } from './sandbox-demo-data.js';
-import { apiError, faultEnvelope, SandboxApiError } from './sandbox-errors.js';
-import { matchRoute } from './sandbox-routes.js';
-import { SandboxState } from './sandbox-state.js';
+} from '../kit.js';
+import { hmacMatches, type SignedPathForm, signedString } from './auth.js';
+import { DEMO_COMPANIES, demoJetties, type SandboxBoat, type SandboxCompany, type SandboxJetty, type SandboxPrize } from './demo-data.js';
+import { apiError, faultEnvelope, SandboxApiError } from './errors.js';
+import { matchRoute } from './routes.js';
+import { SandboxState } from './state.js';
 
-export { BOAT_TYPES, DEMO_COMPANIES } from './sandbox-demo-data.js';
-export type { BoatType, SandboxBoat, SandboxCompany, SandboxJetty, SandboxPrize, SandboxReview } from './sandbox-demo-data.js';
-export { SANDBOX_ERROR_TYPES } from './sandbox-errors.js';
-export type { SignedPathForm } from './sandbox-auth.js';
+export { BOAT_TYPES, DEMO_COMPANIES } from './demo-data.js';
+export type { BoatType, SandboxBoat, SandboxCompany, SandboxJetty, SandboxPrize, SandboxReview } from './demo-data.js';
+export { SANDBOX_ERROR_TYPES } from './errors.js';
+export type { SignedPathForm } from './auth.js';
 
 export interface MaasplassenSandboxOptions {
   /** @default 0 (any free port) */

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { enqueueOrderRequest } from '../core/order-requests.js';
-import type { AmbitaSandbox } from '../upstreams/ambita/sandbox.js';
+import { enqueueOrderRequest } from '../src/core/order-requests.js';
+import type { AmbitaSandbox } from '../sandbox/ambita/server.js';
 import type { DemoStep } from './demo-env.js';
 
 const PIPELINE = 'demo-ambita';

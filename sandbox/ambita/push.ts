@@ -3,8 +3,8 @@
  * to the registered callback URL, no signature, no retry (assumed: none is documented). Pushes can be lost on
  * purpose, so tests prove that the scheduled reconcile catches what a lost push missed.
  */
-import type { FaultInjector } from '../sandbox-kit.js';
-import type { PushStatus, SandboxOrder } from './sandbox-state.js';
+import type { FaultInjector } from '../kit.js';
+import type { PushStatus, SandboxOrder } from './state.js';
 
 export interface PushRecord {
   body: Record<string, unknown>;

@@ -3,8 +3,8 @@
  * stats endpoint reports. Every mutation is synchronous, so a request's changes land all at once between two
  * other requests (that is what makes the availability rollback real: nothing is written before all is valid).
  */
-import { normaliseKey } from './sandbox-auth.js';
-import type { SandboxBoat, SandboxCompany, SandboxJetty, SandboxPrize } from './sandbox-demo-data.js';
+import { normaliseKey } from './auth.js';
+import type { SandboxBoat, SandboxCompany, SandboxJetty, SandboxPrize } from './demo-data.js';
 
 /** One boat-date of a validated availability update. */
 export interface AvailabilityEntry {
