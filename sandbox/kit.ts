@@ -1,6 +1,6 @@
 /**
  * What every HTTP sandbox shares: a listening server on a real socket, fault injection, JSON replies and a
- * request log. Each `src/upstreams/<name>/sandbox.ts` implements its vendor's behaviour on top of this.
+ * request log. Each `sandbox/<name>/server.ts` implements its vendor's behaviour on top of this.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -1,7 +1,7 @@
 /**
  * The sandbox's orders in memory and their lifecycle: NEW → PROGRESS → FINISHED, new files after finishing
  * (UPDATED), assets turning DELETED, CANCELLED and REFUNDED. Each change returns the push status Ambita would
- * send; the HTTP layer (sandbox.ts) delivers it. No timers: tests drive every step.
+ * send; the HTTP layer (server.ts) delivers it. No timers: tests drive every step.
  */
 import { createHash } from 'node:crypto';
 import { assetContent, buildCatalog, contentType, SANDBOX_MUNICIPALITIES, type SandboxProduct } from './catalog.js';

@@ -1,6 +1,6 @@
 /**
  * The documented endpoints of Maasplassen API v2 (paths relative to `/api/v2`, matched with or without a
- * trailing slash) and what each answers. Authentication happens before a handler runs (see `sandbox.ts`);
+ * trailing slash) and what each answers. Authentication happens before a handler runs (see `server.ts`);
  * handlers check company ownership, arguments and payloads, and throw `SandboxApiError` for the error envelope.
  */
 import { isCalendarDate, parsePayload, validateUpdate } from './availability.js';

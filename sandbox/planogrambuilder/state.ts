@@ -1,7 +1,7 @@
 /**
  * The in-memory PlanogramBuilder behind the sandbox: accounts, tokens, one database per account, and every
  * method's documented behaviour (error codes, ranges, case-insensitive names, list ranges, staleness).
- * Transport concerns (faults, latency, sockets) live in `sandbox.ts`.
+ * Transport concerns (faults, latency, sockets) live in `server.ts`.
  */
 import { randomBytes } from 'node:crypto';
 import { defaultItem, resolveDefaults } from '../../src/upstreams/planogrambuilder/defaults.js';

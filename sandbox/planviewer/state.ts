@@ -1,6 +1,6 @@
 /**
  * The sandbox's in-memory Planviewer: accounts, the daily order cap, jobs and their lifecycle, deliverables.
- * Pure state and rules, no HTTP (see sandbox.ts), so the rules read like the vendor pages.
+ * Pure state and rules, no HTTP (see server.ts), so the rules read like the vendor pages.
  */
 import { createCipheriv, createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, koppel, writeConfig } from '../fixtures/koppel-process.js';
 import { createServerDatabase, hasPostgres } from '../helpers/database.js';
@@ -25,8 +26,13 @@ const NOT_LOADED: [string, RegExp][] = [
   ['cli-progress', /\/node_modules\/cli-progress\//],
   ['csv-parse', /\/node_modules\/csv-parse\//],
   ['iconv-lite', /\/node_modules\/iconv-lite\//],
-  ['a sandbox', /\/src\/upstreams\/[^/]+\/sandbox[^/]*\.ts$/],
+  // The sandbox and demo trees sit beside src/ in the checkout (ROOT): `koppel sandbox` alone imports them.
+  ['a sandbox', new RegExp(`^(file://)?${escapeRegExp(ROOT)}/(sandbox|demo)/`)],
 ];
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /**
  * Pipeline types' own code beyond their config schema (src/pipelines/index.ts loads it when a pipeline of that type runs).
@@ -71,6 +77,13 @@ describe('koppel loads heavy dependencies only when a command needs them', () =>
     dir = await mkdtemp(join(tmpdir(), 'koppel-lazy-'));
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
+
+  it('the sandbox pattern matches the sandbox tree as the recorder writes it (URL or path)', () => {
+    const pattern = NOT_LOADED.find(([name]) => name === 'a sandbox')![1];
+    const kit = join(ROOT, 'sandbox/kit.ts');
+    expect([kit, pathToFileURL(kit).href, join(ROOT, 'demo/main.ts')].map((m) => pattern.test(m))).toEqual([true, true, true]);
+    expect(pattern.test(join(ROOT, 'src/cli/commands/sandbox.ts'))).toBe(false);
+  });
 
   it('config check of a Planviewer pipeline on a Postgres server', async () => {
     // config check never connects, so any server URL will do.

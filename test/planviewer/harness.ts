@@ -19,7 +19,7 @@ export const PIPELINE = 'pv';
 
 const ADDRESSES = ['6512EX 2', '6811LW 61', '2011RD 1', '9999AA 8a', '3511ED 1', '5611EB 12'];
 const PRODUCTS = ['vraagprijsrapport', 'percelenrapport', 'koopsomoverzicht', 'maatvoering-perceel', 'kadastraledocumenten', 'uittreksel-kadastrale-kaart'];
-/** 41 requests, each ordering a distinct intention that finishes (see sandbox-data.ts): the crash suites' workload. */
+/** 41 requests, each ordering a distinct intention that finishes (see sandbox/planviewer/data.ts): the crash suites' workload. */
 export const FINISHING_REQUESTS = [
   ...ADDRESSES.flatMap((address) => PRODUCTS.map((product) => ({ address, product }))),
   ...ADDRESSES.filter((a) => a !== '6811LW 61').map((address) => ({ address, product: 'bestemmingsplankaart' })),
