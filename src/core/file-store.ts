@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -6,7 +6,6 @@ import { addAbortSignal, Readable } from 'node:stream';
 import { DownloadTooLargeError } from './download-limit.js';
 import { type ErrorContext, PermanentError, RetryableError } from './errors.js';
 import { releaseReadBuffers } from './read-buffer-release.js';
-import { StreamDigest } from './stream-digest.js';
 
 /**
  * Deliverables land on disk the same way for every pipeline: streamed to a temporary name beside the target,
@@ -91,8 +90,7 @@ export async function writeFileAtomic(
     throw tooLarge(expectedSize, true);
   }
   const temp = join(folder, `.${basename(path)}.${randomBytes(6).toString('hex')}.part`);
-  // Hashed on a worker thread as the batches are written: the event loop thread only copies them over.
-  const hash = new StreamDigest();
+  const hash = createHash('sha256');
   let size = 0;
   let file: FileHandle | undefined;
   // The write in flight while the next batch fills; awaited before the next one starts (and on every exit).
@@ -112,20 +110,20 @@ export async function writeFileAtomic(
         await writing;
         // The batch before this one is on disk and hashed: its socket buffers are garbage now.
         releaseReadBuffers(batchBytes);
-        await hash.update(batch);
+        for (const c of batch) hash.update(c);
         writing = writeAll(file, batch);
         batch = [];
         batchBytes = 0;
       }
     }
     await writing;
-    await hash.update(batch);
+    for (const c of batch) hash.update(c);
     if (batch.length > 0) await writeAll(file, batch);
     releaseReadBuffers(batchBytes);
     options.signal?.throwIfAborted();
     await file.close();
     file = undefined;
-    const sha256 = await hash.digest();
+    const sha256 = hash.digest('hex');
     if (expectedSize !== undefined && size !== expectedSize) {
       throw new RetryableError(`download of ${basename(path)} was ${size} bytes, expected ${expectedSize} (truncated)`, options.context);
     }
@@ -136,7 +134,6 @@ export async function writeFileAtomic(
     return { path, size, sha256 };
   } catch (err) {
     body.destroy();
-    hash.abandon();
     await writing.catch(() => undefined);
     await file?.close().catch(() => undefined);
     await rm(temp, { force: true });
@@ -195,19 +192,15 @@ export async function removeStaleTemporaries(folder: string): Promise<number> {
   return stale.length;
 }
 
-/** Size and sha256 of a file already on disk (streamed: memory stays flat; hashed off the event loop like a download). */
+/** Size and sha256 of a file already on disk (streamed: memory stays flat). */
 export async function hashFile(path: string): Promise<Omit<StoredFile, 'path'>> {
-  const hash = new StreamDigest();
+  const hash = createHash('sha256');
   let size = 0;
-  try {
-    for await (const chunk of createReadStream(path, { highWaterMark: WRITE_BATCH_BYTES }) as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      await hash.update([chunk]);
-    }
-    return { size, sha256: await hash.digest() };
-  } finally {
-    hash.abandon();
+  for await (const chunk of createReadStream(path, { highWaterMark: WRITE_BATCH_BYTES }) as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    hash.update(chunk);
   }
+  return { size, sha256: hash.digest('hex') };
 }
 
 /** Size of a file, or undefined when it is absent. */
