@@ -10,6 +10,8 @@
  *
  *   npx tsx bench/planogram-catalog.ts [--products 100000] [--large 1000000] [--concurrency 8] [--raw 20000]
  *                                      [--db postgres,pglite]
+ *   npx tsx bench/planogram-catalog.ts --tunings [--products 20000] [--rounds 3]: the item hash with and without
+ *                                      MurmurHash3 (Postgres only; see tunings() below).
  * BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured koppel runs.
  * Env: BENCH_PRODUCTS, BENCH_LARGE_ROWS (0 = skip the memory run), DATABASE_URL (the Postgres server; without it
  * everything runs on the embedded PGlite).
@@ -26,6 +28,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { rawListSeconds, rawUnaryRate, type SandboxAddress } from './lib/grpc-raw-rate.js';
+import { bestAndMedian } from './lib/measure-process.js';
 import { productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult } from './lib/sandbox-process.js';
 
@@ -38,6 +41,9 @@ const { values: args } = parseArgs({
     serve: { type: 'boolean', default: false },
     part: { type: 'string' },
     db: { type: 'string', default: 'postgres,pglite' },
+    /** Instead of the scenarios: the change-hash tunings with and without (Postgres), interleaved, `--rounds` each. */
+    tunings: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
   },
 });
 const SELF = fileURLToPath(import.meta.url);
@@ -173,6 +179,72 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * The change-hash tunings, with and without (src/core/bench-switch.ts): one first import, then a copy of its
+ * database per variant (each settles its own checkpoints once, unmeasured), then rounds of, per variant, a
+ * re-run that must read the file (its snapshot dropped: the first run after an upgrade, an item edited remotely)
+ * and a no-change re-run, with the raw List of the same catalog in every round.
+ */
+async function tunings(): Promise<void> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) throw new Error('--tunings needs DATABASE_URL (the Postgres server)');
+  const products = Number(args.products);
+  const dir = await mkdtemp(join(tmpdir(), 'plano-bench-'));
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const variants = [
+    { label: 'MurmurHash3 item hash (now)', without: '' },
+    { label: 'sha256 of canonical JSON', without: 'murmur' },
+  ];
+  try {
+    const runScript = await build(join(dir, 'build'));
+    const catalog = await generate(join(dir, 'catalog'), products);
+    const sandbox = await startSandbox();
+    cleanups.push(sandbox.stop);
+    const base = await freshDatabase('postgres', dir, serverUrl, cleanups);
+    const first = await measure(runScript, sandbox, base, catalog, dir, 'first import');
+    const baseName = new URL(base.url as string).pathname.slice(1);
+    const dbs = [];
+    for (const [i, v] of variants.entries()) {
+      const name = `${baseName}_v${i}`;
+      await adminQuery(serverUrl, `create database ${name} template ${baseName}`);
+      cleanups.push(() => adminQuery(serverUrl, `drop database if exists ${name} with (force)`));
+      const url = new URL(serverUrl);
+      url.pathname = `/${name}`;
+      dbs.push({ url: url.toString() });
+      await measure(runScript, sandbox, dbs[i]!, catalog, dir, `${v.label}, settling`, v.without);
+    }
+    const times = new Map<string, number[]>();
+    const add = (key: string, seconds: number) => times.set(key, [...(times.get(key) ?? []), seconds]);
+    for (let round = 0; round < Number(args.rounds); round++) {
+      const rawList = JSON.parse(await runChild(['--part', 'raw-list'], { BENCH_SANDBOX: JSON.stringify(sandbox.address) })) as { seconds: number };
+      add('raw List', rawList.seconds);
+      for (const [i, v] of variants.entries()) {
+        await adminQuery(dbs[i]!.url, `delete from item_state where item_key like 'catalog-file:%'`);
+        const read = await measure(runScript, sandbox, dbs[i]!, catalog, dir, `${v.label}, must read the file`, v.without);
+        const again = await measure(runScript, sandbox, dbs[i]!, catalog, dir, `${v.label}, no-change`, v.without);
+        if (read.mutating !== 0 || again.mutating !== 0) throw new Error(`${v.label}: a re-run made mutating calls`);
+        add(`${v.label}|read`, read.seconds as number);
+        add(`${v.label}|again`, again.seconds as number);
+      }
+    }
+    const fmt = (xs: number[]) => {
+      const { best, median } = bestAndMedian(xs, false);
+      return `${best.toFixed(2)}/${median.toFixed(2)} s`;
+    };
+    const rawMedian = bestAndMedian(times.get('raw List')!, false).median;
+    log(`change-hash tunings, ${products} products, Postgres, ${args.rounds} interleaved rounds (best/median; first import ${first.seconds} s)`);
+    log(`raw List of the same catalog: ${fmt(times.get('raw List')!)}`);
+    log(`${'variant'.padEnd(32)} | ${'must read the file'.padStart(18)} | ${'no-change re-run'.padStart(16)} | no-change / raw List (median)`);
+    for (const v of variants) {
+      const again = times.get(`${v.label}|again`)!;
+      log(`${v.label.padEnd(32)} | ${fmt(times.get(`${v.label}|read`)!).padStart(18)} | ${fmt(again).padStart(16)} | ${(bestAndMedian(again, false).median / rawMedian).toFixed(2)}`);
+    }
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function generate(dir: string, products: number) {
   const { writeExampleCatalog } = await import('../demo/planogram-catalog-data.js');
   await mkdir(dir, { recursive: true });
@@ -210,7 +282,7 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
-async function measure(runScript: string, sandbox: Sandbox, database: Record<string, unknown>, catalog: { products: string }, dir: string, label: string): Promise<Record<string, unknown>> {
+async function measure(runScript: string, sandbox: Sandbox, database: Record<string, unknown>, catalog: { products: string }, dir: string, label: string, without = ''): Promise<Record<string, unknown>> {
   const concurrency = Number(args.concurrency);
   const a = sandbox.address;
   const config = {
@@ -222,7 +294,7 @@ async function measure(runScript: string, sandbox: Sandbox, database: Record<str
     pipelines: [{ name: 'bench', type: 'planogram-catalog', source: { products: catalog.products }, mapping: 'mappings/products.yaml' }],
   };
   await sandbox.ask('reset');
-  const env = { BENCH_CONFIG: JSON.stringify(config), BENCH_LOG: join(dir, `${label.replace(/\W+/g, '-')}.log`) };
+  const env = { BENCH_CONFIG: JSON.stringify(config), BENCH_LOG: join(dir, `${label.replace(/\W+/g, '-')}.log`), KOPPEL_BENCH_WITHOUT: without };
   const run = JSON.parse(await runChild([runScript], env, 'node')) as RunFigures;
   const { calls, mutating } = (await sandbox.ask('calls')) as { calls: Record<string, number>; mutating: number };
   const total = Object.values(calls).reduce((s, n) => s + n, 0);
@@ -284,4 +356,5 @@ function log(line: string): void {
 if (args.serve) await serve();
 else if (args.part === 'raw-list') process.stdout.write(`${JSON.stringify(await rawListSeconds(JSON.parse(process.env.BENCH_SANDBOX!) as SandboxAddress, PAGE_SIZE, LIST_IN_FLIGHT))}\n`);
 else if (args.part === 'raw') process.stdout.write(`${JSON.stringify(await rawUnaryRate(JSON.parse(process.env.BENCH_SANDBOX!) as SandboxAddress, Number(args.concurrency), Number(args.raw)))}\n`);
+else if (args.tunings) await tunings();
 else await main();

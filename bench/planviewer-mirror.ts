@@ -11,7 +11,9 @@
  * concurrency. Every case is repeated (the machine is shared); best and median are printed.
  *
  *   npx tsx bench/planviewer-mirror.ts [--jobs 1000] [--mib 1] [--big-mib 200] [--concurrency 4] [--repeat 3]
- *                                      [--db postgres,pglite] [--no-build]
+ *                                      [--db postgres,pglite] [--no-build] [--tunings]
+ *   --tunings adds koppel on Postgres without --expose-gc (no forced scavenges) and with undici.request instead
+ *   of the node:http download client.
  *   BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -42,6 +44,8 @@ const { values: args } = parseArgs({
     db: { type: 'string', default: 'postgres,pglite' },
     'no-build': { type: 'boolean', default: false },
     serve: { type: 'boolean', default: false },
+    /** Also runs koppel (Postgres) without each download tuning that stayed, interleaved with the rest. */
+    tunings: { type: 'boolean', default: false },
   },
 });
 
@@ -148,14 +152,20 @@ function runFinished(stdout: string): { durationMs: number; counts: Record<strin
   throw new Error('no "run finished" line in the output');
 }
 
-async function koppelSample(database: { url: string; pglite_dir: string }, dir: string, url: string, jobs: Job[]): Promise<Sample> {
+/** A tuning turned off: KOPPEL_BENCH_WITHOUT names (src/core/bench-switch.ts), node flags of the image left out. */
+interface Without {
+  tunings?: string[];
+  flags?: string[];
+}
+
+async function koppelSample(database: { url: string; pglite_dir: string }, dir: string, url: string, jobs: Job[], without: Without = {}): Promise<Sample> {
   await seed(database, jobs);
   const root = join(dir, 'files');
   await rm(root, { recursive: true, force: true });
-  const env = { ...process.env, KOPPEL_CONFIG: join(dir, 'koppel.yaml'), PV_BENCH_SECRET: PLANVIEWER_DEMO_CREDENTIALS.secret };
+  const env = { ...process.env, KOPPEL_CONFIG: join(dir, 'koppel.yaml'), PV_BENCH_SECRET: PLANVIEWER_DEMO_CREDENTIALS.secret, KOPPEL_BENCH_WITHOUT: (without.tunings ?? []).join(',') };
   // The image's node flags for every koppel run; BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
   // reach the measured run only.
-  const production = productionNodeFlags();
+  const production = productionNodeFlags().filter((f) => !(without.flags ?? []).includes(f));
   const flags = [...production, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
   const run = await measureProcess(process.execPath, [...flags, CLI, 'run', 'bench'], env);
   if (run.code !== 0) throw new Error(`koppel run exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
@@ -222,8 +232,15 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'pv-bench-'));
   const wanted = args.db!.split(',');
   const pgDb = wanted.includes('postgres') ? await postgresDatabase() : undefined;
-  const variants: { label: string; database?: { url: string; pglite_dir: string }; dir: string }[] = [{ label: 'raw fetch-to-file', dir: join(dir, 'raw') }];
+  const variants: { label: string; database?: { url: string; pglite_dir: string }; dir: string; without?: Without }[] = [{ label: 'raw fetch-to-file', dir: join(dir, 'raw') }];
   if (pgDb) variants.push({ label: 'koppel, Postgres', database: { url: pgDb.url, pglite_dir: './unused' }, dir: join(dir, 'pg') });
+  if (pgDb && args.tunings) {
+    const offs: [string, Without][] = [
+      ['- forced GC', { flags: ['--expose-gc'] }],
+      ['- node:http', { tunings: ['node-http'] }],
+    ];
+    offs.forEach(([label, without], i) => variants.push({ label: `koppel ${label}`, database: { url: pgDb.url, pglite_dir: './unused' }, dir: join(dir, `pg-off-${i}`), without }));
+  }
   if (wanted.includes('pglite')) variants.push({ label: 'koppel, PGlite', database: { url: '', pglite_dir: join(dir, 'pglite', 'data') }, dir: join(dir, 'pglite') });
   const samples = new Map<string, Sample[]>();
   const oneOff: string[] = [];
@@ -242,11 +259,11 @@ async function main(): Promise<void> {
       for (const set of ['small', 'big'] as const) {
         const jobs = set === 'small' ? served.jobs : [served.big];
         for (const v of variants) {
-          const s = v.database ? await koppelSample(v.database, v.dir, served.url, jobs) : await rawSample(v.dir, served.url, jobs);
+          const s = v.database ? await koppelSample(v.database, v.dir, served.url, jobs, v.without) : await rawSample(v.dir, served.url, jobs);
           const key = `${v.label}|${set}`;
           samples.set(key, [...(samples.get(key) ?? []), s]);
           const r = rate(s);
-          process.stderr.write(`  round ${round + 1} ${v.label.padEnd(18)} ${set.padEnd(5)} ${r.filesPerSec.toFixed(1)} files/s ${r.mibPerSec.toFixed(1)} MiB/s peak ${s.peakRssMiB} MiB idle ${s.idleRssMiB} MiB\n`);
+          process.stderr.write(`  round ${round + 1} ${v.label.padEnd(22)} ${set.padEnd(5)} ${r.filesPerSec.toFixed(1)} files/s ${r.mibPerSec.toFixed(1)} MiB/s peak ${s.peakRssMiB} MiB idle ${s.idleRssMiB} MiB\n`);
         }
       }
     }
@@ -259,7 +276,7 @@ async function main(): Promise<void> {
   const summary: Record<string, Record<string, number>> = {};
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`planviewer-mirror downloads: concurrency ${CONCURRENCY}, sandbox in its own process, koppel = node ${CLI.replace(`${process.cwd()}/`, '')} run (built JS, plain node), ${args.repeat} rounds`);
-  out(`${'variant'.padEnd(18)} ${'set'.padEnd(14)} ${'files/s best/med'.padStart(17)} ${'MiB/s best/med'.padStart(15)} ${'peak RSS best/med'.padStart(18)} ${'idle RSS'.padStart(9)}`);
+  out(`${'variant'.padEnd(22)} ${'set'.padEnd(14)} ${'files/s best/med'.padStart(17)} ${'MiB/s best/med'.padStart(15)} ${'peak RSS best/med'.padStart(18)} ${'idle RSS'.padStart(9)}`);
   for (const set of ['small', 'big'] as const) {
     for (const v of variants) {
       const list = samples.get(`${v.label}|${set}`) ?? [];
@@ -271,7 +288,7 @@ async function main(): Promise<void> {
       summary[`${v.label}|${set}`] = { filesPerSecBest: fps.best, filesPerSecMedian: fps.median, mibPerSecBest: mps.best, mibPerSecMedian: mps.median, peakRssMiBBest: peak.best, peakRssMiBMedian: peak.median, idleRssMiB: idle.median };
       const setLabel = set === 'small' ? `${served.jobs.length} × ${args.mib} MiB` : `1 × ${args['big-mib']} MiB`;
       out(
-        `${v.label.padEnd(18)} ${setLabel.padEnd(14)} ${`${fps.best.toFixed(1)}/${fps.median.toFixed(1)}`.padStart(17)} ${`${mps.best.toFixed(1)}/${mps.median.toFixed(1)}`.padStart(15)} ${`${peak.best}/${peak.median}`.padStart(18)} ${String(idle.median).padStart(9)}`,
+        `${v.label.padEnd(22)} ${setLabel.padEnd(14)} ${`${fps.best.toFixed(1)}/${fps.median.toFixed(1)}`.padStart(17)} ${`${mps.best.toFixed(1)}/${mps.median.toFixed(1)}`.padStart(15)} ${`${peak.best}/${peak.median}`.padStart(18)} ${String(idle.median).padStart(9)}`,
       );
     }
   }

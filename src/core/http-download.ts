@@ -2,14 +2,16 @@ import { type ClientRequest, type IncomingMessage, request as httpRequest } from
 import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { RetryableError } from './errors.js';
+import { tuningOff } from './bench-switch.js';
 import { type HttpRequest, transportError } from './http-request.js';
+import { openUndiciDownload } from './undici-download.js';
 
 /**
- * How deliverables are fetched (Planviewer, Ambita): node:http(s), not fetch(). fetch hands the body over as a
- * web byte stream; reading a 200 MiB file that way peaked ~25 MB higher than this (V8's own malloc alone grew
- * ~30 MB). Here the body is the response stream itself. No Accept-Encoding is sent (fetch asks for gzip and
- * inflates), so the bytes on disk are the ones Content-Length and a digest describe. The rest is fetchUpstream's:
- * one deadline for the whole download, the caller's abort passed through, transport failures and redirects retryable.
+ * How deliverables are fetched (Planviewer, Ambita): node:http(s), because it keeps download peak RSS ~16 % below
+ * undici.request (bench/REPORT.md, planviewer-mirror tunings). The body is the response stream itself. No
+ * Accept-Encoding is sent, so the bytes on disk are the ones Content-Length and a digest describe. The rest is
+ * fetchUpstream's: one deadline for the whole download, the caller's abort passed through, transport failures and
+ * redirects retryable.
  */
 
 /** A download's answer: status and headers as fetch has them, the body as the socket delivers it. */
@@ -27,6 +29,7 @@ export interface DownloadResponse {
 }
 
 export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadResponse> {
+  if (tuningOff('node-http')) return openUndiciDownload(req);
   const url = new URL(req.url);
   const deadline = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;

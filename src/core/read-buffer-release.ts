@@ -1,12 +1,7 @@
 /**
- * Frees the socket buffers downloads are done with, by a young-generation collection after every few MiB written,
- * when node runs with `--expose-gc` (the production image does: Dockerfile ENTRYPOINT). Without it this is a no-op.
- *
- * Why: every socket read lands in a fresh 64 KiB ArrayBuffer, and its memory is freed only when V8 collects the
- * small object holding it. A download allocates little else on the JS heap, so allocation alone triggers no
- * collection; V8 collects young buffers by themselves only once 32 MiB of them have piled up (twice its default
- * semi-space, whatever `--max-semi-space-size` says). That pile was ~25 MiB of the peak RSS of a 200 MiB download.
- * A scavenge with next to nothing alive costs ~1 ms, so one per 4 MiB is a few % of a download's main-thread time.
+ * V8 frees socket buffers only at a scavenge, and a download allocates too little else to trigger one: with
+ * `--expose-gc` (the image's ENTRYPOINT) koppel asks for one every few MiB written. Without the flag, a no-op.
+ * Figures (download peak RSS with and without): bench/REPORT.md, planviewer-mirror tunings.
  */
 
 /** Bytes read between two collections. @default 4 MiB */

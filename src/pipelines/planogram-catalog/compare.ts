@@ -2,7 +2,9 @@
  * When is a remote item "the same" as the catalog's? Field by field after normalising what the wire changes:
  * floats are float32, references and image names compare case-insensitively (note [1]), colors by value.
  */
-import { canonicalJson } from '../../core/content-hash.js';
+import { hash } from 'node:crypto';
+import { tuningOff } from '../../core/bench-switch.js';
+import { canonicalJson, contentHash } from '../../core/content-hash.js';
 import { formatApiColor, parseApiColor } from '../../upstreams/planogrambuilder/limits.js';
 import type { AnyItem, ItemKind } from '../../upstreams/planogrambuilder/wire.js';
 import { FP_BYTES, Murmur128 } from './fingerprint.js';
@@ -93,6 +95,12 @@ function normalise(item: AnyItem): Record<string, unknown> {
   return out;
 }
 
+/**
+ * The bench's "without" (KOPPEL_BENCH_WITHOUT=murmur): the plain way, every pipeline's contentHash (sha256 of
+ * canonical JSON) of the normalised item. MurmurHash3 stays because it pays: bench/REPORT.md, planogram-catalog.
+ */
+const withoutMurmur = tuningOff('murmur');
+
 /** The bytes of an item hash: 128 bits, like the reference fingerprint. */
 export const ITEM_HASH_BYTES = FP_BYTES;
 
@@ -105,6 +113,7 @@ export const ITEM_HASH_BYTES = FP_BYTES;
  * item's versions apart.
  */
 export function itemHashInto(item: AnyItem, out: Uint8Array, offset: number): void {
+  if (withoutMurmur) return out.set(hash('sha256', canonicalJson(normalise(item)), 'buffer').subarray(0, ITEM_HASH_BYTES), offset);
   const { order, normalisers, names } = shapeOf(item);
   // One native call for every value, in `keys` order, instead of a keyed lookup per field.
   const values = Object.values(item);
@@ -124,6 +133,7 @@ export function itemHashInto(item: AnyItem, out: Uint8Array, offset: number): vo
 
 /** `itemHashInto` as hex (what item state stores). */
 export function itemHash(item: AnyItem): string {
+  if (withoutMurmur) return contentHash(normalise(item));
   itemHashInto(item, scratch, 0);
   return Buffer.from(scratch.buffer, scratch.byteOffset, ITEM_HASH_BYTES).toString('hex');
 }

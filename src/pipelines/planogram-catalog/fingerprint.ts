@@ -4,7 +4,12 @@
  * apart (a collision among a million is ~1e-27). For strings as short as references it costs a fraction of a
  * native digest call, which counts where it runs for every row and every remote item.
  */
+import { hash } from 'node:crypto';
+import { tuningOff } from '../../core/bench-switch.js';
+
 export const FP_BYTES = 16;
+/** The bench's "without" (compare.ts): a sha256 prefix instead. */
+const withoutMurmur = tuningOff('murmur');
 
 const C1 = 0x239b961b;
 const C2 = 0xab0e9789;
@@ -29,6 +34,7 @@ function word(text: string, i: number): number {
 
 /** Writes the fingerprint of `text` into `out` at `offset` (FP_BYTES, little-endian words). */
 export function fingerprintInto(text: string, out: Uint8Array, offset: number): void {
+  if (withoutMurmur) return out.set(hash('sha256', text, 'buffer').subarray(0, FP_BYTES), offset);
   let h1 = 0;
   let h2 = 0;
   let h3 = 0;

@@ -4,7 +4,13 @@
  * out again in constant time, so the plan can work out the digest the remote catalog will have once apply has
  * written what it plans, and the next run can compare the catalog it lists against it (file-snapshot.ts).
  */
+import { hash } from 'node:crypto';
+import { tuningOff } from '../../core/bench-switch.js';
 import { FP_BYTES, Murmur128 } from './fingerprint.js';
+
+/** The bench's "without" (compare.ts): pairs mixed by sha256 instead. */
+const withoutMurmur = tuningOff('murmur');
+const pair = new Uint8Array(2 * FP_BYTES);
 
 const mixer = new Murmur128();
 const mixed = new Uint8Array(FP_BYTES);
@@ -46,6 +52,12 @@ export class SetDigest {
   }
 
   #mix(fps: Uint8Array, fpAt: number, hashes: Uint8Array, hashAt: number): void {
+    if (withoutMurmur) {
+      pair.set(fps.subarray(fpAt, fpAt + FP_BYTES), 0);
+      pair.set(hashes.subarray(hashAt, hashAt + FP_BYTES), FP_BYTES);
+      mixed.set(hash('sha256', pair, 'buffer').subarray(0, FP_BYTES));
+      return;
+    }
     mixer.reset();
     for (let i = 0; i < FP_BYTES; i += 4) mixer.word(readWord(fps, fpAt + i));
     for (let i = 0; i < FP_BYTES; i += 4) mixer.word(readWord(hashes, hashAt + i));
