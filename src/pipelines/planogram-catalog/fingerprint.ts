@@ -2,7 +2,8 @@
  * The 128-bit fingerprint the reference index keys on: MurmurHash3 (x86, 128-bit) over a string's UTF-16 code
  * units, two to a 32-bit word. It is never stored and is no secret; it only has to tell one run's references
  * apart (a collision among a million is ~1e-27). For strings as short as references it costs a fraction of a
- * native digest call, which counts where it runs for every row and every remote item.
+ * native digest call, which counts where it runs for every row and every remote item (figures: bench/REPORT.md,
+ * planogram-catalog --tunings).
  */
 import { hash } from 'node:crypto';
 import { tuningOff } from '../../core/bench-switch.js';
