@@ -12,7 +12,15 @@ export interface DemoEnv {
   readonly dir: string;
   readonly sandboxes: Readonly<Record<string, SandboxHandle>>;
   /** Opens koppel with `upstreams` and `pipelines` (as written in YAML) on the demo database, runs `fn`, closes. */
-  withApp<T>(raw: { upstreams: Record<string, unknown>; pipelines: Record<string, unknown>[]; storage?: Record<string, unknown> }, fn: (app: App) => Promise<T>): Promise<T>;
+  withApp<T>(raw: DemoConfig, fn: (app: App) => Promise<T>): Promise<T>;
+  /** Every step's upstreams and pipelines together, as the steps gave them (for `--console`'s daemon). */
+  combined(): DemoConfig;
+}
+
+export interface DemoConfig {
+  upstreams: Record<string, unknown>;
+  pipelines: Record<string, unknown>[];
+  storage?: Record<string, unknown>;
 }
 
 /** A demo step prints a few lines of summary. */
@@ -22,10 +30,16 @@ export function createDemoEnv(dir: string, sandboxes: Record<string, SandboxHand
   mkdirSync(dir, { recursive: true });
   // Logs go to a file so the terminal shows the summary; the file is the same NDJSON the daemon writes.
   const logFile = pino.destination({ dest: join(dir, 'koppel.log'), append: true, sync: true });
+  const seen: DemoConfig[] = [];
   return {
     dir,
     sandboxes,
+    combined: () => ({
+      upstreams: Object.assign({}, ...seen.map((c) => c.upstreams)) as Record<string, unknown>,
+      pipelines: [...new Map(seen.flatMap((c) => c.pipelines).map((p) => [p.name, p])).values()],
+    }),
     async withApp(raw, fn) {
+      seen.push(raw);
       const yaml = stringify({ database: { pglite_dir: join(dir, 'pglite') }, storage: raw.storage ?? { root: join(dir, 'files') }, log: { level: 'info' }, ...raw });
       const app = await openApp(parseConfig(yaml, process.env, dir, 'demo config'), { logDestination: logFile });
       try {

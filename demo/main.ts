@@ -13,6 +13,11 @@ import { ambitaMirrorDemo } from './ambita-mirror.js';
 /** One line per pipeline that has a demo. */
 const STEPS: DemoStep[] = [maasplassenAvailabilityDemo, planogramCatalogDemo, planviewerMirrorDemo, ambitaMirrorDemo];
 
+/** `--console`: end with a daemon serving the console on the demo state (port from `--port`, default 8080). */
+const withConsole = process.argv.includes('--console');
+const portFlag = process.argv.indexOf('--port');
+const consolePort = portFlag > 0 ? Number(process.argv[portFlag + 1]) : 8080;
+
 async function main(): Promise<number> {
   const sandboxes = await startAllSandboxes(0);
   const env = createDemoEnv(resolve('data/demo'), Object.fromEntries(sandboxes.map((s) => [s.name, s.handle])));
@@ -25,6 +30,10 @@ async function main(): Promise<number> {
       process.stdout.write(`${lines.join('\n')}\n\n`);
     }
     process.stdout.write(`State is kept in ${env.dir} (delete it to start over); logs in ${env.dir}/koppel.log.\n`);
+    if (withConsole) {
+      const { serveDemoConsole } = await import('./console.js');
+      await serveDemoConsole(env, consolePort, (text) => process.stdout.write(`\n${text}`));
+    }
   } finally {
     for (const s of sandboxes) await s.handle.close();
   }

@@ -29,7 +29,7 @@ export function runSparkline(runs: readonly RunMark[], label: string): Html {
     return html`<rect x="${i * (w + gap)}" y="${h - bh}" width="${w}" height="${bh}" fill="${OUTCOME_COLOUR[r.outcome] ?? '#555'}"><title>${title}</title></rect>`;
   });
   const outcomes = countBy(runs.map((r) => r.outcome));
-  const summary = `${label}: last ${runs.length} runs, ${Object.entries(outcomes).map(([o, n]) => `${n} ${o}`).join(', ') || 'none yet'}; bar height is duration, longest ${Math.round(max / 100) / 10} s`;
+  const summary = `${label}: last ${runs.length} run${runs.length === 1 ? '' : 's'}, ${Object.entries(outcomes).map(([o, n]) => `${n} ${o}`).join(', ') || 'none yet'}; bar height is duration, longest ${Math.round(max / 100) / 10} s`;
   return html`<svg role="img" aria-label="${summary}" width="${Math.max(1, runs.length) * (w + gap)}" height="${h}" viewBox="0 0 ${Math.max(1, runs.length) * (w + gap)} ${h}">${bars}</svg>`;
 }
 
@@ -63,7 +63,7 @@ export function orderDaysChart(days: readonly OrderDayMark[], cap: number, label
   });
   const total = days.reduce((n, d) => n + d.placed, 0);
   const blocked = days.filter((d) => d.vendorBlocked).length;
-  const summary = `${label}: ${total} orders placed over ${days.length} days, at most ${Math.max(0, ...days.map((d) => d.placed))} a day, against koppel's cap of ${cap} a day; the vendor stopped ordering on ${blocked} day${blocked === 1 ? '' : 's'}`;
+  const summary = `${label}: ${total} order${total === 1 ? '' : 's'} placed over ${days.length} days, at most ${Math.max(0, ...days.map((d) => d.placed))} a day, against koppel's cap of ${cap} a day; the vendor stopped ordering on ${blocked} day${blocked === 1 ? '' : 's'}`;
   return html`<svg role="img" aria-label="${summary}" viewBox="0 0 ${w} ${h}" width="100%" style="max-width:${w}px">
 <line x1="${left}" x2="${w}" y1="${y(cap).toFixed(1)}" y2="${y(cap).toFixed(1)}" stroke="#b35c00" stroke-width="2" stroke-dasharray="6 4"></line>
 <text x="0" y="${(y(cap) + 4).toFixed(1)}">${cap}</text><text x="0" y="${top + plotH}">0</text>

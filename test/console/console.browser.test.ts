@@ -121,6 +121,20 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
     expect((await readFile((await download.path())!)).length).toBe(Number(stored.size));
     const answered = await db().withTables<{ console_actions: { actor: string; action: string; target: string; outcome: string } }>().selectFrom('console_actions').selectAll().where('action', '=', 'order.answer').execute();
     expect(answered).toEqual([expect.objectContaining({ actor: USERS.operator.name, target: `order_request:${id}`, outcome: 'done' })]);
+
+    // The same order, seen from the money chart, the files page and the upstream counters.
+    await page.goto(`${w.base}orders`);
+    expect(await page.locator('svg[aria-label^="planviewer orders per day"]').getAttribute('aria-label')).toMatch(/^planviewer orders per day: 1 order placed over 30 days, at most 1 a day, against koppel's cap of 5 a day/);
+    await page.goto(`${w.base}files`);
+    expect(await page.getByRole('link', { name: `#${id}` }).count()).toBe(1);
+    await page.goto(`${w.base}upstreams`);
+    const planviewer = page.getByRole('row', { name: /^planviewer/ });
+    expect(Number((await planviewer.locator('td').first().innerText()).trim())).toBeGreaterThan(0);
+    await page.setViewportSize({ width: 390, height: 844 }); // a phone
+    await page.goto(`${w.base}orders/${id}`);
+    await page.screenshot({ path: join(SHOTS, 'request-ordered-phone.png'), fullPage: true });
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390); // nothing to scroll sideways
+    await page.setViewportSize({ width: 1100, height: 800 });
   });
 
   it('resolves a needs-attention request as not ordered, and records who did', async () => {

@@ -45,7 +45,7 @@ main { padding: 1rem; max-width: 72rem; margin: 0 auto; }
 h1 { font-size: 1.5rem; margin: .5rem 0 1rem; } h2 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }
 .scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-size: .95rem; }
-th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #d0d0d0; vertical-align: top; }
+th, td { text-align: left; padding: .35rem .5rem; border-bottom: 1px solid #d0d0d0; vertical-align: top; overflow-wrap: anywhere; }
 th { background: #f2f2f2; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 button { font: inherit; padding: .35rem .8rem; border: 1px solid #14213d; background: #14213d; color: #fff; border-radius: 4px; cursor: pointer; }

@@ -7,7 +7,7 @@ import { csrfField } from './layout.js';
 export function pipelinesView(base: string, session: Session, list: readonly PipelineOverview[]): Html {
   if (list.length === 0) return html`<p>No pipelines are configured.</p>`;
   return html`<div class="scroll"><table>
-<caption class="muted" style="text-align:left">Bars: the last 30 runs, oldest left; height is the duration, colour the outcome (green succeeded, orange rejected or attention, red failed).</caption>
+<caption class="muted" style="text-align:left">Bars: the last 30 runs, oldest left; height is the duration, colour the outcome (green succeeded, orange rejected or needs attention, red failed).</caption>
 <thead><tr><th scope="col">Pipeline</th><th scope="col">Schedule</th><th scope="col">Next tick</th><th scope="col">Last run</th><th scope="col" class="n">Seen</th><th scope="col" class="n">Created</th><th scope="col" class="n">Updated</th><th scope="col" class="n">Unchanged</th><th scope="col" class="n">Rejected</th><th scope="col" class="n">Failed</th><th scope="col">Last 30 runs</th>${session.role === 'operator' ? html`<th scope="col">Action</th>` : ''}</tr></thead>
 <tbody>${list.map((p) => pipelineRow(base, session, p))}</tbody></table></div>`;
 }
