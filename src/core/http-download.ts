@@ -4,7 +4,6 @@ import { Readable } from 'node:stream';
 import { RetryableError } from './errors.js';
 import { tuningOff } from './bench-switch.js';
 import { type HttpRequest, transportError } from './http-request.js';
-import { openUndiciDownload } from './undici-download.js';
 
 /**
  * How deliverables are fetched (Planviewer, Ambita): node:http(s), because it keeps download peak RSS ~16 % below
@@ -29,7 +28,8 @@ export interface DownloadResponse {
 }
 
 export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadResponse> {
-  if (tuningOff('node-http')) return openUndiciDownload(req);
+  // The bench's without (bench-switch.ts); loaded only then, so undici costs production no memory.
+  if (tuningOff('node-http')) return import('./undici-download.js').then((m) => m.openUndiciDownload(req));
   const url = new URL(req.url);
   const deadline = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
