@@ -5,7 +5,8 @@
  * is found by the disk check.
  */
 import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
-import type { AmbitaAssetsTable, DB } from '../../db/schema.js';
+import type { DB } from '../../db/schema.js';
+import type { AmbitaAssetsTable } from './tables.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 

@@ -7,7 +7,8 @@
  * and indexes it without fetching (see `downloads.ts`).
  */
 import { type Kysely, sql } from 'kysely';
-import type { DB, PlanviewerFilesTable } from '../../db/schema.js';
+import type { DB } from '../../db/schema.js';
+import type { PlanviewerFilesTable } from './tables.js';
 import { markCompletedMany } from '../../core/order-requests.js';
 
 /** One downloaded file as indexed (`downloaded_at` is set by the database). */
