@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { PermanentError, type ErrorContext } from './errors.js';
 
 /**
- * 2 GiB: Planviewer's reports and Ambita's deliverables (PDFs, maps, spreadsheets, zip) are kilobytes to tens
- * of megabytes, so this is two orders of magnitude above any real one, yet a runaway stream stops long before
+ * 2 GiB: the deliverables koppel mirrors (reports, PDFs, maps, spreadsheets, zip) are kilobytes to tens of
+ * megabytes, so this is two orders of magnitude above any real one, yet a runaway stream stops long before
  * it fills a typical volume.
  */
 export const DEFAULT_MAX_DOWNLOAD_BYTES = 2 * 1024 ** 3;

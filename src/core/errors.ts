@@ -12,7 +12,7 @@ export interface ErrorContext {
   cause?: unknown;
 }
 
-abstract class KoppelError extends Error {
+export abstract class KoppelError extends Error {
   readonly upstream: string | undefined;
   readonly op: string | undefined;
   readonly itemKey: string | undefined;
@@ -67,8 +67,6 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-export type UpstreamError = RetryableError | PermanentError | NotConnectedError | BackOffError;
-
 /** Any throw becomes an Error; unknown errors are treated as retryable once by the retry policy. */
 export function coerceError(err: unknown): Error {
   if (err instanceof Error) return err;
@@ -80,6 +78,7 @@ export function coerceError(err: unknown): Error {
   }
 }
 
-export function isKoppelError(err: unknown): err is UpstreamError {
+/** One of the closed set of error kinds the runner acts on (see the classes above). */
+export function isKoppelError(err: unknown): err is KoppelError {
   return err instanceof KoppelError;
 }

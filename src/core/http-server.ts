@@ -92,7 +92,7 @@ async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer 
   return Buffer.concat(chunks);
 }
 
-/** `/hooks/ambita/:token` → a matcher returning params, or undefined. */
+/** `/hooks/<pipeline>/:token` → a matcher returning params, or undefined. */
 function compilePath(pattern: string): (path: string) => Record<string, string> | undefined {
   const names: string[] = [];
   const source = pattern

@@ -1,15 +1,26 @@
 /**
  * Glossary — these words mean exactly this everywhere in koppel:
  *
- * - **upstream**:   an outside service koppel talks to (planogrambuilder, maasplassen, planviewer, ambita).
- * - **pipeline**:   one configured sync job (`pipelines[]` in the config), of a pipeline *type* registered in
- *                   `src/pipelines/index.ts`.
- * - **run**:        one execution of a pipeline, recorded in the `runs` table with its outcome and counts.
- * - **item**:       the unit a pipeline syncs (a boat-date, a catalog product, an order request); it has a stable key.
- * - **batch**:      several items sent to an upstream in one call; a batch settles per item, never as a whole.
- * - **mapping**:    a file in `mappings/` that turns source columns into item fields.
- * - **checkpoint**: durable state that lets a killed run resume without duplicates (item state, order intents).
- * - **plan**:       what a run would change, computed without changing anything; `--dry-run` prints it.
+ * - **upstream**:      an outside service koppel talks to, of an upstream *type* listed in `src/upstreams/index.ts`
+ *                      (its config block and its client); the core knows upstreams only through that list.
+ * - **pipeline**:      one configured sync job (`pipelines[]` in the config), of a pipeline *type* listed in
+ *                      `src/pipelines/index.ts`; both lists reach the core from `src/registries.ts`.
+ * - **run**:           one execution of a pipeline, recorded in the `runs` table with its outcome and counts.
+ * - **tick**:          one firing of a pipeline's cron schedule; a run claims its tick so replicas run it once.
+ * - **item**:          the unit a pipeline syncs (a boat-date, a catalog product, an order request); it has a stable key.
+ * - **batch**:         several items sent to an upstream in one call; a batch settles per item, never as a whole.
+ * - **mapping**:       a file in `mappings/` that turns source columns into item fields.
+ * - **checkpoint**:    durable state that lets a killed run resume without duplicates: item state (`item_state`)
+ *                      and order intents (`order_placements`). Nothing else is called a checkpoint.
+ * - **mark**:          one named value a pipeline keeps between runs (`pipeline_marks`), e.g. when its last sweep began.
+ * - **plan**:          what a run would change, computed without changing anything; `--dry-run` prints it.
+ * - **snapshot**:      what a pipeline recorded of an input file as a run left it (its digest), so an unchanged file
+ *                      is not read again.
+ * - **sweep**:         a run that re-reads everything a mirroring pipeline follows, not only what push messages named.
+ * - **order request**: a row of the order queue (`order_requests`): one thing a person or an application asked koppel
+ *                      to order from an upstream, with its state and the reason it is in that state.
+ * - **deliverable**:   a file an upstream produces for an order, mirrored to `storage.root` and indexed in Postgres.
+ * - **asset**:         one deliverable as an upstream lists it within an order or an order line, with its own id.
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -189,7 +200,7 @@ export interface WebhookRequest {
 
 export interface WebhookRoute {
   method: 'POST' | 'GET' | 'PUT';
-  /** Path pattern, `:name` segments become params, e.g. `/hooks/ambita/:token`. */
+  /** Path pattern, `:name` segments become params, e.g. `/hooks/<pipeline>/:token`. */
   path: string;
   /** Largest body accepted; larger requests get 413 before the handler runs. */
   maxBodyBytes: number;

@@ -58,7 +58,8 @@ export interface RejectionsTable {
   created_at: Timestamp;
 }
 
-export interface CheckpointsTable {
+/** A few named values a pipeline keeps between runs (e.g. when its last complete sweep started). */
+export interface PipelineMarksTable {
   pipeline: string;
   name: string;
   data: ColumnType<Record<string, unknown>, string, string>;
@@ -133,7 +134,7 @@ export interface DB {
   runs: RunsTable;
   item_state: ItemStateTable;
   rejections: RejectionsTable;
-  checkpoints: CheckpointsTable;
+  pipeline_marks: PipelineMarksTable;
   schedule_ticks: ScheduleTicksTable;
   order_requests: OrderRequestsTable;
   order_placements: OrderPlacementsTable;

@@ -19,7 +19,7 @@ describe.each(testDatabaseKinds)('migrations on %s', (kind) => {
 
   it('are idempotent: a second run applies nothing and keeps the data', async () => {
     // createTestDatabase already migrated; record something and migrate again, twice.
-    await t.db.kysely.insertInto('checkpoints').values({ pipeline: 'p', name: 'n', data: JSON.stringify({ a: 1 }) }).execute();
+    await t.db.kysely.insertInto('pipeline_marks').values({ pipeline: 'p', name: 'n', data: JSON.stringify({ a: 1 }) }).execute();
     for (let i = 0; i < 2; i++) {
       const again = await migrateToLatest(t.db.kysely);
       expect(again.error).toBeUndefined();
@@ -27,7 +27,7 @@ describe.each(testDatabaseKinds)('migrations on %s', (kind) => {
     }
     const applied = await t.db.kysely.selectFrom('koppel_migrations' as never).select('name' as never).execute();
     expect((applied as { name: string }[]).map((r) => r.name)).toContain('0001_core');
-    expect(await t.db.kysely.selectFrom('checkpoints').select('data').executeTakeFirst()).toEqual({ data: { a: 1 } });
+    expect(await t.db.kysely.selectFrom('pipeline_marks').select('data').executeTakeFirst()).toEqual({ data: { a: 1 } });
   });
 });
 

@@ -26,13 +26,13 @@ describe('a new embedded data folder', () => {
     const db = await openDatabase({ url: '', pglite_dir: dir, pool_size: 2 });
     try {
       expect((await migrateToLatest(db.kysely)).results?.map((r) => r.status)).not.toContain('Error');
-      await db.kysely.insertInto('checkpoints').values({ pipeline: 'p', name: 'n', data: JSON.stringify({ a: 1 }) }).execute();
+      await db.kysely.insertInto('pipeline_marks').values({ pipeline: 'p', name: 'n', data: JSON.stringify({ a: 1 }) }).execute();
     } finally {
       await db.close();
     }
     const again = await openDatabase({ url: '', pglite_dir: dir, pool_size: 2 });
     try {
-      expect(await again.kysely.selectFrom('checkpoints').select('data').executeTakeFirst()).toEqual({ data: { a: 1 } });
+      expect(await again.kysely.selectFrom('pipeline_marks').select('data').executeTakeFirst()).toEqual({ data: { a: 1 } });
     } finally {
       await again.close();
     }

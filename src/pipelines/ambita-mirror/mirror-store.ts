@@ -169,9 +169,9 @@ export async function markAssetGone(db: Db, pipeline: string, assetId: string, s
     .execute();
 }
 
-/** When the last complete sweep started (ms epoch), from the `checkpoints` table; 0 = never. */
+/** When the last complete sweep started (ms epoch), from the `pipeline_marks` table; 0 = never. */
 export async function lastSweepAt(db: Db, pipeline: string): Promise<number> {
-  const row = await db.selectFrom('checkpoints').select('data').where('pipeline', '=', pipeline).where('name', '=', 'ambita-sweep').executeTakeFirst();
+  const row = await db.selectFrom('pipeline_marks').select('data').where('pipeline', '=', pipeline).where('name', '=', 'ambita-sweep').executeTakeFirst();
   const at = (row?.data as { startedAt?: unknown } | undefined)?.startedAt;
   return typeof at === 'number' ? at : 0;
 }
@@ -179,7 +179,7 @@ export async function lastSweepAt(db: Db, pipeline: string): Promise<number> {
 export async function saveSweepAt(db: Db, pipeline: string, startedAt: number): Promise<void> {
   const data = JSON.stringify({ startedAt });
   await db
-    .insertInto('checkpoints')
+    .insertInto('pipeline_marks')
     .values({ pipeline, name: 'ambita-sweep', data })
     .onConflict((oc) => oc.columns(['pipeline', 'name']).doUpdateSet({ data, updated_at: sql`now()` }))
     .execute();
