@@ -2,8 +2,8 @@ import { hash } from 'node:crypto';
 import { configure } from 'safe-stable-stringify';
 
 /**
- * How every pipeline tells whether an item changed: the sha256 of its canonical JSON. (The catalog's item hash
- * is the one exception, for speed: src/pipelines/planogram-catalog/compare.ts, figures in bench/REPORT.md.)
+ * How every pipeline tells whether an item changed: the sha256 of its canonical JSON. (The catalog pipeline's
+ * item hash is the one exception, for speed: its compare.ts, figures in bench/REPORT.md.)
  */
 
 // Object keys sorted; a cycle throws, as in JSON.stringify, rather than hashing a placeholder two values could share.

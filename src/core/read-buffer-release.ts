@@ -1,7 +1,7 @@
 /**
  * V8 frees socket buffers only at a scavenge, and a download allocates too little else to trigger one: with
  * `--expose-gc` (the image's ENTRYPOINT) koppel asks for one every few MiB written. Without the flag, a no-op.
- * Figures (download peak RSS with and without): bench/REPORT.md, planviewer-mirror tunings.
+ * Figures (download peak RSS with and without): bench/REPORT.md, the download benchmark's tunings.
  */
 
 /** Bytes read between two collections. @default 4 MiB */
