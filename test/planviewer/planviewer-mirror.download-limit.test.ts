@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { collectStatus } from '../../src/cli/commands/status.js';
 import type { App } from '../../src/core/app.js';
 import { knownDownloadFailures } from '../../src/core/download-failures.js';
+import { registries } from '../../src/registries.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 import { createWorld, PIPELINE, type World } from './harness.js';
 
@@ -71,7 +72,7 @@ describe.each(testDatabaseKinds)('planviewer-mirror download limit on %s', (kind
     expect(rows[2]!.reason).toContain('more bytes than its Content-Length announced');
 
     // status shows each with what happens next (through the same collectStatus as `koppel status`).
-    const app = { config: w.config, db: { kysely: w.t.db.kysely }, scrub: (t: string) => t } as unknown as App;
+    const app = { config: w.config, db: { kysely: w.t.db.kysely }, registries, scrub: (t: string) => t } as unknown as App;
     const [status] = await collectStatus(app);
     const shown = (status as { download_failures: { item: string; reason: string; next: string }[] }).download_failures;
     expect(shown.map((f) => f.next).sort()).toEqual(['refused until max_download_bytes is raised', 'refused until max_download_bytes is raised', 'retried on the next run (failed 1 time(s))']);
