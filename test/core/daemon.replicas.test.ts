@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
-import { type KoppelProcess, logRecords, maasUpstream, startKoppel, writeConfig } from '../fixtures/koppel-process.js';
+import { type KoppelProcess, logRecords, startKoppel, writeConfig } from '../fixtures/koppel-process.js';
 import { pollUntil } from '../fixtures/poll.js';
-import { type TestApp, createTestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { maasWorld } from '../helpers/maas-world.js';
 import { hasPostgres } from '../helpers/database.js';
 
 /** `run started` log records of one daemon process: which run it started for which tick. */
@@ -19,7 +20,7 @@ describe.skipIf(!hasPostgres)('two daemon replicas on one database (real Postgre
   let app: TestApp;
   let raw: Record<string, unknown>;
   const daemons: KoppelProcess[] = [];
-  const env = () => ({ MAAS_SECRET: String(sandbox.credentials.secret) });
+  let env: () => Record<string, string>;
 
   beforeAll(async () => {
     sandbox = await startMaasplassenSandbox();
@@ -27,20 +28,10 @@ describe.skipIf(!hasPostgres)('two daemon replicas on one database (real Postgre
   afterAll(() => sandbox.close());
 
   beforeEach(async () => {
-    app = await createTestApp(
-      'postgres',
-      (dir) => {
-        raw = {
-          log: { level: 'info' },
-          http: { host: '127.0.0.1' },
-          upstreams: { maasplassen: maasUpstream(sandbox) },
-          pipelines: [{ name: 'boats', type: 'maasplassen-availability', schedule: '* * * * * *', source: { csv: join(dir, 'a.csv') } }],
-        };
-        return raw;
-      },
-      env(),
-    );
-    await writeAvailabilityCsv(join(app.dir, 'a.csv'), exampleAvailability(['91', '92'], dateRange('2027-06-01', 3)));
+    const world = await maasWorld(sandbox, { kind: 'postgres', pipeline: { schedule: '* * * * * *' }, config: { log: { level: 'info' }, http: { host: '127.0.0.1' } } });
+    ({ app, raw } = world);
+    env = () => world.env;
+    await writeAvailabilityCsv(world.csv, exampleAvailability(['91', '92'], dateRange('2027-06-01', 3)));
   });
   afterEach(async () => {
     for (const d of daemons.splice(0)) {

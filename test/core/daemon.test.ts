@@ -12,9 +12,9 @@ import type { WebhookRoute } from '../../src/core/types.js';
 import type { DB } from '../../src/db/schema.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
-import { maasUpstream } from '../fixtures/koppel-process.js';
 import { pollUntil } from '../fixtures/poll.js';
-import { type TestApp, createTestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { maasWorld } from '../helpers/maas-world.js';
 import { createTestDatabase, testDatabaseKinds } from '../helpers/database.js';
 
 interface Reply {
@@ -121,21 +121,18 @@ describe.each(testDatabaseKinds)('daemon on %s', (kind) => {
   beforeEach(async () => {
     sandbox.reset();
     sandbox.faults.set({ latencyMs: 0, errorRate: 0 });
-    app = await createTestApp(
+    const world = await maasWorld(sandbox, {
       kind,
-      (dir) => ({
-        http: { host: '127.0.0.1' },
-        upstreams: { maasplassen: maasUpstream(sandbox) },
-        pipelines: [
-          // Scheduled once a year: the tests trigger ticks themselves, never by waiting.
-          { name: 'boats', type: 'maasplassen-availability', schedule: '0 0 1 1 *', source: { csv: join(dir, 'a.csv') }, chunk_size: 5 },
-          { name: 'manual', type: 'maasplassen-availability', source: { csv: join(dir, 'a.csv') } },
-          { name: 'off', type: 'maasplassen-availability', enabled: false, schedule: '0 0 1 1 *', source: { csv: join(dir, 'a.csv') } },
-        ],
-      }),
-      { MAAS_SECRET: String(sandbox.credentials.secret) },
-    );
-    await writeAvailabilityCsv(join(app.dir, 'a.csv'), exampleAvailability(['91', '92', '93'], dateRange('2027-06-01', 10)), ['4711,2027-06-01,ja,Hele dag,,9500,,,']);
+      config: { http: { host: '127.0.0.1' } },
+      // Scheduled once a year: the tests trigger ticks themselves, never by waiting.
+      pipeline: { schedule: '0 0 1 1 *', chunk_size: 5 },
+      more: (csv) => [
+        { name: 'manual', type: 'maasplassen-availability', source: { csv } },
+        { name: 'off', type: 'maasplassen-availability', enabled: false, schedule: '0 0 1 1 *', source: { csv } },
+      ],
+    });
+    app = world.app;
+    await writeAvailabilityCsv(world.csv, exampleAvailability(['91', '92', '93'], dateRange('2027-06-01', 10)), ['4711,2027-06-01,ja,Hele dag,,9500,,,']);
   });
   afterEach(async () => {
     await daemon?.stop();

@@ -5,9 +5,10 @@ import type { App } from '../../src/core/app.js';
 import { openApp } from '../../src/registries.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
-import { maasUpstream, startKoppel, writeConfig } from '../fixtures/koppel-process.js';
+import { startKoppel, writeConfig } from '../fixtures/koppel-process.js';
 import { pollUntil } from '../fixtures/poll.js';
-import { type TestApp, createTestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { maasWorld } from '../helpers/maas-world.js';
 import { hasPostgres } from '../helpers/database.js';
 import { LogSink } from '../helpers/logs.js';
 
@@ -29,7 +30,7 @@ describe.skipIf(!hasPostgres)('one runner per pipeline across processes (real Po
   let sandbox: MaasplassenSandbox;
   let app: TestApp;
   let raw: Record<string, unknown>;
-  const env = () => ({ MAAS_SECRET: String(sandbox.credentials.secret) });
+  let env: () => Record<string, string>;
 
   beforeAll(async () => {
     sandbox = await startMaasplassenSandbox();
@@ -39,19 +40,10 @@ describe.skipIf(!hasPostgres)('one runner per pipeline across processes (real Po
   beforeEach(async () => {
     sandbox.reset();
     sandbox.faults.set({ latencyMs: 0 });
-    app = await createTestApp(
-      'postgres',
-      (dir) => {
-        raw = {
-          log: { level: 'info' },
-          upstreams: { maasplassen: maasUpstream(sandbox) },
-          pipelines: [{ name: 'boats', type: 'maasplassen-availability', source: { csv: join(dir, 'a.csv') }, chunk_size: 2 }],
-        };
-        return raw;
-      },
-      env(),
-    );
-    await writeAvailabilityCsv(join(app.dir, 'a.csv'), exampleAvailability(['91', '92', '93'], dateRange('2027-06-01', 10)));
+    const world = await maasWorld(sandbox, { kind: 'postgres', pipeline: { chunk_size: 2 }, config: { log: { level: 'info' } } });
+    ({ app, raw } = world);
+    env = () => world.env;
+    await writeAvailabilityCsv(world.csv, exampleAvailability(['91', '92', '93'], dateRange('2027-06-01', 10)));
   });
   afterEach(() => app.dispose());
 

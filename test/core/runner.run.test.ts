@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
-import { maasUpstream } from '../fixtures/koppel-process.js';
 import { pollUntil } from '../fixtures/poll.js';
-import { type TestApp, createTestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { maasWorld } from '../helpers/maas-world.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 
 const BOATS = ['91', '92', '93'];
@@ -23,21 +23,14 @@ describe.each(testDatabaseKinds)('Runner.run on %s', (kind) => {
   beforeEach(async () => {
     sandbox.reset();
     sandbox.faults.set({ latencyMs: 0, errorRate: 0 });
-    app = await createTestApp(
+    ({ app, csv } = await maasWorld(sandbox, {
       kind,
-      (dir) => {
-        csv = join(dir, 'availability.csv');
-        return {
-          upstreams: { maasplassen: maasUpstream(sandbox) },
-          pipelines: [
-            { name: 'boats', type: 'maasplassen-availability', source: { csv }, chunk_size: 5 },
-            { name: 'other', type: 'maasplassen-availability', source: { csv: join(dir, 'missing.csv') } },
-            { name: 'off', type: 'maasplassen-availability', enabled: false, source: { csv } },
-          ],
-        };
-      },
-      { MAAS_SECRET: String(sandbox.credentials.secret) },
-    );
+      pipeline: { chunk_size: 5 },
+      more: (csv, dir) => [
+        { name: 'other', type: 'maasplassen-availability', source: { csv: join(dir, 'missing.csv') } },
+        { name: 'off', type: 'maasplassen-availability', enabled: false, source: { csv } },
+      ],
+    }));
     await writeAvailabilityCsv(csv, exampleAvailability(BOATS, DATES));
   });
   afterEach(() => app.dispose());

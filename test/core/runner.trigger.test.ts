@@ -4,9 +4,9 @@ import { Runner } from '../../src/core/runner.js';
 import type { RunResult } from '../../src/core/types.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
-import { maasUpstream } from '../fixtures/koppel-process.js';
 import { pollUntil } from '../fixtures/poll.js';
-import { type TestApp, createTestApp } from '../helpers/app.js';
+import type { TestApp } from '../helpers/app.js';
+import { maasWorld } from '../helpers/maas-world.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 import { LastStepGate } from '../helpers/last-step-gate.js';
 
@@ -33,15 +33,9 @@ describe.each(testDatabaseKinds)('Runner: requests during a run (%s)', (kind) =>
 
   beforeEach(async () => {
     sandbox.reset();
-    app = await createTestApp(
-      kind,
-      (dir) => ({
-        upstreams: { maasplassen: maasUpstream(sandbox) },
-        pipelines: [{ name: 'boats', type: 'maasplassen-availability', source: { csv: join(dir, 'a.csv') }, chunk_size: 5 }],
-      }),
-      { MAAS_SECRET: String(sandbox.credentials.secret) },
-    );
-    await writeAvailabilityCsv(join(app.dir, 'a.csv'), exampleAvailability(['91', '92'], dateRange('2027-06-01', 5)));
+    const world = await maasWorld(sandbox, { kind, pipeline: { chunk_size: 5 } });
+    app = world.app;
+    await writeAvailabilityCsv(world.csv, exampleAvailability(['91', '92'], dateRange('2027-06-01', 5)));
     gate = new LastStepGate(app.db);
     runner = new Runner({ config: app.config, db: gate.db, registries: app.registries, upstreams: app.upstreams, events: app.events, log: app.log });
   });

@@ -10,7 +10,7 @@ import { tinyPng } from '../../demo/planogram-catalog-data.js';
 import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { sandboxUpstreamConfig } from '../planogram/plano-fixtures.js';
-import { KIND } from './maas-world.js';
+import { KIND } from '../helpers/maas-world.js';
 
 const MAPPING = `products:
   fields:

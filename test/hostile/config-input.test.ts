@@ -13,7 +13,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { koppel, maasUpstream, writeConfig } from '../fixtures/koppel-process.js';
 import { findSecretLeaks } from '../helpers/secret-leaks.js';
-import { type MaasWorld, HEADER, good, maasWorld } from './maas-world.js';
+import { type MaasWorld, HEADER, good, maasWorld } from '../helpers/maas-world.js';
 import { stringify } from 'yaml';
 
 const DB_PASSWORD = 'db-pass-w0rd-9f3e';
@@ -162,7 +162,7 @@ describe('hostile mapping file (maasplassen-availability)', () => {
   });
 
   it('a typo in a mapping key fails the run naming the mapping file and the key; nothing is pushed', async () => {
-    w = await maasWorld(sandbox, (dir) => ({ mapping: join(dir, 'mapping.yaml') }));
+    w = await maasWorld(sandbox, { pipeline: (dir) => ({ mapping: join(dir, 'mapping.yaml') }) });
     const mapping = join(w.app.dir, 'mapping.yaml');
     await writeFile(mapping, 'boat: boat_id\ndaet: date\nprices:\n  - { desc: price1_desc_nl, cents: price1_cents }\n');
     await writeFile(w.csv, `${HEADER}\n${good('91', 1)}\n`);

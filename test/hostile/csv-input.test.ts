@@ -11,7 +11,7 @@
 import { writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
-import { HEADER, type MaasWorld, good, maasWorld } from './maas-world.js';
+import { HEADER, type MaasWorld, good, maasWorld } from '../helpers/maas-world.js';
 
 const lines = (...rows: string[]) => `${rows.join('\n')}\n`;
 

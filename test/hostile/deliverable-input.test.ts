@@ -14,7 +14,7 @@ import { HOSTILE_FILENAMES } from '../../sandbox/planviewer/data.js';
 import { type PlanviewerSandbox, type PlanviewerSandboxOptions, startPlanviewerSandbox } from '../../sandbox/planviewer/server.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { sandboxAmbitaConfig } from '../ambita/fixtures.js';
-import { KIND } from './maas-world.js';
+import { KIND } from '../helpers/maas-world.js';
 
 const ROOT_PARTS = ['deep', 'er', 'still', 'files'];
 

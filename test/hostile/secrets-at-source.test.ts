@@ -27,7 +27,7 @@ import { createTestDatabase } from '../helpers/database.js';
 import { LogSink } from '../helpers/logs.js';
 import { findSecretLeaks, type NamedSecret, namedSecrets } from '../helpers/secret-leaks.js';
 import { sandboxUpstreamConfig } from '../planogram/plano-fixtures.js';
-import { KIND } from './maas-world.js';
+import { KIND } from '../helpers/maas-world.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
-import { HEADER, type MaasWorld, good, maasWorld } from './maas-world.js';
+import { HEADER, type MaasWorld, good, maasWorld } from '../helpers/maas-world.js';
 
 /** A tiny server answering every request with `status`, `type` and `body`; counts what it received. */
 async function fakeUpstream(status: number, type: string, body: string): Promise<{ url: string; hits: string[]; close(): Promise<void> }> {
@@ -45,7 +45,7 @@ describe('hostile upstream answers (maasplassen)', () => {
   const updates = () => sandbox.requests.filter((r) => r.path.endsWith('/availability/update'));
 
   it('a key of the wrong company: 403, the run fails with a hint at the config keys, asked once, nothing pushed', async () => {
-    w = await maasWorld(sandbox, {}, { company_id: 2 });
+    w = await maasWorld(sandbox, { upstream: { company_id: 2 } });
     await writeFile(w.csv, `${HEADER}\n${good('91', 1)}\n`);
     const r = await w.run();
     expect(r.outcome).toBe('failed');
@@ -58,7 +58,7 @@ describe('hostile upstream answers (maasplassen)', () => {
   it('an HTML error page instead of JSON: a bounded number of attempts, then an error naming upstream, operation and status', async () => {
     const fake = await fakeUpstream(502, 'text/html', HTML);
     try {
-      w = await maasWorld(sandbox, {}, { base_url: fake.url, retry: { max_attempts: 3, base_delay_ms: 1, max_delay_ms: 2 } });
+      w = await maasWorld(sandbox, { upstream: { base_url: fake.url, retry: { max_attempts: 3, base_delay_ms: 1, max_delay_ms: 2 } } });
       await writeFile(w.csv, `${HEADER}\n${good('91', 1)}\n`);
       const r = await w.run();
       expect(r.outcome).toBe('failed');
@@ -72,7 +72,7 @@ describe('hostile upstream answers (maasplassen)', () => {
   it('a 200 with a malformed JSON body: bounded retries, then "answer was not JSON"; nothing recorded as pushed', async () => {
     const fake = await fakeUpstream(200, 'application/json', '{"data": [{"bootid": 6, "ext_id": "91"');
     try {
-      w = await maasWorld(sandbox, {}, { base_url: fake.url, retry: { max_attempts: 3, base_delay_ms: 1, max_delay_ms: 2 } });
+      w = await maasWorld(sandbox, { upstream: { base_url: fake.url, retry: { max_attempts: 3, base_delay_ms: 1, max_delay_ms: 2 } } });
       await writeFile(w.csv, `${HEADER}\n${good('91', 1)}\n`);
       const r = await w.run();
       expect(r.outcome).toBe('failed');

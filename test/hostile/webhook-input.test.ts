@@ -10,7 +10,7 @@ import { PUSH_MAX_BODY_BYTES } from '../../src/pipelines/ambita-mirror/webhook.j
 import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { sandboxAmbitaConfig } from '../ambita/fixtures.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
-import { KIND } from './maas-world.js';
+import { KIND } from '../helpers/maas-world.js';
 
 const TOKEN = 'hook-token-7c1e9a40d2b35f86';
 

@@ -7,7 +7,7 @@ import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { testDatabaseKinds } from '../helpers/database.js';
-import { maasUpstream } from '../fixtures/koppel-process.js';
+import { maasWorld } from '../helpers/maas-world.js';
 
 const BOATS = ['91', '92', '93', '94', '95'];
 const DATES = dateRange('2027-06-01', 20);
@@ -25,13 +25,7 @@ describe.each(testDatabaseKinds)('maasplassen-availability on %s', (kind) => {
 
   beforeEach(async () => {
     sandbox.reset();
-    app = await createTestApp(kind, (dir) => {
-      csv = join(dir, 'availability.csv');
-      return {
-        upstreams: { maasplassen: maasUpstream(sandbox) },
-        pipelines: [{ name: 'boats', type: 'maasplassen-availability', source: { csv }, chunk_size: 40 }],
-      };
-    }, { MAAS_SECRET: String(sandbox.credentials.secret) });
+    ({ app, csv } = await maasWorld(sandbox, { kind, pipeline: { chunk_size: 40 } }));
   });
   afterEach(() => app.dispose());
 

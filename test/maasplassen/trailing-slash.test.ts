@@ -14,7 +14,7 @@ import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
 import { MaasplassenClient } from '../../src/upstreams/maasplassen/client.js';
 import { TRAILING_SLASH, type TrailingSlash, maasplassenConfigSchema } from '../../src/upstreams/maasplassen/config.js';
 import { type MaasplassenSandbox, type SignedPathForm, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
-import { HEADER, good, maasWorld } from '../hostile/maas-world.js';
+import { HEADER, good, maasWorld } from '../helpers/maas-world.js';
 
 const SENT: Record<TrailingSlash, string> = {
   sent_and_signed: '/api/v2/company/1/fleet/',
@@ -77,7 +77,7 @@ describe('trailing_slash in a pipeline run and in the config', () => {
     } finally {
       await failing.app.dispose();
     }
-    const fixed = await maasWorld(sandbox, {}, { trailing_slash: 'none' });
+    const fixed = await maasWorld(sandbox, { upstream: { trailing_slash: 'none' } });
     try {
       await writeFile(fixed.csv, `${HEADER}\n${good('91', 1)}\n`);
       const result = await fixed.run();

@@ -11,7 +11,7 @@ import { tinyPng, writeExampleCatalog } from '../../demo/planogram-catalog-data.
 import type { ItemKind } from '../../src/upstreams/planogrambuilder/wire.js';
 import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
 import { createServerDatabase, hasPostgres } from '../helpers/database.js';
-import { sandboxUpstreamConfig } from './plano-fixtures.js';
+import { catalogPipeline, sandboxUpstreamConfig } from './plano-fixtures.js';
 
 // A killed process leaves PGlite's files to one owner at a time; the real server is what replicas share anyway.
 describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL mid-run', () => {
@@ -34,11 +34,7 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL mid-run', (
       log: { level: 'silent' },
       database: { url: server.config.url },
       upstreams: { planogrambuilder: sandboxUpstreamConfig(sandbox, { rate: { concurrency: 2, per_second: 10_000 } }) },
-      pipelines: [{
-        name: 'catalog', type: 'planogram-catalog',
-        source: { products: catalog.products, accessories: catalog.accessories, materials: catalog.materials, images: catalog.images },
-        mapping: { products: 'mappings/products.yaml', accessories: 'mappings/accessories.yaml', materials: 'mappings/materials.yaml' },
-      }],
+      pipelines: [catalogPipeline(dir)],
     };
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/run-catalog.ts'), JSON.stringify(raw)], { stdio: 'inherit' });
     let creates = 0;
@@ -74,11 +70,7 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL mid-run', (
       log: { level: 'silent' },
       database: { url: server.config.url },
       upstreams: { planogrambuilder: sandboxUpstreamConfig(sandbox, { rate: { concurrency: 1, per_second: 10_000 } }) },
-      pipelines: [{
-        name: 'catalog', type: 'planogram-catalog',
-        source: { products: catalog.products, accessories: catalog.accessories, materials: catalog.materials, images: catalog.images },
-        mapping: { products: 'mappings/products.yaml', accessories: 'mappings/accessories.yaml', materials: 'mappings/materials.yaml' },
-      }],
+      pipelines: [catalogPipeline(dir)],
     };
     const app = await openApp(parseConfig(stringify(raw), {}));
     cleanup.push(() => app.close());

@@ -14,7 +14,7 @@ import { writeExampleCatalog } from '../../demo/planogram-catalog-data.js';
 import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { testDatabaseKinds } from '../helpers/database.js';
-import { catalogApp, sandboxUpstreamConfig } from './plano-fixtures.js';
+import { catalogApp, catalogPipeline, sandboxUpstreamConfig } from './plano-fixtures.js';
 import { appendFile } from 'node:fs/promises';
 
 const NOT_READ = 'the catalog file and the remote catalog are as that run left them: every row unchanged, the file is not read again';
@@ -36,7 +36,7 @@ describe('planogram-catalog: prune never deletes an item whose row was not read'
     sandbox = await startPlanogramBuilderSandbox();
     app = await createTestApp(testDatabaseKinds[0]!, (dir) => ({
       upstreams: { planogrambuilder: sandboxUpstreamConfig(sandbox) },
-      pipelines: [{ name: 'catalog', type: 'planogram-catalog', source: { products: join(dir, 'products.csv') }, mapping: { products: 'mappings/products.yaml' }, prune: true }],
+      pipelines: [catalogPipeline(dir, { source: { products: join(dir, 'products.csv') }, prune: true })],
     }));
     ({ products } = await writeExampleCatalog({ dir: app.dir, products: 20, imageShare: 0 }));
     const first = await app.runner.run('catalog');

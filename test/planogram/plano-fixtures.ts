@@ -34,21 +34,27 @@ export function makeClient(
   return { client: new PlanogramBuilderClient(cfg, gateway, pino({ level: 'silent' })), cfg, events };
 }
 
-const MAPPINGS = { products: 'mappings/products.yaml', accessories: 'mappings/accessories.yaml', materials: 'mappings/materials.yaml' };
+export const MAPPINGS = { products: 'mappings/products.yaml', accessories: 'mappings/accessories.yaml', materials: 'mappings/materials.yaml' };
+
+/**
+ * The one `catalog` pipeline entry of the planogram tests: the files `writeExampleCatalog({ dir })` writes, read
+ * with the shipped mappings. `settings` are added to (or replace keys of) the entry.
+ */
+export function catalogPipeline(dir: string, settings: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'catalog',
+    type: 'planogram-catalog',
+    source: { products: join(dir, 'products.csv'), accessories: join(dir, 'accessories.csv'), materials: join(dir, 'materials.csv'), images: join(dir, 'images') },
+    mapping: MAPPINGS,
+    ...settings,
+  };
+}
 
 /** An app with one `catalog` pipeline over the example catalog (40 products and bad rows, 5 accessories, 3 materials, images). */
 export async function catalogApp(kind: TestDatabaseKind, sandbox: PlanogramBuilderSandbox, settings: Record<string, unknown> = {}) {
   const app = await createTestApp(kind, (dir) => ({
     upstreams: { planogrambuilder: sandboxUpstreamConfig(sandbox) },
-    pipelines: [
-      {
-        name: 'catalog',
-        type: 'planogram-catalog',
-        source: { products: join(dir, 'products.csv'), accessories: join(dir, 'accessories.csv'), materials: join(dir, 'materials.csv'), images: join(dir, 'images') },
-        mapping: MAPPINGS,
-        ...settings,
-      },
-    ],
+    pipelines: [catalogPipeline(dir, settings)],
   }));
   const catalog = await writeExampleCatalog({ dir: app.dir, products: 40, accessories: 5, materials: 3, badRows: true, imageShare: 0.8 });
   return { app, catalog };

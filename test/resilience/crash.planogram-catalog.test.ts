@@ -16,13 +16,12 @@ import { createRandom } from '../../sandbox/kit.js';
 import { MUTATING_METHODS, type MethodName } from '../../src/upstreams/planogrambuilder/wire.js';
 import { createTestApp } from '../helpers/app.js';
 import { hasPostgres } from '../helpers/database.js';
-import { sandboxUpstreamConfig } from '../planogram/plano-fixtures.js';
+import { catalogPipeline, sandboxUpstreamConfig } from '../planogram/plano-fixtures.js';
 import { between, type ChildRun, type CrashWorld, createCrashWorld, expectTruthfulRunRecords } from './crash-harness.js';
 
 const KILLS = Number(process.env.KOPPEL_CRASH_RUNS ?? 20);
 const SEED = Number(process.env.KOPPEL_CRASH_SEED ?? 20_240_612);
 const PRODUCTS = 60;
-const MAPPINGS = { products: 'mappings/products.yaml', accessories: 'mappings/accessories.yaml', materials: 'mappings/materials.yaml' };
 const mutating = new Set<MethodName>(MUTATING_METHODS);
 
 /** Everything the service holds, in a comparable form (items by kind and reference, files by name and sha256). */
@@ -50,12 +49,7 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL', () => {
 
   it(`converges to the last catalog after ${KILLS} killed runs (seed ${SEED})`, async () => {
     const catalog = await writeExampleCatalog({ dir: world.dir, products: PRODUCTS, accessories: 4, materials: 2, seed: SEED });
-    const pipeline = {
-      name: 'catalog',
-      type: 'planogram-catalog',
-      source: { products: catalog.products, accessories: catalog.accessories, materials: catalog.materials, images: catalog.images },
-      mapping: MAPPINGS,
-    };
+    const pipeline = catalogPipeline(world.dir);
     const upstream = sandboxUpstreamConfig(sandbox, { rate: { concurrency: 2, per_second: 10_000 } });
     await world.configure({ log: { level: 'debug' }, upstreams: { planogrambuilder: upstream }, pipelines: [pipeline] });
 

@@ -17,10 +17,10 @@ import { CADASTRE_REQUEST, startMirrorHarness } from '../ambita/harness.js';
 import { createTestApp } from '../helpers/app.js';
 import { hasPostgres } from '../helpers/database.js';
 import { findSecretLeaks, namedSecrets } from '../helpers/secret-leaks.js';
-import { sandboxUpstreamConfig } from '../planogram/plano-fixtures.js';
+import { catalogPipeline, sandboxUpstreamConfig } from '../planogram/plano-fixtures.js';
 import { createWorld } from '../planviewer/harness.js';
 import { onRequest, walkFiles } from './crash-harness.js';
-import { maasUpstream } from '../fixtures/koppel-process.js';
+import { maasWorld } from '../helpers/maas-world.js';
 
 const SEED = Number(process.env.KOPPEL_FAULTS_SEED ?? 42);
 /** The common faults: 10 % transient 5xx (UNAVAILABLE over gRPC), latency spikes, 429 with a short Retry-After. */
@@ -31,13 +31,10 @@ describe.skipIf(!hasPostgres)('the final state under faults equals the fault-fre
     const BOATS = ['91', '92', '93', '94', '95'];
     const run = async (faults: SandboxFaultsInput | undefined) => {
       const sandbox: MaasplassenSandbox = await startMaasplassenSandbox(faults ? { faults } : {});
-      const app = await createTestApp('postgres', (dir) => ({
-        upstreams: { maasplassen: maasUpstream(sandbox) },
-        pipelines: [{ name: 'boats', type: 'maasplassen-availability', source: { csv: join(dir, 'a.csv') }, chunk_size: 10 }],
-      }), { MAAS_SECRET: String(sandbox.credentials.secret) });
+      const { app, csv } = await maasWorld(sandbox, { kind: 'postgres', pipeline: { chunk_size: 10 } });
       try {
         const rows = exampleAvailability(BOATS, dateRange('2027-08-01', 40));
-        await writeAvailabilityCsv(join(app.dir, 'a.csv'), rows, ['4711,2027-08-01,ja,Hele dag,,9500,,,']);
+        await writeAvailabilityCsv(csv, rows, ['4711,2027-08-01,ja,Hele dag,,9500,,,']);
         const result = await app.runner.run('boats');
         const state = await app.db.kysely.selectFrom('item_state').select(['item_key', 'content_hash']).orderBy('item_key').execute();
         return {
@@ -66,11 +63,7 @@ describe.skipIf(!hasPostgres)('the final state under faults equals the fault-fre
       if (faulty) sandbox.revokeTokens(40);
       const app = await createTestApp('postgres', (dir) => ({
         upstreams: { planogrambuilder: sandboxUpstreamConfig(sandbox) },
-        pipelines: [{
-          name: 'catalog', type: 'planogram-catalog',
-          source: { products: join(dir, 'products.csv'), accessories: join(dir, 'accessories.csv'), materials: join(dir, 'materials.csv'), images: join(dir, 'images') },
-          mapping: { products: 'mappings/products.yaml', accessories: 'mappings/accessories.yaml', materials: 'mappings/materials.yaml' },
-        }],
+        pipelines: [catalogPipeline(dir)],
       }));
       app.watchSecrets('a PlanogramBuilder access token', () => sandbox.state.issuedTokens);
       try {
