@@ -28,7 +28,7 @@ export interface DownloadResponse {
 }
 
 export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadResponse> {
-  // The bench's without (bench-switch.ts); loaded only then, so undici costs production no memory.
+  // The bench's without (bench-switch.ts); loaded only then; undici is a dev dependency, absent from the image.
   if (tuningOff('node-http')) return import('./undici-download.js').then((m) => m.openUndiciDownload(req));
   const url = new URL(req.url);
   const deadline = AbortSignal.timeout(req.timeoutMs);
