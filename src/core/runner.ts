@@ -19,9 +19,9 @@ import {
   type RunOptions,
   type RunOutcome,
   type RunResult,
+  type UpstreamKindMap,
   emptyCounts,
 } from './types.js';
-import type { UpstreamKindMap } from './upstream-type.js';
 
 /** How often a trigger asks again for a pipeline lock another process holds (one connection per attempt). */
 const LOCK_RETRY_MS = 1000;

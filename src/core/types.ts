@@ -30,7 +30,6 @@ import type { ItemStateStore } from './item-state.js';
 import type { Rejection, RejectionReporter } from './rejections.js';
 import type { DB } from '../db/schema.js';
 import type { KoppelConfig } from '../config/schema.js';
-import type { UpstreamKindMap } from './upstream-type.js';
 
 /** What happened to one item in a run (or would happen, in a plan). */
 /** `waiting`: left for a person to answer (a choice between candidates); not a failure, but not done either. */
@@ -110,6 +109,15 @@ export interface RunOptions {
    */
   startedBy?: 'person' | undefined;
 }
+
+/** What a pipeline's context knows of one upstream: its client and its validated config block. */
+export interface UpstreamKind<Client = unknown, Config = unknown> {
+  readonly client: Client;
+  readonly config: Config;
+}
+
+/** Upstream name → kind; a pipeline's context is typed by the part of this map its definition declares. */
+export type UpstreamKindMap = Record<string, UpstreamKind>;
 
 /** The clients of the upstreams in `Kinds`, by name. */
 export type UpstreamClientsOf<Kinds extends UpstreamKindMap> = { readonly [N in keyof Kinds]: Kinds[N]['client'] };

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { UpstreamBlockSpec } from '../config/registry-specs.js';
+import type { UpstreamKind } from './types.js';
 import type { UpstreamGateway } from './upstream-gateway.js';
 
 /**
@@ -15,15 +16,6 @@ export interface UpstreamType<Name extends string = string, Schema extends z.Zod
   /** Builds the one client of the process; every call it makes goes through `gateway` (rate limit, retries). */
   create(cfg: z.output<Schema>, gateway: UpstreamGateway, log: Logger): Client;
 }
-
-/** What a pipeline's context knows of one upstream: its client and its validated config block. */
-export interface UpstreamKind<Client = unknown, Config = unknown> {
-  readonly client: Client;
-  readonly config: Config;
-}
-
-/** Upstream name → kind; a pipeline's context is typed by the part of this map its definition declares. */
-export type UpstreamKindMap = Record<string, UpstreamKind>;
 
 /** The kind map of a list of upstream types (the registry's `as const` list). */
 export type UpstreamKindsOf<Types extends readonly UpstreamType<string, z.ZodObject, unknown>[]> = {
