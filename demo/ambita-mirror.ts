@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { enqueueOrderRequest } from '../src/core/order-requests.js';
+import { enqueueOrderRequest } from '../src/orders/index.js';
 import type { AmbitaSandbox } from '../sandbox/ambita/server.js';
 import type { DemoStep } from './demo-env.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import { enqueueOrderRequest } from '../src/core/order-requests.js';
+import { enqueueOrderRequest } from '../src/orders/index.js';
 import type { DemoStep } from './demo-env.js';
 
 /** Example requests: two that finish, one that needs the user's choice, one ambiguous address. */

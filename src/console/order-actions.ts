@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { KoppelConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
-import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder, unblockOrderDay } from '../core/order-requests.js';
+import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder, unblockOrderDay } from '../orders/index.js';
 import type { DB } from '../db/schema.js';
 import { waitingChoice } from '../pipelines/planviewer-mirror/waiting-choice.js';
 import { upstreamConfig } from '../upstreams/index.js';

@@ -1,7 +1,8 @@
 /**
- * Row types of the tables every pipeline shares (runs, item state, rejections, locks and ticks, the order
- * queue, download failures), as kysely sees them: the `DB` of the core. A pipeline's own tables are typed in its
- * folder (`src/pipelines/<type>/tables.ts`), which adds them to `DB` by declaration merging (as graphile-worker's
+ * Row types of the tables every pipeline shares (runs, item state, rejections, locks and ticks, download
+ * failures), as kysely sees them: the `DB` of the core. A pipeline's own tables are typed in its folder
+ * (`src/pipelines/<type>/tables.ts`), and the order queue's in `src/orders/tables.ts`; each adds them to `DB` by
+ * declaration merging (as graphile-worker's
  * `GraphileWorker.Tasks`); migrations stay in `migrations/`.
  */
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
@@ -87,57 +88,11 @@ export interface ScheduleTicksTable {
 
 export type Json = JSONColumnType<Record<string, unknown>, Record<string, unknown>, Record<string, unknown>>;
 
-/** One order koppel should place (Planviewer or Ambita); see `src/core/order-requests.ts` for the state machine. */
-export interface OrderRequestsTable {
-  id: Generated<number>;
-  upstream: 'planviewer' | 'ambita';
-  pipeline: string | null;
-  request: Json;
-  idempotency_key: string | null;
-  /** A RequestState (src/core/reasons.ts). */
-  status: Generated<string>;
-  /** The reason's message, in the user's words; with `reason_code` and `next_action` (src/core/reasons.ts). */
-  reason: string | null;
-  reason_code: string | null;
-  next_action: string | null;
-  details: Json | null;
-  not_before: Timestamp | null;
-  attempts: Generated<number>;
-  claimed_by: string | null;
-  intent_recorded_at: Timestamp | null;
-  upstream_order_id: string | null;
-  ordered_at: Timestamp | null;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
-}
-
-/** At most one per request, ever (primary key): the intent to order, then the upstream's order id. */
-export interface OrderPlacementsTable {
-  request_id: number;
-  upstream: string;
-  target: string;
-  order_day: ColumnType<string, string, string>;
-  intent_recorded_at: Generated<Timestamp>;
-  upstream_order_id: string | null;
-  placed_at: Timestamp | null;
-}
-
-/** The per-upstream, per-day row locked while counting placements against the daily cap. */
-export interface OrderDaysTable {
-  upstream: string;
-  order_day: ColumnType<string, string, string>;
-  blocked_reason: string | null;
-  blocked_at: Timestamp | null;
-}
-
 export interface DB {
   runs: RunsTable;
   item_state: ItemStateTable;
   rejections: RejectionsTable;
   pipeline_marks: PipelineMarksTable;
   schedule_ticks: ScheduleTicksTable;
-  order_requests: OrderRequestsTable;
-  order_placements: OrderPlacementsTable;
-  order_days: OrderDaysTable;
   download_failures: DownloadFailuresTable;
 }

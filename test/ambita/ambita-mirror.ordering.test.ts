@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimForOrdering, resolveInterruptedOrder } from '../../src/core/order-requests.js';
+import { claimForOrdering, resolveInterruptedOrder } from '../../src/orders/index.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 import { CADASTRE_REQUEST, listFiles, type MirrorHarness, PIPELINE, startMirrorHarness } from './harness.js';
 

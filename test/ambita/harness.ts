@@ -13,7 +13,7 @@ import pino from 'pino';
 import { expect } from 'vitest';
 import { KoppelEvents } from '../../src/core/events.js';
 import { startHttpServer } from '../../src/core/http-server.js';
-import { enqueueOrderRequest } from '../../src/core/order-requests.js';
+import { enqueueOrderRequest } from '../../src/orders/index.js';
 import { Runner } from '../../src/core/runner.js';
 import type { RunOptions, RunResult } from '../../src/core/types.js';
 import { ambitaMirror } from '../../src/pipelines/ambita-mirror/pipeline.js';

@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliOutput } from '../../src/cli/cli-args.js';
 import { withApp } from '../../src/cli/load-app.js';
 import { main } from '../../src/cli/program.js';
-import { claimForOrdering, enqueueOrderRequest } from '../../src/core/order-requests.js';
+import { claimForOrdering, enqueueOrderRequest } from '../../src/orders/index.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';

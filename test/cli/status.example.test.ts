@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { collectStatus, formatStatus } from '../../src/cli/commands/status.js';
-import { claimForOrdering, enqueueOrderRequest } from '../../src/core/order-requests.js';
+import { claimForOrdering, enqueueOrderRequest } from '../../src/orders/index.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';

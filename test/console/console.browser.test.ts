@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimForOrdering, enqueueOrderRequest, reconcileInterruptedOrders } from '../../src/core/order-requests.js';
+import { claimForOrdering, enqueueOrderRequest, reconcileInterruptedOrders } from '../../src/orders/index.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { pollUntil } from '../fixtures/poll.js';
 import { testDatabaseKinds } from '../helpers/database.js';

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import { openDatabase } from '../../src/db/database.js';
@@ -28,6 +29,19 @@ describe.each(testDatabaseKinds)('migrations on %s', (kind) => {
     const applied = await t.db.kysely.selectFrom('koppel_migrations' as never).select('name' as never).execute();
     expect((applied as { name: string }[]).map((r) => r.name)).toContain('0001_core');
     expect(await t.db.kysely.selectFrom('pipeline_marks').select('data').executeTakeFirst()).toEqual({ data: { a: 1 } });
+  });
+
+  it('leave the order queue open to any upstream: no CHECK lists the ordering upstreams (0011)', async () => {
+    // A fifth ordering pipeline adds rows, not a constraint: its upstream's name is data.
+    const row = await t.db.kysely
+      .insertInto('order_requests')
+      .values({ upstream: 'a-fifth-upstream', request: JSON.stringify({ what: 'anything' }) as never })
+      .returning(['id', 'upstream', 'status'])
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ upstream: 'a-fifth-upstream', status: 'pending' });
+    const { rows } = await sql<{ conname: string }>`select conname from pg_constraint where conrelid = 'order_requests'::regclass and contype = 'c'`.execute(t.db.kysely);
+    // The states stay a closed list (they are koppel's own vocabulary); the upstreams are not one.
+    expect(rows.map((r) => r.conname)).toEqual(['order_requests_status_check']);
   });
 });
 

@@ -8,7 +8,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { enqueueOrderRequest } from '../../src/core/order-requests.js';
+import { enqueueOrderRequest } from '../../src/orders/index.js';
 import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { HOSTILE_FILENAMES } from '../../sandbox/planviewer/data.js';
 import { type PlanviewerSandbox, type PlanviewerSandboxOptions, startPlanviewerSandbox } from '../../sandbox/planviewer/server.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KoppelEvents } from '../../src/core/events.js';
 import { createLogger } from '../../src/core/logger.js';
-import { enqueueOrderRequest } from '../../src/core/order-requests.js';
+import { enqueueOrderRequest } from '../../src/orders/index.js';
 import { Runner } from '../../src/core/runner.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { writeExampleCatalog } from '../../demo/planogram-catalog-data.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { KoppelConfig } from '../../src/config/schema.js';
 import { KoppelEvents } from '../../src/core/events.js';
-import { enqueueOrderRequest } from '../../src/core/order-requests.js';
+import { enqueueOrderRequest } from '../../src/orders/index.js';
 import { Runner } from '../../src/core/runner.js';
 import type { RunOptions, RunResult } from '../../src/core/types.js';
 import { UpstreamClients } from '../../src/core/upstream-clients.js';

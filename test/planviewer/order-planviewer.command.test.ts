@@ -138,8 +138,8 @@ describe('koppel order planviewer', () => {
     expect(shown.out).toBe(
       `request #${id} is waiting: ${reason}\n` +
         `candidates (koppel order planviewer resolve ${id} --location <uuid>):\n` +
-        '  u-8  Dorpsweg 8, 9999AA Groningen  (score 8.7)\n' +
-        '  u-8a  Dorpsweg 8a, 9999AA Groningen  (score 8.7)\n',
+        '  u-8  Dorpsweg 8, 9999AA Groningen, score 8.7\n' +
+        '  u-8a  Dorpsweg 8a, 9999AA Groningen, score 8.7\n',
     );
     const wrong = await koppel('resolve', String(id), '--location', 'u-9');
     expect(wrong).toMatchObject({ code: 2, err: expect.stringMatching(/--location: expected one of the candidates of request \d+, got "u-9":\n {2}u-8 {2}Dorpsweg 8,/) });

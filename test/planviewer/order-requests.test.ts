@@ -9,7 +9,7 @@ import {
   recordOrderRefused,
   requeueOrderRequest,
   resolveInterruptedOrder,
-} from '../../src/core/order-requests.js';
+} from '../../src/orders/index.js';
 import { createTestDatabase, type TestDatabase, testDatabaseKinds } from '../helpers/database.js';
 
 const TZ = 'Europe/Amsterdam';

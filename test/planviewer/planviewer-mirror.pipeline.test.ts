@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimForOrdering, requeueOrderRequest, resolveInterruptedOrder } from '../../src/core/order-requests.js';
+import { claimForOrdering, requeueOrderRequest, resolveInterruptedOrder } from '../../src/orders/index.js';
 import { planviewerMirror } from '../../src/pipelines/planviewer-mirror/pipeline.js';
 import { createWorld, PIPELINE, requestStates, type World } from './harness.js';
 import { testDatabaseKinds } from '../helpers/database.js';

@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enqueueOrderRequest } from '../../src/core/order-requests.js';
+import { enqueueOrderRequest } from '../../src/orders/index.js';
 import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { createRandom, type ReceivedRequest } from '../../sandbox/kit.js';
 import { sandboxAmbitaConfig } from '../ambita/fixtures.js';

@@ -8,12 +8,13 @@
  *   koppel order ambita resolve <request> --ordered <order id> | --not-ordered
  *   koppel order ambita retry <request>
  *   koppel order ambita track <order id> [--pipeline name]
+ *
+ * Each action is a function of the pipeline's module (`ambita-mirror/manual-answers.ts`, also what the web
+ * console calls), which checks its input and writes the rows; this file maps flags to it and prints the answer.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
-import { enqueueOrderRequest, requeueOrderRequest, resolveInterruptedOrder } from '../../core/order-requests.js';
 import { type CliOutput, positiveInt, subcommandOptions } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
@@ -82,7 +83,8 @@ export function ambitaOrderCommand(order: Command, config: GlobalConfig, wrap: W
   return cmd;
 }
 
-function orderData(opts: QueueOptions): Record<string, unknown> {
+/** The order data of the one kind the flags give (reading a --map file), as the request's `orderData`. */
+function orderDataOf(opts: QueueOptions): Record<string, unknown> {
   const kinds = [opts.cadastre !== undefined || opts.address !== undefined, opts.organization !== undefined || opts.shareNumber !== undefined, opts.map !== undefined];
   if (kinds.filter(Boolean).length !== 1) throw new ConfigError('expected exactly one of --cadastre/--address, --organization/--share-number, --map');
   if (kinds[0]) return { cadastre: opts.cadastre, address: opts.address };
@@ -98,22 +100,20 @@ function orderData(opts: QueueOptions): Record<string, unknown> {
   return { geometry, spatialReference: opts.srid };
 }
 
+/** The pipeline's code is imported by the command that needs it, not by every koppel process. */
+const answers = () => import('../../pipelines/ambita-mirror/manual-answers.js');
+
+const ambitaPipelines = (config: { pipelines: readonly { type: string; name: string }[] }) =>
+  config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
+
 async function queue(io: CliOutput, configFlag: string | undefined, opts: QueueOptions): Promise<number> {
   if (!opts.product?.length) throw new ConfigError('--product: expected at least one product code, got nothing');
-  // The pipeline's code is imported by the command that needs it, not by every koppel process.
-  const { ambitaOrderRequestSchema } = await import('../../pipelines/ambita-mirror/mapping.js');
-  const parsed = ambitaOrderRequestSchema.safeParse({ products: opts.product, orderData: orderData(opts), ...(opts.reference ? { reference: opts.reference } : {}) });
-  if (!parsed.success) {
-    throw new ConfigError(`order request: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  }
+  const { queueAmbitaOrder } = await answers();
+  const orderData = orderDataOf(opts);
   return withApp(configFlag, async (app) => {
-    const pipelines = app.config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
-    if (opts.pipeline && !pipelines.includes(opts.pipeline)) {
-      throw new ConfigError(`--pipeline: expected one of the ambita-mirror pipelines (${pipelines.join(', ') || 'none'}), got "${opts.pipeline}"`);
-    }
-    // The same request twice is most likely a slip of the finger: it would be ordered and paid twice.
-    const key = opts.again ? null : createHash('sha256').update(JSON.stringify(parsed.data)).digest('hex').slice(0, 32);
-    const { request: row, created } = await enqueueOrderRequest(app.db.kysely, { upstream: 'ambita', pipeline: opts.pipeline ?? null, request: parsed.data, idempotencyKey: key });
+    const pipelines = ambitaPipelines(app.config);
+    const input = { products: opts.product, orderData, reference: opts.reference, pipeline: opts.pipeline, again: opts.again };
+    const { request: row, created } = await queueAmbitaOrder(app.db.kysely, input, pipelines);
     if (!created) {
       io.out(`already queued as request #${row.id} (${row.status}); use --again to order it once more\n`);
       return EXIT.ok;
@@ -125,32 +125,28 @@ async function queue(io: CliOutput, configFlag: string | undefined, opts: QueueO
 
 async function resolve(io: CliOutput, configFlag: string | undefined, id: number, opts: { ordered?: string; notOrdered?: boolean }): Promise<number> {
   if ((opts.ordered === undefined) === !opts.notOrdered) throw new ConfigError('expected exactly one of --ordered <order id>, --not-ordered');
-  if (opts.ordered !== undefined) positiveInt('--ordered', opts.ordered);
+  const { resolveAmbitaOrder } = await answers();
   return withApp(configFlag, async (app) => {
     // The pipeline starts following an order resolved as placed on its next run.
-    await resolveInterruptedOrder(app.db.kysely, id, opts.ordered ? { ordered: opts.ordered } : { notOrdered: true });
+    await resolveAmbitaOrder(app.db.kysely, id, opts.ordered !== undefined ? { ordered: opts.ordered } : { notOrdered: true });
     io.out(`request #${id} resolved; the next run picks it up\n`);
     return EXIT.ok;
   });
 }
 
 async function retry(io: CliOutput, configFlag: string | undefined, id: number): Promise<number> {
+  const { retryAmbitaRequest } = await answers();
   return withApp(configFlag, async (app) => {
-    await requeueOrderRequest(app.db.kysely, id);
+    await retryAmbitaRequest(app.db.kysely, id);
     io.out(`request #${id} is back in the queue\n`);
     return EXIT.ok;
   });
 }
 
 async function track(io: CliOutput, configFlag: string | undefined, orderId: number, pipeline: string | undefined): Promise<number> {
+  const { trackAmbitaOrder } = await answers();
   return withApp(configFlag, async (app) => {
-    const pipelines = app.config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
-    const name = pipeline ?? (pipelines.length === 1 ? pipelines[0] : undefined);
-    if (!name || !pipelines.includes(name)) {
-      throw new ConfigError(`--pipeline: expected one of the ambita-mirror pipelines (${pipelines.join(', ') || 'none'}), got ${pipeline ? `"${pipeline}"` : 'nothing'}`);
-    }
-    const { trackOrder } = await import('../../pipelines/ambita-mirror/mirror-store.js');
-    const added = await trackOrder(app.db.kysely, { pipeline: name, orderId });
+    const { pipeline: name, added } = await trackAmbitaOrder(app.db.kysely, orderId, pipeline, ambitaPipelines(app.config));
     io.out(added ? `pipeline ${name} now follows Ambita order ${orderId}; its next run mirrors the files\n` : `pipeline ${name} already follows order ${orderId}\n`);
     return EXIT.ok;
   });

@@ -1,5 +1,5 @@
 /**
- * Places Ambita orders from the shared order-request queue (`src/core/order-requests.ts`), with its money
+ * Places Ambita orders from the shared order-request queue (`src/orders/queue.ts`), with its money
  * safety: the intent is committed before the call, `technicalReference` carries koppel's request id, and an
  * order whose outcome is unknown (timeout, dropped connection, 5xx, crash) goes to a human, never re-ordered.
  */
@@ -15,7 +15,7 @@ import {
   reconcileInterruptedOrders,
   recordOrderPlaced,
   recordOrderRefused,
-} from '../../core/order-requests.js';
+} from '../../orders/index.js';
 import type { ContextOf } from '../define-pipeline.js';
 import type { DB } from '../../db/schema.js';
 import { OrderOutcomeUnknownError } from '../../upstreams/ambita/errors.js';

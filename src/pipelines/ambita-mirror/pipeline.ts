@@ -7,7 +7,7 @@ import { clearDownloadFailures, knownDownloadFailures, recordDownloadFailure } f
 import { DownloadTooLargeError } from '../../core/download-limit.js';
 import { CredentialError, coerceError } from '../../core/errors.js';
 import { removeStaleTemporaries, safeJoin } from '../../core/file-store.js';
-import { markCompleted, markVendorEnded } from '../../core/order-requests.js';
+import { markCompleted, markVendorEnded } from '../../orders/index.js';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { type PlannedAction } from '../../core/types.js';

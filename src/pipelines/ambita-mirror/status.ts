@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { orderRequestStatus } from '../../core/order-requests.js';
+import { orderRequestStatus } from '../../orders/index.js';
 import type { DB } from '../../db/schema.js';
 import type { AmbitaMirrorConfig } from './config.js';
 import * as why from './reasons.js';

@@ -9,7 +9,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { PlanviewerFilesTable } from './tables.js';
-import { markCompletedMany } from '../../core/order-requests.js';
+import { markCompletedMany } from '../../orders/index.js';
 
 /** One downloaded file as indexed (`downloaded_at` is set by the database). */
 export type FileRow = Omit<PlanviewerFilesTable, 'downloaded_at'>;

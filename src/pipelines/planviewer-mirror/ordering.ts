@@ -1,19 +1,18 @@
 /**
- * Places the order for one resolved request with the money-safety protocol of `core/order-requests.ts`:
+ * Places the order for one resolved request with the money-safety protocol of `src/orders/queue.ts`:
  * intent committed first, one call that is never retried once it may have reached Planviewer, the job uuid
  * recorded together with the job row. Returns whether ordering may go on in this run.
  */
 import { sql } from 'kysely';
 import { BackOffError, CredentialError, PermanentError, RetryableError } from '../../core/errors.js';
-import { claimForOrdering, markNeedsAttention, recordOrderPlaced, recordOrderRefused } from '../../core/order-requests.js';
+import type { Reason } from '../../core/reasons.js';
 import type { ContextOf } from '../define-pipeline.js';
 import {
   PlanviewerDailyCapError,
   PlanviewerOrderOutcomeUnknownError,
   PlanviewerPaymentRequiredError,
 } from '../../upstreams/planviewer/errors.js';
-import { orderDay } from '../../core/order-day.js';
-import { dayBlockedReason, type Reason } from '../../core/reasons.js';
+import { claimForOrdering, dayBlockedReason, markNeedsAttention, orderDay, recordOrderPlaced, recordOrderRefused } from '../../orders/index.js';
 import type { PlanviewerMirrorConfig } from './config.js';
 import * as why from './reasons.js';
 import type { ResolvedOrder } from './resolve.js';

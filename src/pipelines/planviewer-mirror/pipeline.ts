@@ -9,16 +9,18 @@
 import { sql } from 'kysely';
 import { CredentialError, isKoppelError, RetryableError } from '../../core/errors.js';
 import {
+  dayBlockedReason,
+  interruptedOrderRequests,
   markCapped,
   markFailed,
   markWaiting,
   notePending,
   orderCapToday,
   orderRequestStatus,
+  ownCapReason,
   pendingOrderRequests,
   reconcileInterruptedOrders,
-} from '../../core/order-requests.js';
-import { dayBlockedReason, ownCapReason, type Reason } from '../../core/reasons.js';
+} from '../../orders/index.js';
 import { type PlannedAction } from '../../core/types.js';
 import { definePipeline, type ContextOf } from '../define-pipeline.js';
 import { planviewerMirrorConfigSchema, type PlanviewerMirrorConfig } from './config.js';
@@ -48,13 +50,7 @@ export const planviewerMirror = definePipeline({
     const pv = ctx.global.upstreams.planviewer!;
     const actions: PlannedAction[] = [];
     const summary: Record<string, number> = { order: 0, wait: 0, fail: 0, invalid: 0, held: 0, error: 0 };
-    const interrupted = await ctx.db
-      .selectFrom('order_requests')
-      .select(['id', 'intent_recorded_at'])
-      .where('upstream', '=', 'planviewer')
-      .where('claimed_by', '=', ctx.pipeline)
-      .where('status', '=', 'ordering')
-      .execute();
+    const interrupted = await interruptedOrderRequests(ctx.db, { upstream: 'planviewer', pipeline: ctx.pipeline });
     for (const r of interrupted) actions.push({ action: 'needs-attention', key: `request:${r.id}`, detail: { reason: 'interrupted order' } });
     summary['needs-attention'] = interrupted.length;
 

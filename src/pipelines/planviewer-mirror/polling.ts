@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { sleep } from '../../core/abortable-sleep.js';
 import { CredentialError, PermanentError } from '../../core/errors.js';
-import { markFailed, markNeedsAttention, noteOrdered } from '../../core/order-requests.js';
+import { markFailed, markNeedsAttention, noteOrdered } from '../../orders/index.js';
 import type { ContextOf } from '../define-pipeline.js';
 import type { JobStatusEntry } from '../../upstreams/planviewer/api.js';
 import type { PlanviewerMirrorConfig } from './config.js';

@@ -2,7 +2,8 @@
  * Planviewer's reasons in the shared vocabulary (src/core/reasons.ts): what each wait, hold or failure of a
  * Planviewer request means to the notary's assistant, and the command that answers it.
  */
-import { nextDayStart, type Reason } from '../../core/reasons.js';
+import type { Reason } from '../../core/reasons.js';
+import { nextDayStart } from '../../orders/index.js';
 
 export const CAP_KEY = 'upstreams.planviewer.daily_order_cap';
 

@@ -21,6 +21,8 @@ export interface PlanviewerJobsTable {
   progress_total: number | null;
   waiting: Json | null;
   selected_index: number | null;
+  /** Who recorded `selected_index` (the caller's name for the person); null from the CLI. */
+  selected_by: string | null;
   polls: Generated<number>;
   last_polled_at: Timestamp | null;
   finished_at: Timestamp | null;

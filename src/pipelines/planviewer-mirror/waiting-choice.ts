@@ -1,7 +1,8 @@
 /**
  * The choice a waiting Planviewer request asks a person for, read back from the request's `details` (as
  * resolve.ts stored it): a location (the address was ambiguous or tied) or an intention (several fitted the
- * rule), with the candidates to pick from. `koppel order planviewer resolve` lists them and checks an answer.
+ * rule), with the candidates to pick from. `answerPlanviewerRequest` checks an answer against them; their
+ * lines are `candidateLine`'s (src/orders/candidates.ts), the same as `koppel status` shows.
  */
 import { z } from 'zod';
 
@@ -26,15 +27,4 @@ export function waitingChoice(status: string, details: unknown): WaitingChoice |
   if (!parsed.success || parsed.data.candidates.length === 0) return undefined;
   const { location, candidates } = parsed.data;
   return location ? { kind: 'intention', location, candidates } : { kind: 'location', candidates };
-}
-
-/** One line per candidate: the uuid to answer with, then what tells them apart. */
-export function candidateLines(choice: WaitingChoice): string[] {
-  return choice.candidates.map((c) => {
-    if (choice.kind === 'location') return `${c.uuid}  ${c.title ?? '?'}${c.score !== undefined ? `  (score ${c.score})` : ''}`;
-    const props = Object.entries(c.properties ?? {})
-      .filter(([, v]) => v !== null && v !== undefined && v !== '')
-      .map(([k, v]) => `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
-    return `${c.uuid}  ${[c.product, ...props].filter(Boolean).join(', ')}`;
-  });
 }

@@ -21,10 +21,8 @@ export type OrderKind = (typeof ORDER_KINDS)[number];
 /** Product `inputType.code` → order endpoint. */
 export const INPUT_TYPE_TO_KIND: Readonly<Record<string, OrderKind>> = { CADASTRE: 'cadastre', SHARE: 'share', MAP: 'map' };
 
-export const ORDER_STATUSES = ['NEW', 'PROGRESS', 'FINISHED', 'CANCELLED', 'REFUNDED'] as const;
 /** Order statuses after which Ambita wants every file of the order deleted. */
 export const REMOVED_ORDER_STATUSES: ReadonlySet<string> = new Set(['CANCELLED', 'REFUNDED']);
-export const PUSH_STATUSES = ['NEW', 'UPDATED', 'FINISHED', 'CANCELLED', 'REFUNDED'] as const;
 
 const id = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
 const money = z.union([z.number(), z.string().regex(/^-?\d+([.,]\d+)?$/).transform((s) => Number(s.replace(',', '.')))]).nullish();

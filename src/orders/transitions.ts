@@ -1,13 +1,14 @@
 /**
  * The moves of an order request after a claim, and the ones only a human makes. Each is one guarded UPDATE
  * (the WHERE names the status it moves from), so a move from the wrong state changes nothing and says so.
- * See `order-requests.ts` for the state machine as a whole.
+ * See `queue.ts` for the state machine as a whole. The last two are a human's answers: they take the
+ * answering person's name (`actor`, as the caller knows them; the CLI passes none) and record it on the request.
  */
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../core/errors.js';
+import type { Reason, RequestState } from '../core/reasons.js';
 import type { DB } from '../db/schema.js';
 import { orderDay } from './order-day.js';
-import type { Reason, RequestState } from './reasons.js';
 
 type Db = Kysely<DB> | Transaction<DB>;
 
@@ -156,7 +157,7 @@ export async function markVendorEnded(db: Db, requestId: number, state: 'cancell
  * Back to `pending` (a human edited the request or fixed the account), merging `requestPatch` into the
  * payload. Refused while an order is recorded for the request: that needs `resolveInterruptedOrder`.
  */
-export async function requeueOrderRequest(db: Db, requestId: number, requestPatch: Record<string, unknown> = {}): Promise<void> {
+export async function requeueOrderRequest(db: Db, requestId: number, requestPatch: Record<string, unknown> = {}, actor?: string): Promise<void> {
   await inTransaction(db, async (trx) => {
     const placed = await trx.selectFrom('order_placements').select('request_id').where('request_id', '=', requestId).executeTakeFirst();
     if (placed) throw new ConfigError(`order request ${requestId}: an order is recorded for it; use resolve, not retry`);
@@ -165,6 +166,7 @@ export async function requeueOrderRequest(db: Db, requestId: number, requestPatc
       ...reasonColumns(null),
       not_before: null,
       request: sql`request || ${JSON.stringify(requestPatch)}::jsonb`,
+      acted_by: actor ?? null,
     });
     if (!moved) throw new ConfigError(`order request ${requestId}: not found, or not in a state that can be retried`);
   });
@@ -178,6 +180,7 @@ export async function resolveInterruptedOrder(
   db: Db,
   requestId: number,
   answer: { ordered: string } | { notOrdered: true },
+  actor?: string,
 ): Promise<void> {
   await inTransaction(db, async (trx) => {
     const placement = await trx.selectFrom('order_placements').selectAll().where('request_id', '=', requestId).forUpdate().executeTakeFirst();
@@ -186,11 +189,11 @@ export async function resolveInterruptedOrder(
     }
     if ('ordered' in answer) {
       await trx.updateTable('order_placements').set({ upstream_order_id: answer.ordered, placed_at: sql`now()` }).where('request_id', '=', requestId).execute();
-      const moved = await move(trx, requestId, ['needs-attention'], { status: 'ordered', upstream_order_id: answer.ordered, ordered_at: sql`now()`, reason: 'resolved by hand: ordered', reason_code: null, next_action: null });
+      const moved = await move(trx, requestId, ['needs-attention'], { status: 'ordered', upstream_order_id: answer.ordered, ordered_at: sql`now()`, reason: 'resolved by hand: ordered', reason_code: null, next_action: null, acted_by: actor ?? null });
       if (!moved) throw new ConfigError(`order request ${requestId}: expected it to need attention`);
     } else {
       await trx.deleteFrom('order_placements').where('request_id', '=', requestId).execute();
-      const moved = await move(trx, requestId, ['needs-attention'], { status: 'pending', reason: 'resolved by hand: not ordered', reason_code: null, next_action: null });
+      const moved = await move(trx, requestId, ['needs-attention'], { status: 'pending', reason: 'resolved by hand: not ordered', reason_code: null, next_action: null, acted_by: actor ?? null });
       if (!moved) throw new ConfigError(`order request ${requestId}: expected it to need attention`);
     }
   });
