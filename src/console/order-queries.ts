@@ -34,6 +34,23 @@ export async function findRequest(db: Kysely<DB>, id: number) {
   return db.selectFrom('order_requests').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** A Planviewer job of this request that waits for the user to choose (its `locaties`), if any. */
+export async function jobsWaitingForUser(db: Kysely<DB>, requestId: number) {
+  const rows = await db
+    .selectFrom('planviewer_jobs')
+    .select(['job_uuid', 'waiting', 'selected_index'])
+    .where('request_id', '=', requestId)
+    .where('status', '=', 'waiting for user')
+    .execute();
+  return rows.map((r) => ({
+    job: r.job_uuid,
+    selected: r.selected_index,
+    choices: Object.entries((r.waiting as { locaties?: Record<string, string> } | null)?.locaties ?? {}).map(([index, text]) => ({ index: Number(index), text: String(text) })),
+  }));
+}
+
+export type WaitingJob = Awaited<ReturnType<typeof jobsWaitingForUser>>[number];
+
 /** Orders placed per day over the last `days` days (oldest first, every day listed), with the vendor's stops. */
 export async function orderDays(db: Kysely<DB>, upstream: string, timeZone: string, days = 30, now = new Date()): Promise<OrderDayMark[]> {
   const dayOf = (d: Date) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);

@@ -137,6 +137,25 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
     await page.setViewportSize({ width: 1100, height: 800 });
   });
 
+  it('answers a Planviewer job waiting for the user; the next run sends the choice and the job finishes', async () => {
+    await page.goto(`${w.base}orders`);
+    await page.getByLabel('Address (postcode and house number)').fill('Dorpsweg 8a, 9999AA Groningen');
+    await page.getByLabel('Product').fill('eigendomsinformatie');
+    await submit(page, page.getByRole('button', { name: 'Queue order request' }));
+    const id = Number(/#(\d+)/.exec((await page.getByRole('status').textContent()) ?? '')?.[1]);
+    await runNow('pv');
+    await page.goto(`${w.base}orders/${id}`);
+    const question = page.getByRole('group', { name: /waits for a choice/ });
+    expect(await question.getByRole('radio').count()).toBeGreaterThan(1);
+    await question.getByRole('radio').first().check();
+    await submit(page, page.getByRole('button', { name: 'Send this choice' }));
+    expect(await page.getByRole('status').innerText()).toMatch(/^choice 1 \(".+"\) recorded for job /);
+    const job = await db().selectFrom('planviewer_jobs').select(['selected_index', 'selected_by']).where('request_id', '=', id).executeTakeFirstOrThrow();
+    expect(job).toEqual({ selected_index: 1, selected_by: USERS.operator.name });
+    await runNow('pv');
+    expect(await requestState(id)).toBe('completed');
+  });
+
   it('resolves a needs-attention request as not ordered, and records who did', async () => {
     const id = await interruptedRequest();
     await page.goto(`${w.base}orders?state=needs-attention`);
@@ -177,6 +196,14 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
       expect(res.status()).toBe(403);
       expect(await res.text()).toContain('can look, not act');
       expect(await requestState(id)).toBe('needs-attention');
+
+      // Signing out ends the session on the server: the old cookie, put back, opens nothing.
+      const session = (await viewer.cookies()).find((c) => c.name === 'koppel_session')!;
+      await submit(p, p.getByRole('button', { name: 'Sign out' }));
+      expect(p.url()).toBe(`${w.base}login`);
+      await viewer.addCookies([session]);
+      await p.goto(`${w.base}orders`);
+      expect(p.url()).toBe(`${w.base}login`);
     } finally {
       await viewer.close();
     }

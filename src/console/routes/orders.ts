@@ -3,8 +3,8 @@ import { ConfigError } from '../../core/errors.js';
 import { recordAction } from '../audit.js';
 import { type ConsoleDeps, type Ctx, type Env, page, positiveId } from '../context.js';
 import { html } from '../html.js';
-import { answerWait, choiceOf, queuePlanviewerRequest, resolveNeedsAttention, retryRequest } from '../order-actions.js';
-import { countRequestsByState, findRequest, listFiles, listRequests, orderDays } from '../order-queries.js';
+import { answerJob, answerWait, choiceOf, queuePlanviewerRequest, resolveNeedsAttention, retryRequest } from '../order-actions.js';
+import { countRequestsByState, findRequest, jobsWaitingForUser, listFiles, listRequests, orderDays } from '../order-queries.js';
 import { type MoneyPanel, ordersView, requestView } from '../views/orders.js';
 import { upstreamConfig } from '../../upstreams/index.js';
 
@@ -23,19 +23,35 @@ export function orderRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
     const id = positiveId(c.req.param('id'));
     const request = id === undefined ? undefined : await findRequest(db, id);
     if (!request) return page(c, deps, 'Not found', html`<p>No such order request.</p>`, 404);
-    const files = await listFiles(db, { requestId: Number(request.id) });
-    return page(c, deps, `Order request #${Number(request.id)}`, requestView(base, c.get('session'), { ...request, reason: request.reason && app.scrub(request.reason) }, choiceOf(request), files));
+    const [files, jobs] = await Promise.all([listFiles(db, { requestId: Number(request.id) }), jobsWaitingForUser(db, Number(request.id))]);
+    return page(c, deps, `Order request #${Number(request.id)}`, requestView(base, c.get('session'), { ...request, reason: request.reason && app.scrub(request.reason) }, choiceOf(request), jobs, files));
   });
 
-  r.post(`${base}orders/:id/answer`, (c) =>
-    act(c, deps, 'order.answer', async (id, form) => answerWait(db, id, String(form.uuid ?? ''))),
-  );
+  r.post(`${base}orders/:id/answer`, (c) => act(c, deps, 'order.answer', async (id, form, actor) => answerWait(db, id, String(form.uuid ?? ''), actor)));
   r.post(`${base}orders/:id/resolve`, (c) =>
-    act(c, deps, 'order.resolve', async (id, form) =>
-      resolveNeedsAttention(db, id, form.answer === 'not-ordered' ? { notOrdered: true } : { ordered: String(form.vendor_id ?? '') }),
+    act(c, deps, 'order.resolve', async (id, form, actor) =>
+      resolveNeedsAttention(db, id, form.answer === 'not-ordered' ? { notOrdered: true } : { ordered: String(form.vendor_id ?? '') }, actor),
     ),
   );
-  r.post(`${base}orders/:id/retry`, (c) => act(c, deps, 'order.retry', async (id) => retryRequest(db, app.config, id)));
+  r.post(`${base}orders/:id/retry`, (c) => act(c, deps, 'order.retry', async (id, _form, actor) => retryRequest(db, app.config, id, actor)));
+
+  // A Planviewer job waiting for the user: the answer goes back to the request page it was asked on.
+  r.post(`${base}jobs/:job/select`, async (c) => {
+    const session = c.get('session');
+    const job = c.req.param('job');
+    const { csrf: _csrf, ...form } = await c.req.parseBody();
+    const row = await db.selectFrom('planviewer_jobs').select('request_id').where('job_uuid', '=', job).executeTakeFirst();
+    try {
+      const message = await answerJob(db, job, positiveId(String(form.index ?? '')) ?? 0, session.user);
+      await recordAction(db, { actor: session.user, role: session.role, action: 'job.select', target: `planviewer_job:${job}`, detail: form, outcome: 'done', message });
+      session.flash = { kind: 'ok', text: message };
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      await recordAction(db, { actor: session.user, role: session.role, action: 'job.select', target: `planviewer_job:${job}`, detail: form, outcome: 'refused', message: err.message });
+      session.flash = { kind: 'error', text: err.message };
+    }
+    return c.redirect(row ? `${base}orders/${Number(row.request_id)}` : `${base}orders`, 303);
+  });
 
   r.post(`${base}orders/new`, async (c) => {
     const session = c.get('session');
@@ -48,7 +64,7 @@ export function orderRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
       again: form.again === '1',
     };
     try {
-      const message = await queuePlanviewerRequest(db, app.config, input);
+      const message = await queuePlanviewerRequest(db, app.config, input, session.user);
       await recordAction(db, { actor: session.user, role: session.role, action: 'order.queue', target: 'upstream:planviewer', detail: input, outcome: 'done', message });
       session.flash = { kind: 'ok', text: message };
     } catch (err) {
@@ -61,14 +77,14 @@ export function orderRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
 }
 
 /** One action on one request: run it, record it (done or refused, with the form's answer), redirect to the request. */
-async function act(c: Ctx, deps: ConsoleDeps, action: string, run: (id: number, form: Record<string, unknown>) => Promise<string>): Promise<Response> {
+async function act(c: Ctx, deps: ConsoleDeps, action: string, run: (id: number, form: Record<string, unknown>, actor: string) => Promise<string>): Promise<Response> {
   const session = c.get('session');
   const id = positiveId(c.req.param('id'));
   if (id === undefined) return page(c, deps, 'Not found', html`<p>No such order request.</p>`, 404);
   const { csrf: _csrf, ...form } = await c.req.parseBody();
   const db = deps.app.db.kysely;
   try {
-    const message = await run(id, form);
+    const message = await run(id, form, session.user);
     await recordAction(db, { actor: session.user, role: session.role, action, target: `order_request:${id}`, detail: form, outcome: 'done', message });
     session.flash = { kind: 'ok', text: message };
   } catch (err) {

@@ -4,7 +4,7 @@ import { describeRequest as describePlanviewer } from '../../pipelines/planviewe
 import type { WaitingChoice } from '../../pipelines/planviewer-mirror/waiting-choice.js';
 import { type OrderDayMark, orderDaysChart } from '../charts.js';
 import { type Html, html, when } from '../html.js';
-import { type MirroredFile, asDate, type findRequest, type listRequests } from '../order-queries.js';
+import { type MirroredFile, type WaitingJob, asDate, type findRequest, type listRequests } from '../order-queries.js';
 import type { Session } from '../sessions.js';
 import { csrfField } from './layout.js';
 
@@ -59,7 +59,7 @@ function queuePlanviewerForm(base: string, session: Session): Html {
 <p><button type="submit">Queue order request</button></p></form>`;
 }
 
-export function requestView(base: string, session: Session, r: FullRequest, choice: WaitingChoice | undefined, files: readonly MirroredFile[]): Html {
+export function requestView(base: string, session: Session, r: FullRequest, choice: WaitingChoice | undefined, jobs: readonly WaitingJob[], files: readonly MirroredFile[]): Html {
   const id = Number(r.id);
   const operator = session.role === 'operator';
   return html`<dl>
@@ -75,6 +75,12 @@ ${choice ? html`<h2>Choose ${choice.kind === 'location' ? 'the location' : 'the 
 <form method="post" action="${base}orders/${id}/answer">${operator ? csrfField(session) : ''}<fieldset><legend>Candidates${choice.location ? ` for ${choice.location.title}` : ''}</legend>
 ${choice.candidates.map((c, i) => html`<p><input type="radio" id="cand-${i}" name="uuid" value="${c.uuid}" required ${operator ? '' : 'disabled'}> <label style="display:inline" for="cand-${i}">${candidateLabel(choice, c)}</label></p>`)}
 </fieldset>${operator ? html`<button type="submit">Order this one</button>` : html`<p class="muted">Only an operator can answer.</p>`}</form>` : ''}
+${jobs.map(
+    (j) => html`<h2>Planviewer asks a question</h2>
+<form method="post" action="${base}jobs/${j.job}/select">${operator ? csrfField(session) : ''}<fieldset><legend>Job ${j.job} waits for a choice</legend>
+${j.choices.map((c) => html`<p><input type="radio" id="job-${c.index}" name="index" value="${c.index}" required ${operator ? '' : 'disabled'} ${j.selected === c.index ? 'checked' : ''}> <label style="display:inline" for="job-${c.index}">${c.text}</label></p>`)}
+</fieldset>${j.selected !== null ? html`<p class="muted">Choice ${j.selected} is recorded; the next run sends it.</p>` : ''}${operator ? html`<button type="submit">Send this choice</button>` : ''}</form>`,
+  )}
 ${operator && r.status === 'needs-attention' ? html`<h2>Resolve</h2>
 <p>Check the ${r.upstream} account first: was this order placed?</p>
 <form method="post" action="${base}orders/${id}/resolve">${csrfField(session)}<input type="hidden" name="answer" value="ordered">
