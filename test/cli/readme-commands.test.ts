@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliOutput } from '../../src/cli/cli-args.js';
 import { withApp } from '../../src/cli/load-app.js';
 import { main } from '../../src/cli/program.js';
+import { verifyPassword } from '../../src/console/password.js';
 import { claimForOrdering, enqueueOrderRequest } from '../../src/orders/index.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
@@ -47,8 +48,10 @@ function readmeCommandLines(): string[] {
 interface Run {
   argv: string[];
   code: 0 | 1 | 2 | 3 | 75;
-  /** A child process (daemon, sandbox) instead of `main` in this process. */
-  child?: 'daemon' | 'sandbox';
+  /** A child process (daemon, sandbox, or a command that reads standard input) instead of `main` in this process. */
+  child?: 'daemon' | 'sandbox' | 'stdin';
+  /** What is typed on standard input (`child: 'stdin'`). */
+  input?: string;
 }
 
 const q = (...argv: string[]): Run => ({ argv, code: 0 });
@@ -84,6 +87,10 @@ const COMMANDS: Record<string, Run[]> = {
   ],
   'koppel sandbox [--port N]        start local sandboxes of all four services; print addresses and demo credentials': [
     { argv: ['sandbox', '--port', '0'], code: 0, child: 'sandbox' }, // without --port it takes 4400–4403, which may be in use here
+  ],
+  'koppel console hash-password     read a console password from standard input; print its hash': [
+    { argv: ['console', 'hash-password'], code: 0, child: 'stdin', input: 'correct horse battery staple\n' },
+    { argv: ['console', 'hash-password'], code: 2, child: 'stdin', input: 'too short\n' },
   ],
   'koppel order planviewer --address "Castellastraat 2, 6512EX Nijmegen" --product vraagprijsrapport': [
     q(...PV_QUEUE, '--address', 'Castellastraat 2, 6512EX Nijmegen', '--product', 'vraagprijsrapport'),
@@ -264,6 +271,12 @@ describe.skipIf(!hasPostgres)('README command lines work as printed', () => {
   });
 
   async function child(run: Run, argv: string[]): Promise<void> {
+    if (run.child === 'stdin') {
+      const done = await startKoppel(argv, {}, run.input).exited;
+      expect({ argv: argv.join(' '), code: done.code, err: done.stderr }).toMatchObject({ argv: argv.join(' '), code: run.code });
+      if (run.code === 0) expect(await verifyPassword(run.input!.trim(), done.stdout.trim()), 'the printed hash verifies the typed password').toBe(true);
+      return;
+    }
     const proc = startKoppel([...argv, '--config', run.child === 'daemon' ? logged : config]);
     try {
       if (run.child === 'daemon') {
