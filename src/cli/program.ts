@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { type CliOutput, processOutput } from './cli-args.js';
+import type { CommandResult } from './command-types.js';
 import { EXIT, reportError } from './exit-codes.js';
 import { configCheckCommand } from './commands/config-check.js';
 import { consoleCommand } from './commands/console.js';
@@ -9,9 +10,6 @@ import { orderCommand } from './commands/order.js';
 import { backfillCommand, runCommand } from './commands/run.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { statusCommand } from './commands/status.js';
-
-/** Each command resolves to its exit code; the caller sets process.exitCode (no process.exit mid-flight). */
-export type CommandResult = Promise<number>;
 
 /** `io` is where commands (and commander's own usage errors) write; tests pass their own. */
 export function buildProgram(setExit: (code: number) => void, io: CliOutput = processOutput): Command {
@@ -43,8 +41,6 @@ export function buildProgram(setExit: (code: number) => void, io: CliOutput = pr
   return program;
 }
 
-export type Wrap = <A extends unknown[]>(fn: (...args: A) => CommandResult) => (...args: A) => Promise<void>;
-export type GlobalConfig = () => string | undefined;
 
 export async function main(argv: string[], io: CliOutput = processOutput): Promise<number> {
   let code: number = EXIT.ok;

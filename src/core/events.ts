@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { ItemStatus, RunCounts, RunOutcome } from './types.js';
+import type { ItemStatus, RunCounts, RunOutcome } from './run-outcome.js';
 
 /**
  * Lifecycle events. Metrics, progress bars and audit logging subscribe here instead of being called

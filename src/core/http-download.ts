@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { RetryableError } from './errors.js';
 import { tuningOff } from './bench-switch.js';
+import type { DownloadResponse } from './download-response.js';
 import { type HttpRequest, transportError } from './http-request.js';
 
 /**
@@ -12,20 +13,6 @@ import { type HttpRequest, transportError } from './http-request.js';
  * fetchUpstream's: one deadline for the whole download, the caller's abort passed through, transport failures and
  * redirects retryable.
  */
-
-/** A download's answer: status and headers as fetch has them, the body as the socket delivers it. */
-export interface DownloadResponse {
-  readonly status: number;
-  readonly ok: boolean;
-  readonly headers: Headers;
-  /**
-   * Errors with the deadline's RetryableError or the caller's abort reason when either ends it early. Null for
-   * the statuses fetch gives no body (204, 205, 304), so clients check for a body as they did with fetch.
-   */
-  readonly body: Readable | null;
-  /** The same answer as a fetch Response, for the error readers a client shares with its JSON calls. */
-  response(): Response;
-}
 
 export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadResponse> {
   // The bench's without (bench-switch.ts); loaded only then; undici is a dev dependency, absent from the image.

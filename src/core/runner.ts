@@ -10,18 +10,8 @@ import { ItemStateStore } from './item-state.js';
 import { findPipelineType, loadPipeline, type Registries } from './registries.js';
 import { RejectionReporter } from './rejections.js';
 import type { UpstreamClients } from './upstream-clients.js';
-import {
-  type ItemStatus,
-  type PipelineContext,
-  type PipelineDefinition,
-  type PipelineType,
-  type RunCounts,
-  type RunOptions,
-  type RunOutcome,
-  type RunResult,
-  type UpstreamKindMap,
-  emptyCounts,
-} from './types.js';
+import { emptyCounts, type ItemStatus, type RunCounts, type RunOutcome } from './run-outcome.js';
+import type { PipelineContext, PipelineDefinition, PipelineType, RunOptions, RunResult, UpstreamKindMap } from './types.js';
 
 /** How often a trigger asks again for a pipeline lock another process holds (one connection per attempt). */
 const LOCK_RETRY_MS = 1000;

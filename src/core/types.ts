@@ -29,21 +29,8 @@ import type { KoppelEvents } from './events.js';
 import type { ItemStateStore } from './item-state.js';
 import type { Rejection, RejectionReporter } from './rejections.js';
 import type { DB } from '../db/schema.js';
+import type { ItemStatus, RunCounts, RunOutcome } from './run-outcome.js';
 import type { KoppelConfig } from '../config/schema.js';
-
-/** What happened to one item in a run (or would happen, in a plan). */
-/** `waiting`: left for a person to answer (a choice between candidates); not a failure, but not done either. */
-export type ItemStatus = 'created' | 'updated' | 'unchanged' | 'deleted' | 'rejected' | 'failed' | 'skipped' | 'waiting';
-
-/** The counts every run records. */
-export interface RunCounts {
-  seen: number;
-  created: number;
-  updated: number;
-  unchanged: number;
-  rejected: number;
-  failed: number;
-}
 
 /** One line of a plan: an action a run would take. `detail` is printed by `--dry-run`. */
 export interface PlannedAction {
@@ -64,14 +51,6 @@ export interface Plan<State = unknown> {
   omitted?: number | undefined;
   state: State;
 }
-
-/**
- * succeeded: all synced (exit 0); rejected: finished but some input was refused (exit 3); attention: finished, but
- * items failed or were left for a person (a vendor job error, a lost order answer, a wait; exit 3); failed: koppel
- * could not do its job, an error ended the run (exit 1); stopped: a shutdown ended it early, what was done is
- * checkpointed and the next run goes on (exit 1); skipped: another runner holds the lock (exit 75).
- */
-export type RunOutcome = 'succeeded' | 'rejected' | 'attention' | 'failed' | 'stopped' | 'skipped' | 'dry-run';
 
 /** What a run returns instead of throwing on the first problem. */
 export interface RunResult {
@@ -232,8 +211,4 @@ export function pipelineDefiner<Kinds extends UpstreamKindMap>() {
 /** Typed identity for a registry line: the compiler checks that `load` yields the same type name and schema. */
 export function definePipelineType<Schema extends z.ZodType, const Type extends string>(line: PipelineType<Schema, Type>): PipelineType<Schema, Type> {
   return Object.freeze(line);
-}
-
-export function emptyCounts(): RunCounts {
-  return { seen: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, failed: 0 };
 }

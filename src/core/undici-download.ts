@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { RetryableError } from './errors.js';
-import type { DownloadResponse } from './http-download.js';
+import type { DownloadResponse } from './download-response.js';
 import { type HttpRequest, transportError } from './http-request.js';
 
 /**

@@ -9,7 +9,7 @@ import { findPipelineType, loadPipeline } from '../../core/registries.js';
 import { registries } from '../../registries.js';
 import { EXIT } from '../exit-codes.js';
 import { loadConfig } from '../load-app.js';
-import type { GlobalConfig, Wrap } from '../program.js';
+import type { GlobalConfig, Wrap } from '../command-types.js';
 
 /** `koppel config check`: validates and prints the resolved config (defaults filled in, secrets masked). */
 export function configCheckCommand(program: Command, config: GlobalConfig, wrap: Wrap, io: CliOutput): void {

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import type { CliOutput } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
-import type { Wrap } from '../program.js';
+import type { Wrap } from '../command-types.js';
 
 const MIN_LENGTH = 12;
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../exit-codes.js';
 import { loadConfig } from '../load-app.js';
 import { openApp } from '../../registries.js';
-import type { GlobalConfig, Wrap } from '../program.js';
+import type { GlobalConfig, Wrap } from '../command-types.js';
 
 /** `koppel daemon`: runs until SIGTERM/SIGINT; the first signal stops gracefully, the second forcefully. */
 export function daemonCommand(program: Command, config: GlobalConfig, wrap: Wrap): void {

@@ -3,7 +3,7 @@ import type { CliOutput } from '../cli-args.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
-import type { GlobalConfig, Wrap } from '../program.js';
+import type { GlobalConfig, Wrap } from '../command-types.js';
 
 export function migrateCommand(program: Command, config: GlobalConfig, wrap: Wrap, io: CliOutput): void {
   program

@@ -18,7 +18,7 @@ import { ConfigError } from '../../core/errors.js';
 import { type CliOutput, positiveInt, subcommandOptions } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
-import type { GlobalConfig, Wrap } from '../program.js';
+import type { GlobalConfig, Wrap } from '../command-types.js';
 
 interface QueueOptions {
   product: string[];

@@ -18,7 +18,7 @@ import { upstreamConfig } from '../../upstreams/index.js';
 import { type CliOutput, positiveInt, subcommandOptions } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
-import type { GlobalConfig, Wrap } from '../program.js';
+import type { GlobalConfig, Wrap } from '../command-types.js';
 
 interface QueueOptions {
   address?: string;

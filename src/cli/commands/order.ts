@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CliOutput } from '../cli-args.js';
-import type { GlobalConfig, Wrap } from '../program.js';
+import type { GlobalConfig, Wrap } from '../command-types.js';
 import { ambitaOrderCommand } from './order-ambita.js';
 import { planviewerOrderCommand } from './order-planviewer.js';
 

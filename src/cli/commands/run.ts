@@ -7,7 +7,7 @@ import { withApp } from '../load-app.js';
 import { formatRunResult } from '../print-result.js';
 import { showProgress } from '../progress-display.js';
 import type { CliOutput } from '../cli-args.js';
-import type { GlobalConfig, Wrap } from '../program.js';
+import type { GlobalConfig, Wrap } from '../command-types.js';
 
 async function runOnce(io: CliOutput, configFlag: string | undefined, pipeline: string, options: RunOptions): Promise<number> {
   for (const [flag, value] of [['--since', options.since], ['--until', options.until]] as const) {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import type { CliOutput } from '../cli-args.js';
 import { EXIT } from '../exit-codes.js';
-import type { GlobalConfig, Wrap } from '../program.js';
+import type { GlobalConfig, Wrap } from '../command-types.js';
 
 /** A running sandbox as the command prints it: its address, its demo credentials, and how to stop it. */
 export interface StartedSandbox {

@@ -3,7 +3,7 @@ import type { CliOutput } from '../cli-args.js';
 import { findPipelineType, loadPipeline } from '../../core/registries.js';
 import { EXIT } from '../exit-codes.js';
 import { withApp } from '../load-app.js';
-import type { GlobalConfig, Wrap } from '../program.js';
+import type { GlobalConfig, Wrap } from '../command-types.js';
 import type { App } from '../../core/app.js';
 import { redactForDisplay } from '../../config/secrets.js';
 import { downloadFailureStatus } from '../../core/download-failures.js';

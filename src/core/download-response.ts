@@ -1,0 +1,15 @@
+import type { Readable } from 'node:stream';
+
+/** A download's answer: status and headers as fetch has them, the body as the socket delivers it. */
+export interface DownloadResponse {
+  readonly status: number;
+  readonly ok: boolean;
+  readonly headers: Headers;
+  /**
+   * Errors with the deadline's RetryableError or the caller's abort reason when either ends it early. Null for
+   * the statuses fetch gives no body (204, 205, 304), so clients check for a body as they did with fetch.
+   */
+  readonly body: Readable | null;
+  /** The same answer as a fetch Response, for the error readers a client shares with its JSON calls. */
+  response(): Response;
+}
