@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { KoppelConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import type { DB } from '../db/schema.js';
-import { resolveAmbitaOrder, retryAmbitaRequest } from '../pipelines/ambita-mirror/manual-answers.js';
+import { queueAmbitaOrder, resolveAmbitaOrder, retryAmbitaRequest, trackAmbitaOrder } from '../pipelines/ambita-mirror/manual-answers.js';
 import { answerPlanviewerRequest, planviewerRequestQuestion, queuePlanviewerOrder, retryPlanviewerRequest, selectJobChoice } from '../pipelines/planviewer-mirror/manual-answers.js';
 import { waitingChoice } from '../pipelines/planviewer-mirror/waiting-choice.js';
 import { upstreamConfig } from '../upstreams/index.js';
@@ -66,4 +66,37 @@ export async function queuePlanviewerRequest(
   const { request, created } = await queuePlanviewerOrder(db, input, pipelines, actor);
   if (!created) throw new ConfigError(`already queued as request #${request.id} (${request.status}); tick "order again" to order it once more`);
   return `queued order request #${request.id}; the next run of ${pipelines.join(' or ') || 'a planviewer-mirror pipeline'} orders it`;
+}
+
+/** What the console's Ambita form gives: product codes and the fields of a cadastre or a share order. */
+export interface AmbitaQueueForm {
+  products: string;
+  cadastre?: string | undefined;
+  address?: string | undefined;
+  organization?: string | undefined;
+  shareNumber?: string | undefined;
+  reference?: string | undefined;
+  pipeline?: string | undefined;
+  again?: boolean;
+}
+
+/** `koppel order ambita --product … --cadastre … | --organization … --share-number …`: the same checks and duplicate key. */
+export async function queueAmbitaRequest(db: Kysely<DB>, config: KoppelConfig, form: AmbitaQueueForm, actor: string): Promise<string> {
+  const cadastre = form.cadastre !== undefined || form.address !== undefined;
+  const share = form.organization !== undefined || form.shareNumber !== undefined;
+  if (cadastre === share) throw new ConfigError('expected either a cadastre (and address) or an organisation and share number, not both or neither');
+  const orderData = cadastre ? { cadastre: form.cadastre, address: form.address } : { organizationNumber: form.organization, shareNumber: form.shareNumber };
+  const products = form.products.split(/[\s,]+/).filter(Boolean);
+  const pipelines = config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
+  const { request, created } = await queueAmbitaOrder(db, { products, orderData, reference: form.reference, pipeline: form.pipeline, again: form.again }, pipelines, actor);
+  if (!created) throw new ConfigError(`already queued as request #${request.id} (${request.status}); tick "order again" to order it once more`);
+  return `queued order request #${request.id}; the next run of ${form.pipeline ?? (pipelines.join(' or ') || 'an ambita-mirror pipeline')} orders it`;
+}
+
+/** `koppel order ambita track <orderId> [--pipeline name]`: follow an order placed outside koppel. */
+export async function trackAmbita(db: Kysely<DB>, config: KoppelConfig, orderId: string, pipeline: string | undefined): Promise<string> {
+  if (!/^[1-9]\d*$/.test(orderId)) throw new ConfigError(`order id: expected a positive integer, got "${orderId}"`);
+  const pipelines = config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
+  const { pipeline: name, added } = await trackAmbitaOrder(db, Number(orderId), pipeline, pipelines);
+  return added ? `order ${orderId} is followed by ${name} from its next run` : `order ${orderId} was already followed by ${name}`;
 }

@@ -1,5 +1,5 @@
 /**
- * A daemon with the console on, against the Maasplassen and Planviewer sandboxes over real sockets, on a fresh
+ * A daemon with the console on, against the Maasplassen, Planviewer and Ambita sandboxes over real sockets, on a fresh
  * database; and chromium (Debian's package) driven by playwright-core as a library.
  */
 import { existsSync } from 'node:fs';
@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { hashPassword } from '../../src/console/password.js';
 import { type DaemonHandle, startDaemon } from '../../src/core/daemon.js';
+import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { type PlanviewerSandbox, startPlanviewerSandbox } from '../../sandbox/planviewer/server.js';
+import { sandboxAmbitaConfig } from '../ambita/fixtures.js';
 import { maasUpstream } from '../fixtures/koppel-process.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import type { TestDatabaseKind } from '../helpers/database.js';
@@ -33,6 +35,7 @@ export interface ConsoleWorld {
   browser: Browser;
   maas: MaasplassenSandbox;
   pv: PlanviewerSandbox;
+  ambita: AmbitaSandbox;
   /** `http://127.0.0.1:<port>/console/` */
   base: string;
   /** The Maasplassen input file (`boats` pipeline). */
@@ -41,7 +44,7 @@ export interface ConsoleWorld {
 }
 
 export async function createConsoleWorld(kind: TestDatabaseKind): Promise<ConsoleWorld> {
-  const [maas, pv] = await Promise.all([startMaasplassenSandbox(), startPlanviewerSandbox()]);
+  const [maas, pv, ambita] = await Promise.all([startMaasplassenSandbox(), startPlanviewerSandbox(), startAmbitaSandbox()]);
   const [operatorHash, viewerHash] = await Promise.all([hashPassword(USERS.operator.password), hashPassword(USERS.viewer.password)]);
   let csv = '';
   const app = await createTestApp(
@@ -60,10 +63,12 @@ export async function createConsoleWorld(kind: TestDatabaseKind): Promise<Consol
             daily_order_cap: 5,
             retry: { base_delay_ms: 1, max_delay_ms: 5, max_attempts: 4 },
           },
+          ambita: sandboxAmbitaConfig(ambita),
         },
         pipelines: [
           { name: 'boats', type: 'maasplassen-availability', source: { csv }, chunk_size: 40 },
           { name: 'pv', type: 'planviewer-mirror', poll: { initial_delay_ms: 0, max_delay_ms: 0, max_wait_ms: 60_000 } },
+          { name: 'kode', type: 'ambita-mirror', municipalities: ['9999'], sweep_interval_minutes: 0, daily_order_cap: 20 },
         ],
         console: {
           path_prefix: PREFIX,
@@ -86,13 +91,14 @@ export async function createConsoleWorld(kind: TestDatabaseKind): Promise<Consol
     browser,
     maas,
     pv,
+    ambita,
     base: `http://127.0.0.1:${daemon.port}${PREFIX}`,
     csv,
     async close() {
       await browser.close();
       await daemon.stop();
       await app.dispose();
-      await Promise.all([maas.close(), pv.close()]);
+      await Promise.all([maas.close(), pv.close(), ambita.close()]);
     },
   };
 }

@@ -92,7 +92,7 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
     // Queued through the console's own form: the same checks as `koppel order planviewer`.
     await page.goto(`${w.base}orders`);
     await page.getByLabel('Address (postcode and house number)').fill('Dorpsweg 8, 9999 AA Groningen');
-    await page.getByLabel('Product').fill('percelenrapport');
+    await page.getByLabel('Product', { exact: true }).fill('percelenrapport');
     await submit(page, page.getByRole('button', { name: 'Queue order request' }));
     const queued = await page.getByRole('status').textContent();
     const id = Number(/#(\d+)/.exec(queued ?? '')?.[1]);
@@ -140,7 +140,7 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
   it('answers a Planviewer job waiting for the user; the next run sends the choice and the job finishes', async () => {
     await page.goto(`${w.base}orders`);
     await page.getByLabel('Address (postcode and house number)').fill('Dorpsweg 8a, 9999AA Groningen');
-    await page.getByLabel('Product').fill('eigendomsinformatie');
+    await page.getByLabel('Product', { exact: true }).fill('eigendomsinformatie');
     await submit(page, page.getByRole('button', { name: 'Queue order request' }));
     const id = Number(/#(\d+)/.exec((await page.getByRole('status').textContent()) ?? '')?.[1]);
     await runNow('pv');
@@ -154,6 +154,45 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
     expect(job).toEqual({ selected_index: 1, selected_by: USERS.operator.name });
     await runNow('pv');
     expect(await requestState(id)).toBe('completed');
+  });
+
+  it('queues an Ambita order and follows one placed outside koppel; the next run orders and mirrors both', async () => {
+    await page.goto(`${w.base}orders`);
+    const queue = async (cadastre: string, extra: Record<string, string> = {}) => {
+      await page.getByLabel('Product codes (separated by spaces or commas)').fill('WI99990001');
+      await page.getByLabel('Cadastre (knr-gnr-bnr-fnr-snr)').fill(cadastre);
+      await page.getByLabel('Address', { exact: true }).fill('Infoveien 1, 9999 Infoland');
+      for (const [label, value] of Object.entries(extra)) await page.getByLabel(label).fill(value);
+      await submit(page, page.getByRole('button', { name: 'Queue Ambita order request' }));
+    };
+    await queue('9999-1-1-0-0');
+    const id = Number(/queued order request #(\d+)/.exec((await page.getByRole('status').textContent()) ?? '')?.[1]);
+    expect(id).toBeGreaterThan(0);
+    // The same request twice is refused (it would be paid twice), as `koppel order ambita` refuses it.
+    await queue('9999-1-1-0-0');
+    expect(await page.getByRole('alert').innerText()).toContain(`already queued as request #${id}`);
+    // A cadastre and a share order at once: refused, nothing queued.
+    await queue('9999-1-2-0-0', { 'Share number': '42' });
+    expect(await page.getByRole('alert').innerText()).toContain('either a cadastre (and address) or an organisation and share number');
+    expect((await db().selectFrom('order_requests').select('id').where('upstream', '=', 'ambita').execute()).map((r) => Number(r.id))).toEqual([id]);
+
+    const outside = await w.ambita.placeOrder({ productCodes: ['WI99990001'], cadastre: '9999-1-4-0-0' });
+    await page.getByLabel('Ambita order id').fill(String(outside.id));
+    await submit(page, page.getByRole('button', { name: 'Follow this order' }));
+    expect(await page.getByRole('status').innerText()).toBe(`order ${outside.id} is followed by kode from its next run`);
+
+    await runNow('kode');
+    expect(await requestState(id)).toMatch(/ordered|completed/);
+    const followed = await db().selectFrom('ambita_orders').select(['order_id', 'request_id']).orderBy('order_id').execute();
+    expect(followed.map((o) => Number(o.order_id))).toContain(outside.id);
+    expect(followed.filter((o) => Number(o.request_id) === id)).toHaveLength(1);
+    const actions = await db().withTables<{ console_actions: { id: number; actor: string; action: string; target: string; outcome: string } }>().selectFrom('console_actions').selectAll().where('action', 'in', ['order.queue', 'order.track']).where('target', 'like', '%ambita%').orderBy('id').execute();
+    expect(actions.map((a) => `${a.action} ${a.outcome} ${a.actor}`)).toEqual([
+      `order.queue done ${USERS.operator.name}`,
+      `order.queue refused ${USERS.operator.name}`,
+      `order.queue refused ${USERS.operator.name}`,
+      `order.track done ${USERS.operator.name}`,
+    ]);
   });
 
   it('resolves a needs-attention request as not ordered, and records who did', async () => {

@@ -3,7 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import { recordAction } from '../audit.js';
 import { type ConsoleDeps, type Ctx, type Env, page, positiveId } from '../context.js';
 import { html } from '../html.js';
-import { answerJob, answerWait, choiceOf, queuePlanviewerRequest, resolveNeedsAttention, retryRequest } from '../order-actions.js';
+import { answerJob, answerWait, choiceOf, queueAmbitaRequest, queuePlanviewerRequest, resolveNeedsAttention, retryRequest, trackAmbita } from '../order-actions.js';
 import { countRequestsByState, findRequest, jobsWaitingForUser, listFiles, listRequests, orderDays } from '../order-queries.js';
 import { type MoneyPanel, ordersView, requestView } from '../views/orders.js';
 import { upstreamConfig } from '../../upstreams/index.js';
@@ -16,7 +16,8 @@ export function orderRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
     const filter = { upstream: c.req.query('upstream') || undefined, state: c.req.query('state') || undefined };
     const [counts, rows, money] = await Promise.all([countRequestsByState(db), listRequests(db, filter), moneyPanels(deps)]);
     const planviewerProducts = app.config.pipelines.some((p) => p.type === 'planviewer-mirror');
-    return page(c, deps, 'Orders', ordersView(base, c.get('session'), { counts, rows, filter, money, planviewerProducts }));
+    const ambitaPipelines = app.config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
+    return page(c, deps, 'Orders', ordersView(base, c.get('session'), { counts, rows, filter, money, planviewerProducts, ambitaPipelines }));
   });
 
   r.get(`${base}orders/:id`, async (c) => {
@@ -54,7 +55,6 @@ export function orderRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
   });
 
   r.post(`${base}orders/new`, async (c) => {
-    const session = c.get('session');
     const form = await c.req.parseBody();
     const input = {
       address: str(form.address),
@@ -63,17 +63,45 @@ export function orderRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
       intention: str(form.intention),
       again: form.again === '1',
     };
-    try {
-      const message = await queuePlanviewerRequest(db, app.config, input, session.user);
-      await recordAction(db, { actor: session.user, role: session.role, action: 'order.queue', target: 'upstream:planviewer', detail: input, outcome: 'done', message });
-      session.flash = { kind: 'ok', text: message };
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      await recordAction(db, { actor: session.user, role: session.role, action: 'order.queue', target: 'upstream:planviewer', detail: input, outcome: 'refused', message: err.message });
-      session.flash = { kind: 'error', text: err.message };
-    }
-    return c.redirect(`${base}orders`, 303);
+    return actOnOrders(c, deps, 'order.queue', 'upstream:planviewer', input, (actor) => queuePlanviewerRequest(db, app.config, input, actor));
   });
+
+  r.post(`${base}orders/new-ambita`, async (c) => {
+    const form = await c.req.parseBody();
+    const input = {
+      products: str(form.products) ?? '',
+      cadastre: str(form.cadastre),
+      address: str(form.address),
+      organization: str(form.organization),
+      shareNumber: str(form.share_number),
+      reference: str(form.reference),
+      pipeline: str(form.pipeline),
+      again: form.again === '1',
+    };
+    return actOnOrders(c, deps, 'order.queue', 'upstream:ambita', input, (actor) => queueAmbitaRequest(db, app.config, input, actor));
+  });
+
+  r.post(`${base}orders/track-ambita`, async (c) => {
+    const form = await c.req.parseBody();
+    const input = { order_id: str(form.order_id) ?? '', pipeline: str(form.pipeline) };
+    return actOnOrders(c, deps, 'order.track', `ambita_order:${input.order_id}`, input, () => trackAmbita(db, app.config, input.order_id, input.pipeline));
+  });
+}
+
+/** An action on the orders page (queue, track): run it, record it (done or refused), back to the orders page. */
+async function actOnOrders(c: Ctx, deps: ConsoleDeps, action: string, target: string, detail: Record<string, unknown>, run: (actor: string) => Promise<string>): Promise<Response> {
+  const session = c.get('session');
+  const db = deps.app.db.kysely;
+  try {
+    const message = await run(session.user);
+    await recordAction(db, { actor: session.user, role: session.role, action, target, detail, outcome: 'done', message });
+    session.flash = { kind: 'ok', text: message };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    await recordAction(db, { actor: session.user, role: session.role, action, target, detail, outcome: 'refused', message: err.message });
+    session.flash = { kind: 'error', text: err.message };
+  }
+  return c.redirect(`${deps.base}orders`, 303);
 }
 
 /** One action on one request: run it, record it (done or refused, with the form's answer), redirect to the request. */

@@ -25,7 +25,7 @@ export interface MoneyPanel {
 export function ordersView(
   base: string,
   session: Session,
-  p: { counts: { upstream: string; state: string; n: number }[]; rows: RequestRow[]; filter: { upstream?: string | undefined; state?: string | undefined }; money: MoneyPanel[]; planviewerProducts: boolean },
+  p: { counts: { upstream: string; state: string; n: number }[]; rows: RequestRow[]; filter: { upstream?: string | undefined; state?: string | undefined }; money: MoneyPanel[]; planviewerProducts: boolean; ambitaPipelines: readonly string[] },
 ): Html {
   const upstreams = [...new Set(p.counts.map((c) => c.upstream))].sort();
   const count = (u: string, s: string) => p.counts.find((c) => c.upstream === u && c.state === s)?.n ?? 0;
@@ -45,7 +45,34 @@ ${p.rows.length === 0 ? html`<p>None.</p>` : html`<div class="scroll"><table><th
   )}</tbody></table></div>`}
 <h2>Orders placed per day</h2>
 ${p.money.map((m) => html`<h3>${m.upstream}</h3><p class="muted">Bars: orders placed per day over 30 days. Dashed line: koppel's cap (${m.capKey} = ${m.cap}). Red mark: a day the vendor stopped ordering (its own cap, or the account).</p>${orderDaysChart(m.days, m.cap, `${m.upstream} orders per day`)}`)}
-${session.role === 'operator' && p.planviewerProducts ? queuePlanviewerForm(base, session) : ''}`;
+${session.role === 'operator' && p.planviewerProducts ? queuePlanviewerForm(base, session) : ''}
+${session.role === 'operator' && p.ambitaPipelines.length ? ambitaForms(base, session, p.ambitaPipelines) : ''}`;
+}
+
+/** Queue an Ambita request (cadastre or share order; map orders need a GeoJSON file: `koppel order ambita --map`), or follow an order placed outside koppel. */
+function ambitaForms(base: string, session: Session, pipelines: readonly string[]): Html {
+  const pipelineField = (id: string) =>
+    pipelines.length > 1
+      ? html`<label for="${id}">Pipeline</label><select id="${id}" name="pipeline">${pipelines.map((n) => html`<option>${n}</option>`)}</select>`
+      : '';
+  return html`<h2>Queue an Ambita order</h2>
+<form method="post" action="${base}orders/new-ambita" style="max-width:32rem">${csrfField(session)}
+<label for="a-products">Product codes (separated by spaces or commas)</label><input id="a-products" name="products" required placeholder="WI99990001">
+<fieldset><legend>A cadastre order</legend>
+<label for="a-cadastre">Cadastre (knr-gnr-bnr-fnr-snr)</label><input id="a-cadastre" name="cadastre" placeholder="9999-1-1-0-0">
+<label for="a-address">Address</label><input id="a-address" name="address" placeholder="Infoveien 1, 9999 Infoland"></fieldset>
+<fieldset><legend>or a share order</legend>
+<label for="a-organization">Organisation number of the housing company</label><input id="a-organization" name="organization" inputmode="numeric">
+<label for="a-share">Share number</label><input id="a-share" name="share_number"></fieldset>
+<label for="a-reference">Assignment key (optional; Ambita bills by it)</label><input id="a-reference" name="reference">
+${pipelineField('a-pipeline')}
+<p><label style="display:inline;font-weight:normal"><input type="checkbox" name="again" value="1"> order again even if the same request was queued before (pays again)</label></p>
+<p><button type="submit">Queue Ambita order request</button></p></form>
+<h2>Follow an Ambita order placed outside koppel</h2>
+<form method="post" action="${base}orders/track-ambita" style="max-width:32rem">${csrfField(session)}
+<label for="t-order">Ambita order id</label><input id="t-order" name="order_id" required inputmode="numeric">
+${pipelineField('t-pipeline')}
+<p><button type="submit">Follow this order</button></p></form>`;
 }
 
 function queuePlanviewerForm(base: string, session: Session): Html {
