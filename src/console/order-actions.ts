@@ -14,6 +14,11 @@ import { answerPlanviewerRequest, planviewerRequestQuestion, queuePlanviewerOrde
 import { waitingChoice } from '../pipelines/planviewer-mirror/waiting-choice.js';
 import { upstreamConfig } from '../upstreams/index.js';
 
+/** The names of the configured pipelines of one type (the ones an order request may name). */
+export function pipelinesOfType(config: KoppelConfig, type: string): string[] {
+  return config.pipelines.filter((p) => p.type === type).map((p) => p.name);
+}
+
 /** A waiting request's candidates, as the request page lists them (undefined when it waits for none). */
 export function choiceOf(request: { upstream: string; status: string; details: unknown }) {
   return request.upstream === 'planviewer' ? waitingChoice(request.status, request.details) : undefined;
@@ -62,7 +67,7 @@ export async function queuePlanviewerRequest(
   input: { address?: string | undefined; lot?: string | undefined; product: string; intention?: string | undefined; again?: boolean },
   actor: string,
 ): Promise<string> {
-  const pipelines = config.pipelines.filter((p) => p.type === 'planviewer-mirror').map((p) => p.name);
+  const pipelines = pipelinesOfType(config, 'planviewer-mirror');
   const { request, created } = await queuePlanviewerOrder(db, input, pipelines, actor);
   if (!created) throw new ConfigError(`already queued as request #${request.id} (${request.status}); tick "order again" to order it once more`);
   return `queued order request #${request.id}; the next run of ${pipelines.join(' or ') || 'a planviewer-mirror pipeline'} orders it`;
@@ -87,7 +92,7 @@ export async function queueAmbitaRequest(db: Kysely<DB>, config: KoppelConfig, f
   if (cadastre === share) throw new ConfigError('expected either a cadastre (and address) or an organisation and share number, not both or neither');
   const orderData = cadastre ? { cadastre: form.cadastre, address: form.address } : { organizationNumber: form.organization, shareNumber: form.shareNumber };
   const products = form.products.split(/[\s,]+/).filter(Boolean);
-  const pipelines = config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
+  const pipelines = pipelinesOfType(config, 'ambita-mirror');
   const { request, created } = await queueAmbitaOrder(db, { products, orderData, reference: form.reference, pipeline: form.pipeline, again: form.again }, pipelines, actor);
   if (!created) throw new ConfigError(`already queued as request #${request.id} (${request.status}); tick "order again" to order it once more`);
   return `queued order request #${request.id}; the next run of ${form.pipeline ?? (pipelines.join(' or ') || 'an ambita-mirror pipeline')} orders it`;
@@ -96,7 +101,7 @@ export async function queueAmbitaRequest(db: Kysely<DB>, config: KoppelConfig, f
 /** `koppel order ambita track <orderId> [--pipeline name]`: follow an order placed outside koppel. */
 export async function trackAmbita(db: Kysely<DB>, config: KoppelConfig, orderId: string, pipeline: string | undefined): Promise<string> {
   if (!/^[1-9]\d*$/.test(orderId)) throw new ConfigError(`order id: expected a positive integer, got "${orderId}"`);
-  const pipelines = config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
+  const pipelines = pipelinesOfType(config, 'ambita-mirror');
   const { pipeline: name, added } = await trackAmbitaOrder(db, Number(orderId), pipeline, pipelines);
   return added ? `order ${orderId} is followed by ${name} from its next run` : `order ${orderId} was already followed by ${name}`;
 }

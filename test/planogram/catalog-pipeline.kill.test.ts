@@ -23,9 +23,10 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL mid-run', (
     await sandbox?.close();
   });
 
-  it('converges on the re-run: every item once, every image uploaded, nothing stale, then idle', async () => {
+  /** A sandbox, a server database and a 60-product catalog, with the config a run of it uses (concurrency as given). */
+  async function world(prefix: string, concurrency: number) {
     sandbox = await startPlanogramBuilderSandbox();
-    const dir = await mkdtemp(join(tmpdir(), 'plano-kill-'));
+    const dir = await mkdtemp(join(tmpdir(), prefix));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
     const server = await createServerDatabase();
     cleanup.push(server.drop);
@@ -33,9 +34,14 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL mid-run', (
     const raw = {
       log: { level: 'silent' },
       database: { url: server.config.url },
-      upstreams: { planogrambuilder: sandboxUpstreamConfig(sandbox, { rate: { concurrency: 2, per_second: 10_000 } }) },
+      upstreams: { planogrambuilder: sandboxUpstreamConfig(sandbox, { rate: { concurrency, per_second: 10_000 } }) },
       pipelines: [catalogPipeline(dir)],
     };
+    return { catalog, raw };
+  }
+
+  it('converges on the re-run: every item once, every image uploaded, nothing stale, then idle', async () => {
+    const { catalog, raw } = await world('plano-kill-', 2);
     const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/run-catalog.ts'), JSON.stringify(raw)], { stdio: 'inherit' });
     let creates = 0;
     // Killed in the middle of the creates: images are uploaded, some items exist, their checkpoints may not.
@@ -60,18 +66,7 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL mid-run', (
     expect(sandbox.mutatingCalls()).toBe(0);
   });
   it('a re-run after a kill mid-uploads sends only the images not recorded yet (and a changed one), refreshing each user once', async () => {
-    sandbox = await startPlanogramBuilderSandbox();
-    const dir = await mkdtemp(join(tmpdir(), 'plano-kill-img-'));
-    cleanup.push(() => rm(dir, { recursive: true, force: true }));
-    const server = await createServerDatabase();
-    cleanup.push(server.drop);
-    const catalog = await writeExampleCatalog({ dir, products: 60, accessories: 4, materials: 2 });
-    const raw = {
-      log: { level: 'silent' },
-      database: { url: server.config.url },
-      upstreams: { planogrambuilder: sandboxUpstreamConfig(sandbox, { rate: { concurrency: 1, per_second: 10_000 } }) },
-      pipelines: [catalogPipeline(dir)],
-    };
+    const { catalog, raw } = await world('plano-kill-img-', 1);
     const app = await openApp(parseConfig(stringify(raw), {}));
     cleanup.push(() => app.close());
     expect((await app.runner.run('catalog')).counts.failed).toBe(0);

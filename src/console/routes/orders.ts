@@ -3,7 +3,7 @@ import { ConfigError } from '../../core/errors.js';
 import { recordAction } from '../audit.js';
 import { type ConsoleDeps, type Ctx, type Env, page, positiveId } from '../context.js';
 import { html } from '../html.js';
-import { answerJob, answerWait, choiceOf, queueAmbitaRequest, queuePlanviewerRequest, resolveNeedsAttention, retryRequest, trackAmbita } from '../order-actions.js';
+import { answerJob, answerWait, choiceOf, pipelinesOfType, queueAmbitaRequest, queuePlanviewerRequest, resolveNeedsAttention, retryRequest, trackAmbita } from '../order-actions.js';
 import { countRequestsByState, findRequest, jobsWaitingForUser, listFiles, listRequests, orderDays } from '../order-queries.js';
 import { type MoneyPanel, ordersView, requestView } from '../views/orders.js';
 import { upstreamConfig } from '../../upstreams/index.js';
@@ -16,7 +16,7 @@ export function orderRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
     const filter = { upstream: c.req.query('upstream') || undefined, state: c.req.query('state') || undefined };
     const [counts, rows, money] = await Promise.all([countRequestsByState(db), listRequests(db, filter), moneyPanels(deps)]);
     const planviewerProducts = app.config.pipelines.some((p) => p.type === 'planviewer-mirror');
-    const ambitaPipelines = app.config.pipelines.filter((p) => p.type === 'ambita-mirror').map((p) => p.name);
+    const ambitaPipelines = pipelinesOfType(app.config, 'ambita-mirror');
     return page(c, deps, 'Orders', ordersView(base, c.get('session'), { counts, rows, filter, money, planviewerProducts, ambitaPipelines }));
   });
 
