@@ -12,6 +12,7 @@ import type { DB } from '../db/schema.js';
 import { queueAmbitaOrder, resolveAmbitaOrder, retryAmbitaRequest, trackAmbitaOrder } from '../pipelines/ambita-mirror/manual-answers.js';
 import { answerPlanviewerRequest, planviewerRequestQuestion, queuePlanviewerOrder, retryPlanviewerRequest, selectJobChoice } from '../pipelines/planviewer-mirror/manual-answers.js';
 import { waitingChoice } from '../pipelines/planviewer-mirror/waiting-choice.js';
+import { findOrderRequest } from '../orders/index.js';
 import { upstreamConfig } from '../upstreams/index.js';
 
 /** The names of the configured pipelines of one type (the ones an order request may name). */
@@ -25,7 +26,7 @@ export function choiceOf(request: { upstream: string; status: string; details: u
 }
 
 async function upstreamOf(db: Kysely<DB>, id: number): Promise<string> {
-  const request = await db.selectFrom('order_requests').select('upstream').where('id', '=', id).executeTakeFirst();
+  const request = await findOrderRequest(db, id);
   if (!request) throw new ConfigError(`request ${id}: not found`);
   return request.upstream;
 }
