@@ -23,7 +23,7 @@ import pg from 'pg';
 import { stringify } from 'yaml';
 import { PLANVIEWER_DEMO_CREDENTIALS } from '../sandbox/planviewer/server.js';
 import { buildDist, measureProcess } from './lib/measure-process.js';
-import { productionNodeFlags } from './lib/production-node-flags.js';
+import { demoNodeFlags, productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult, startSandboxProcess } from './lib/sandbox-process.js';
 
 const { values: args } = parseArgs({
@@ -101,7 +101,7 @@ async function migrateRows(dir: string): Promise<void> {
 }
 
 /**
- * `npm run demo` (tsx demo/main.ts, what npm's tsx runs) on a new data/demo, then again on what the first left.
+ * `npm run demo` (tsx demo/main.ts with the script's node flags, what npm's tsx runs) on a new data/demo, then again on what the first left.
  * Embedded only. The demo keeps its state in ./data/demo: one found there is moved aside and put back after.
  */
 async function demoRows(dir: string): Promise<void> {
@@ -115,7 +115,7 @@ async function demoRows(dir: string): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       await rm(demoDir, { recursive: true, force: true });
       for (const figs of [first, second]) {
-        const r = await measureProcess(process.execPath, ['--import', 'tsx', 'demo/main.ts']);
+        const r = await measureProcess(process.execPath, [...demoNodeFlags(), '--import', 'tsx', 'demo/main.ts']);
         if (r.code !== 0) throw new Error(`demo: ${r.stderr || r.stdout}`);
         figs.push({ peakRssMiB: r.peakRssMiB, seconds: r.wallSeconds });
       }

@@ -12,3 +12,11 @@ export function productionNodeFlags(dockerfile = 'Dockerfile'): string[] {
   if (argv[0] !== 'node' || script < 0) throw new Error(`${dockerfile}: expected ENTRYPOINT ["node", …flags, "dist/src/cli/main.js"], got ${line}`);
   return argv.slice(1, script);
 }
+
+/** The node flags `npm run demo` starts the demo with (package.json: `tsx …flags demo/main.ts`), for the same reason. */
+export function demoNodeFlags(packageJson = 'package.json'): string[] {
+  const script = (JSON.parse(readFileSync(packageJson, 'utf8')) as { scripts: Record<string, string> }).scripts.demo ?? '';
+  const argv = script.split(/\s+/);
+  if (argv[0] !== 'tsx' || argv.at(-1) !== 'demo/main.ts') throw new Error(`${packageJson}: expected "demo": "tsx …flags demo/main.ts", got ${script}`);
+  return argv.slice(1, -1);
+}

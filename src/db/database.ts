@@ -5,7 +5,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { ConfigError, RetryableError } from '../core/errors.js';
 import type { DatabaseConfig } from './config.js';
-import { pgliteOptions, prepareDataDir } from './pglite.js';
+import { pgliteOptions, prepareDataDir, releaseClosedPglite } from './pglite.js';
 import type { DB } from './schema.js';
 
 /** Releases a lock taken with `tryLock`. */
@@ -107,6 +107,7 @@ async function openEmbedded(cfg: DatabaseConfig): Promise<Database> {
     async close() {
       await kysely.destroy();
       rmSync(pidFile, { force: true });
+      releaseClosedPglite();
     },
   };
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { PGLITE_SETTINGS, installedPgliteVersion, prepareDataDir, templateFile } from '../../src/db/pglite.js';
@@ -82,6 +82,25 @@ describe('a new embedded data folder', () => {
       }
     } finally {
       await db.close();
+    }
+  });
+});
+
+describe('closing the embedded database', () => {
+  it('asks V8 (when --expose-gc allows) to collect the closed PGlite once the caller let go of it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'koppel-pglite-close-'));
+    const had = globalThis.gc;
+    const gc = vi.fn();
+    globalThis.gc = gc as unknown as typeof globalThis.gc;
+    try {
+      const db = await openDatabase({ url: '', pglite_dir: dir, pool_size: 2 });
+      await db.close();
+      expect(gc).not.toHaveBeenCalled(); // not while the caller still holds the database
+      await new Promise((r) => setImmediate(r));
+      expect(gc).toHaveBeenCalledTimes(1);
+    } finally {
+      globalThis.gc = had;
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
