@@ -33,6 +33,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.KOPPEL_HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # --expose-gc lets downloads free spent socket buffers early (src/core/read-buffer-release.ts; bench/REPORT.md:
-# 200 MiB download peak RSS 135 -> 116 MiB). The bench runs koppel with this line's flags.
-ENTRYPOINT ["node", "--expose-gc", "dist/src/cli/main.js"]
+# 200 MiB download peak RSS 135 -> 116 MiB). --max-semi-space-size=2 keeps V8's young generation small: on the
+# embedded database ~10 % of every command's peak (bench/REPORT.md, embedded-default). The bench runs koppel with
+# this line's flags.
+ENTRYPOINT ["node", "--expose-gc", "--max-semi-space-size=2", "dist/src/cli/main.js"]
 CMD ["daemon"]
