@@ -69,3 +69,15 @@ export async function listRejections(db: Kysely<DB>, f: RejectionFilter, limit: 
   if (f.runId !== undefined) q = q.where('run_id', '=', f.runId);
   return q.orderBy('run_id', 'desc').orderBy('id').limit(limit).execute();
 }
+
+/** A run's phases and its kept log lines (see core/run-journal.ts), each in the order they happened. */
+export async function runJournal(db: Kysely<DB>, runId: number) {
+  const rows = await db
+    .selectFrom('run_events')
+    .select(['id', 'kind', 'at', 'ended_at', 'level', 'message', 'fields'])
+    .where('run_id', '=', runId)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  return { phases: rows.filter((r) => r.kind === 'phase'), lines: rows.filter((r) => r.kind === 'log') };
+}

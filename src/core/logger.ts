@@ -20,6 +20,7 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const scrub = createScrubber(options.secrets ?? []);
+  const runLines = new RunLineTap();
   const root = pino(
     {
       level: options.level,
@@ -27,10 +28,12 @@ export function createLogger(options: LoggerOptions): Logger {
       errorKey: 'err',
       formatters: { log: (object) => redactSecrets(object) },
       serializers: { err: serializeError },
-      hooks: { streamWrite: scrub },
+      // A run's journal reads its lines here, after the last net: what it stores is what the log shows.
+      hooks: { streamWrite: (line) => runLines.write(scrub(line)) },
     },
     options.destination ?? pino.destination({ dest: 1, sync: true }),
   );
+  Object.defineProperty(root, RUN_LINES, { value: runLines });
   // pino applies no formatter to a child's bindings, so `child` itself redacts them. Children inherit from
   // their parent, so every descendant's `child` is this one.
   const child = root.child;
@@ -38,6 +41,43 @@ export function createLogger(options: LoggerOptions): Logger {
     return child.call(this, redactSecrets(bindings), childOptions);
   } as typeof root.child;
   return root;
+}
+
+const RUN_LINES = Symbol('koppel.runLines');
+
+/** A finished log line, parsed: pino's fields (`level`, `time`, `msg`) and the line's own. */
+export type LogRecord = Record<string, unknown>;
+
+/**
+ * Hands each finished line that carries a `runId` binding to whoever listens for that run. Idle (no JSON
+ * parsing) unless a run is listening.
+ */
+class RunLineTap {
+  readonly #listeners = new Map<number, (line: LogRecord) => void>();
+
+  listen(runId: number, listener: (line: LogRecord) => void): () => void {
+    this.#listeners.set(runId, listener);
+    return () => this.#listeners.delete(runId);
+  }
+
+  write(line: string): string {
+    if (this.#listeners.size > 0 && line.includes('"runId":')) {
+      const record = JSON.parse(line) as LogRecord;
+      if (typeof record.runId === 'number') this.#listeners.get(record.runId)?.(record);
+    }
+    return line;
+  }
+}
+
+/**
+ * Calls `listener` with every line logged, until the returned function is called, by any logger descended from
+ * `log`'s root that carries `runId` (the runner's per-run child and its children), as written: redacted and
+ * scrubbed. A logger not made by `createLogger` (a test's bare pino) has no lines to give: nothing is called.
+ */
+export function listenToRunLines(log: Logger, runId: number, listener: (line: LogRecord) => void): () => void {
+  // pino's children are `Object.create(parent)`, so the root's tap is found from any descendant.
+  const tap = (log as unknown as Record<symbol, RunLineTap | undefined>)[RUN_LINES];
+  return tap ? tap.listen(runId, listener) : () => undefined;
 }
 
 /**

@@ -7,8 +7,10 @@ import { sleep } from './abortable-sleep.js';
 import { ConfigError, coerceError } from './errors.js';
 import type { KoppelEvents } from './events.js';
 import { ItemStateStore } from './item-state.js';
+import { listenToRunLines } from './logger.js';
 import { findPipelineType, loadPipeline, type Registries } from './registries.js';
 import { RejectionReporter } from './rejections.js';
+import { RunJournal } from './run-journal.js';
 import type { UpstreamClients } from './upstream-clients.js';
 import { emptyCounts, type ItemStatus, type RunCounts, type RunOutcome } from './run-outcome.js';
 import type { PipelineContext, PipelineDefinition, PipelineType, RunOptions, RunResult, UpstreamKindMap } from './types.js';
@@ -160,6 +162,7 @@ export class Runner {
     if (typeof release === 'string') return skipped(entry.name, release);
     const counts = emptyCounts();
     let runId: number | null = null;
+    let unlisten = (): void => undefined;
     const started = performance.now();
     try {
       if (options.tick && !(await this.#claimTick(entry.name, options.tick))) {
@@ -168,8 +171,10 @@ export class Runner {
       await this.#closeCrashedRuns(entry.name);
       runId = await this.#recordStart(entry, def, options);
       const log = rootLog.child({ pipeline: entry.name, runId });
+      const journal = new RunJournal(db.kysely, runId);
+      unlisten = listenToRunLines(log, runId, (line) => journal.line(line));
       const waiting = { n: 0 }; // items left for a person's choice: reported apart from the recorded counts
-      const ctx = this.#context(entry, def, options, runId, log, counts, waiting);
+      const ctx = this.#context(entry, def, options, runId, log, counts, waiting, journal);
       events.emit('run:start', { pipeline: entry.name, type: def.type, runId, dryRun: !!options.dryRun });
       log.info({ type: def.type, dryRun: !!options.dryRun, full: !!options.full, tick: options.tick?.toISOString() }, 'run started');
 
@@ -177,10 +182,12 @@ export class Runner {
       let error: Error | undefined;
       let plan;
       try {
+        journal.phase('plan');
         plan = await def.plan(ctx);
         if (options.dryRun) {
           outcome = 'dry-run';
         } else {
+          journal.phase('apply');
           await def.apply(ctx, plan);
           // A shutdown may have cut the work short: say so rather than record a partial run as a success. Items
           // that failed or wait for a person are the run's finished result, not a koppel fault: `failed` is kept
@@ -194,11 +201,15 @@ export class Runner {
       }
       // The rejection reporter is the one source of the rejected count.
       counts.rejected = ctx.reject.count;
+      journal.endPhase();
       await ctx.reject.flush();
       await this.#recordEnd(runId, outcome, counts, error, ctx.reject.warnings.length);
       const durationMs = performance.now() - started;
       events.emit('run:end', { pipeline: entry.name, type: def.type, runId, outcome, counts: { ...counts }, durationMs });
       log.info({ outcome, counts, durationMs: Math.round(durationMs) }, 'run finished');
+      unlisten();
+      // The journal is for people reading the run later: failing to write it does not change the run's outcome.
+      await journal.close().catch((err: unknown) => rootLog.warn({ err, pipeline: entry.name, run: runId }, 'run journal could not be written'));
       return { runId, pipeline: entry.name, outcome, counts, plan, error, rejections: ctx.reject.sample, warnings: ctx.reject.warnings, waiting: waiting.n };
     } catch (thrown) {
       // Recording itself failed (database gone): report, and leave the row for the next run to close.
@@ -206,6 +217,7 @@ export class Runner {
       rootLog.error({ err: error, pipeline: entry.name }, 'run could not be recorded');
       return { runId, pipeline: entry.name, outcome: 'failed', counts, error };
     } finally {
+      unlisten();
       await release();
     }
   }
@@ -218,6 +230,7 @@ export class Runner {
     log: Logger,
     counts: RunCounts,
     waiting: { n: number },
+    journal: RunJournal,
   ): PipelineContext<unknown, UpstreamKindMap> {
     const { db, events, config, upstreams } = this.#deps;
     return Object.freeze({
@@ -242,8 +255,9 @@ export class Runner {
         if (status === 'waiting') waiting.n += n;
         if (status !== 'skipped' && status !== 'seen') events.emit('item:outcome', { pipeline: entry.name, status, n });
       },
-      progress(done: number, total: number, phase = def.type) {
-        events.emit('progress', { pipeline: entry.name, phase, done, total });
+      progress(done: number, total: number, phase?: string) {
+        journal.progress(phase, done, total);
+        events.emit('progress', { pipeline: entry.name, phase: phase ?? def.type, done, total });
       },
     });
   }

@@ -31,6 +31,22 @@ export interface RunsTable {
   error: string | null;
   host: string;
   pid: number;
+  /** Log lines of the run its journal did not keep (over the per-run bound). */
+  log_lines_dropped: Generated<number>;
+  /** Phases of the run its journal did not keep (over the per-run bound). */
+  phases_dropped: Generated<number>;
+}
+
+/** A run's phases and log lines (see migrations/0012_run_events.ts). */
+export interface RunEventsTable {
+  id: Generated<number>;
+  run_id: number;
+  kind: 'phase' | 'log';
+  at: Timestamp;
+  ended_at: Timestamp | null;
+  level: number | null;
+  message: string;
+  fields: JSONColumnType<Record<string, unknown> | null, string | null, string | null>;
 }
 
 export interface ItemStateTable {
@@ -92,6 +108,7 @@ export interface DB {
   runs: RunsTable;
   item_state: ItemStateTable;
   rejections: RejectionsTable;
+  run_events: RunEventsTable;
   pipeline_marks: PipelineMarksTable;
   schedule_ticks: ScheduleTicksTable;
   download_failures: DownloadFailuresTable;

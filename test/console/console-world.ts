@@ -29,6 +29,9 @@ export const USERS = {
 
 export const PREFIX = '/console/';
 
+/** A configured secret (Planviewer's) that the `leaky` pipeline's failing run writes into its log. */
+export const LEAKY_SECRET = 'pv-demo-secret';
+
 export interface ConsoleWorld {
   app: TestApp;
   daemon: DaemonHandle;
@@ -59,7 +62,7 @@ export async function createConsoleWorld(kind: TestDatabaseKind): Promise<Consol
           planviewer: {
             base_url: pv.url,
             access_key: 'pv-demo-access-key',
-            secret: 'pv-demo-secret',
+            secret: LEAKY_SECRET,
             daily_order_cap: 5,
             retry: { base_delay_ms: 1, max_delay_ms: 5, max_attempts: 4 },
           },
@@ -69,6 +72,8 @@ export async function createConsoleWorld(kind: TestDatabaseKind): Promise<Consol
           { name: 'boats', type: 'maasplassen-availability', source: { csv }, chunk_size: 40 },
           { name: 'pv', type: 'planviewer-mirror', poll: { initial_delay_ms: 0, max_delay_ms: 0, max_wait_ms: 60_000 } },
           { name: 'kode', type: 'ambita-mirror', municipalities: ['9999'], sweep_interval_minutes: 0, daily_order_cap: 20 },
+          // Fails on every run with an error that quotes a configured secret (in its input's path): the run page must not show it.
+          { name: 'leaky', type: 'maasplassen-availability', source: { csv: join(dir, `no-export-${LEAKY_SECRET}.csv`) } },
         ],
         console: {
           path_prefix: PREFIX,

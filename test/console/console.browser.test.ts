@@ -10,7 +10,7 @@ import { claimForOrdering, enqueueOrderRequest, reconcileInterruptedOrders } fro
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../../demo/availability-data.js';
 import { pollUntil } from '../fixtures/poll.js';
 import { testDatabaseKinds } from '../helpers/database.js';
-import { type ConsoleWorld, SHOTS, USERS, createConsoleWorld, hasChromium } from './console-world.js';
+import { type ConsoleWorld, LEAKY_SECRET, SHOTS, USERS, createConsoleWorld, hasChromium } from './console-world.js';
 
 const kind = testDatabaseKinds[0]!;
 
@@ -71,12 +71,22 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
     await page.goto(w.base);
     await submit(page, page.getByRole('link', { name: 'rejected' }).first());
     expect((await page.getByRole('heading', { level: 1 }).innerText()).trim()).toBe(`Run ${Number(run.id)} of boats`);
-    const rows = page.locator('table').nth(1).locator('tbody tr');
+    const rows = page.locator('#rejections tbody tr');
     expect(await rows.count()).toBe(2);
     expect(await rows.first().innerText()).toContain('12');
     expect(await rows.first().innerText()).toContain('date');
     expect(await rows.first().innerText()).toContain('expected a date YYYY-MM-DD');
     await page.screenshot({ path: join(SHOTS, 'run-rejections.png'), fullPage: true });
+
+    // The run's timeline: the runner's plan and apply, then the pipeline's own push phase, each with how long it took.
+    const phases = page.locator('#timeline tbody tr');
+    expect(await phases.locator('th').allInnerTexts()).toEqual(['plan', 'apply', 'push']);
+    expect(await phases.nth(2).innerText()).toMatch(/\+\d+ ms|\+\d+ s/);
+    expect(await phases.nth(2).locator('td').nth(2).innerText()).toBe('10 of 10');
+    // Its log lines, first and last, with their fields.
+    const log = page.locator('#log tbody tr');
+    expect(await log.first().innerText()).toMatch(/info\s+run started/);
+    expect(await log.last().innerText()).toMatch(/info\s+run finished\s+.*outcome=rejected/);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /Download this run's rejections/ }).click()]);
     expect(download.suggestedFilename()).toBe(`rejections-run-${Number(run.id)}.csv`);
@@ -86,6 +96,19 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
     expect(lines[1]).toMatch(new RegExp(`^${Number(run.id)},boats,rejected,[^,]*availability\\.csv,12,date,`));
     // A spreadsheet must show the bad value as text, not run it.
     expect(lines[2]).toContain(`"'=HYPERLINK(""x"")"`);
+  });
+
+  it("shows a failed run's error in its log, and never a configured secret the error quoted", async () => {
+    const run = await runNow('leaky');
+    expect(run.outcome).toBe('failed');
+    await page.goto(`${w.base}runs/${Number(run.id)}`);
+    const failed = page.locator('#log tbody tr', { hasText: 'run failed' });
+    expect(await failed.innerText()).toMatch(/^\S+\s+error\s+run failed\s+err=.*no-export-\[redacted\]\.csv/);
+    expect(await page.locator('#timeline tbody th').allInnerTexts()).toEqual(['plan']);
+    expect(await page.content()).not.toContain(LEAKY_SECRET);
+    // The line was stored scrubbed (the logger's net), not only shown so.
+    const stored = await db().selectFrom('run_events').select('fields').where('run_id', '=', Number(run.id)).execute();
+    expect(JSON.stringify(stored)).not.toContain(LEAKY_SECRET);
   });
 
   it('answers an ambiguous Planviewer address by choosing a candidate; the request is ordered and its file listed', async () => {
@@ -208,6 +231,28 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
     expect(await page.locator('tbody tr').first().innerText()).toContain(`order_request:${id}`);
   });
 
+  it("resolves an Ambita needs-attention request as ordered with the vendor's order id; the next run follows that order", async () => {
+    const placed = await w.ambita.placeOrder({ productCodes: ['WI99990001'], cadastre: '9999-1-7-0-0' });
+    const id = await interruptedRequest('ambita');
+    await page.goto(`${w.base}orders?upstream=ambita&state=needs-attention`);
+    await submit(page, page.getByRole('link', { name: `#${id}` }));
+    expect((await page.locator('#request-state').innerText()).trim()).toBe('needs-attention');
+    // A wrong id is refused with the CLI's own message, and nothing changes.
+    await page.getByLabel("It was ordered: the vendor's order id").fill('A-17');
+    await submit(page, page.getByRole('button', { name: 'Record as ordered' }));
+    expect(await page.getByRole('alert').innerText()).toContain('expected a positive integer, got "A-17"');
+    expect(await requestState(id)).toBe('needs-attention');
+    await page.getByLabel("It was ordered: the vendor's order id").fill(String(placed.id));
+    await submit(page, page.getByRole('button', { name: 'Record as ordered' }));
+    expect(await page.getByRole('status').innerText()).toContain(`request #${id} recorded as ordered (${placed.id})`);
+    expect(await requestState(id)).toBe('ordered');
+    const action = await db().withTables<{ console_actions: { id: number; actor: string; action: string; target: string; outcome: string } }>().selectFrom('console_actions').selectAll().where('action', '=', 'order.resolve').where('target', '=', `order_request:${id}`).orderBy('id').execute();
+    expect(action.map((a) => `${a.outcome} ${a.actor}`)).toEqual([`refused ${USERS.operator.name}`, `done ${USERS.operator.name}`]);
+    await runNow('kode');
+    const followed = await db().selectFrom('ambita_orders').select(['order_id', 'request_id']).where('order_id', '=', placed.id).executeTakeFirst();
+    expect(followed && Number(followed.request_id)).toBe(id);
+  });
+
   it('refuses an action without the CSRF token, and records the refusal', async () => {
     const id = await interruptedRequest();
     const res = await operator.request.post(`${w.base}orders/${id}/retry`, { form: { csrf: 'forged' }, maxRedirects: 0 });
@@ -273,11 +318,13 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
   }
 
   /** A request left as a crash leaves it: the intent to order recorded, no answer (then the run's reconcile). */
-  async function interruptedRequest(): Promise<number> {
-    const { request } = await enqueueOrderRequest(db(), { upstream: 'planviewer', pipeline: 'pv', request: { address: 'Castellastraat 2, 6512EX Nijmegen', product: 'vraagprijsrapport' } });
-    const claim = await claimForOrdering(db(), { requestId: request.id, upstream: 'planviewer', pipeline: 'pv', target: 'intention', dailyCap: 100, timeZone: 'Europe/Amsterdam' });
+  async function interruptedRequest(upstream: 'planviewer' | 'ambita' = 'planviewer'): Promise<number> {
+    const pipeline = upstream === 'planviewer' ? 'pv' : 'kode';
+    const body = upstream === 'planviewer' ? { address: 'Castellastraat 2, 6512EX Nijmegen', product: 'vraagprijsrapport' } : { products: ['WI99990001'], orderData: { cadastre: '9999-1-7-0-0' } };
+    const { request } = await enqueueOrderRequest(db(), { upstream, pipeline, request: body });
+    const claim = await claimForOrdering(db(), { requestId: request.id, upstream, pipeline, target: upstream === 'planviewer' ? 'intention' : 'order', dailyCap: 100, timeZone: 'Europe/Amsterdam' });
     expect(claim.ok).toBe(true);
-    await reconcileInterruptedOrders(db(), { upstream: 'planviewer', pipeline: 'pv' });
+    await reconcileInterruptedOrders(db(), { upstream, pipeline });
     return request.id;
   }
 });

@@ -80,6 +80,28 @@ describe.each(testDatabaseKinds)('Runner.run on %s', (kind) => {
     expect((await again).outcome).toBe('succeeded');
   });
 
+  it("journals each run's phases and its own log lines (info and above), a failing one's error included", async () => {
+    const events = (runId: number | null) => app.db.kysely.selectFrom('run_events').select(['kind', 'message', 'level', 'at', 'ended_at', 'fields']).where('run_id', '=', runId!).orderBy('at').orderBy('id').execute();
+    const ok = await app.runner.run('boats');
+    const rows = await events(ok.runId);
+    const phases = rows.filter((r) => r.kind === 'phase');
+    // The runner's plan and apply, and the phase the pipeline reports progress under, in the order they ran.
+    expect(phases.map((p) => p.message)).toEqual(['plan', 'apply', 'push']);
+    expect(phases.at(-1)!.fields).toEqual({ done: 30, total: 30 }); // its last progress report
+    for (const p of phases) expect(p.ended_at!.getTime()).toBeGreaterThanOrEqual(p.at.getTime());
+    const lines = rows.filter((r) => r.kind === 'log');
+    expect(lines[0]).toMatchObject({ message: 'run started', level: 30 });
+    expect(lines.at(-1)).toMatchObject({ message: 'run finished', level: 30 });
+    expect(lines.at(-1)!.fields).toMatchObject({ outcome: 'succeeded' });
+
+    const failed = await app.runner.run('other');
+    expect(failed.outcome).toBe('failed');
+    const failing = (await events(failed.runId)).filter((r) => r.kind === 'log');
+    expect(failing.find((l) => l.message === 'run failed')).toMatchObject({ level: 50, fields: { err: expect.stringContaining('missing.csv') } });
+    // Each run has its own lines only.
+    expect(failing.some((l) => l.fields?.outcome === 'succeeded')).toBe(false);
+  });
+
   it('closes a run left running by a dead process as crashed', async () => {
     const dead = await app.db.kysely
       .insertInto('runs')

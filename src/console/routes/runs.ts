@@ -1,9 +1,10 @@
 import type { Hono } from 'hono';
+import { redactForDisplay } from '../../config/secrets.js';
 import { recordAction } from '../audit.js';
 import { type ConsoleDeps, type Env, page, positiveId } from '../context.js';
 import { csvLine } from '../csv.js';
 import { html } from '../html.js';
-import { findRun, listRejections, pipelineOverview } from '../run-queries.js';
+import { findRun, listRejections, pipelineOverview, runJournal } from '../run-queries.js';
 import { pipelineRunsView, pipelinesView } from '../views/pipelines.js';
 import { rejectionsTable, runView } from '../views/runs.js';
 
@@ -50,8 +51,10 @@ export function runRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
     const id = positiveId(c.req.param('id'));
     const run = id === undefined ? undefined : await findRun(db, id);
     if (!run) return page(c, deps, 'Not found', html`<p>No such run.</p>`, 404);
-    const rejections = await listRejections(db, { runId: Number(run.id) }, SHOWN);
-    return page(c, deps, `Run ${Number(run.id)} of ${run.pipeline}`, runView(base, { ...run, error: run.error && app.scrub(run.error) }, rejections, SHOWN));
+    const [rejections, journal] = await Promise.all([listRejections(db, { runId: Number(run.id) }, SHOWN), runJournal(db, Number(run.id))]);
+    // The logger already removed secrets before the lines were stored; this is the same net again, for display.
+    const lines = journal.lines.map((l) => ({ ...l, message: app.scrub(l.message), fields: l.fields && redactForDisplay(l.fields, app.scrub) }));
+    return page(c, deps, `Run ${Number(run.id)} of ${run.pipeline}`, runView(base, { ...run, error: run.error && app.scrub(run.error) }, { phases: journal.phases, lines }, rejections, SHOWN));
   });
 
   r.get(`${base}rejections`, async (c) => {

@@ -58,6 +58,8 @@ label { display: block; margin: .5rem 0 .2rem; font-weight: 600; }
 .outcome-failed, .outcome-crashed { color: #b3261e; } .outcome-rejected, .outcome-attention { color: #8a4b00; } .outcome-succeeded { color: #1e7b34; }
 fieldset { border: 1px solid #d0d0d0; margin: .75rem 0; } code { word-break: break-all; }
 svg text { font: 11px system-ui, sans-serif; fill: #1a1a1a; }
+td.bar { width: 40%; min-width: 6rem; }
+table.log td:nth-child(-n+2) { white-space: nowrap; } table.log td:nth-child(3) { min-width: 9rem; } caption { text-align: left; padding: .25rem 0; }
 </style>
 </head>
 <body>
