@@ -138,4 +138,17 @@ describe('PlanogramBuilderClient.list', () => {
     expect(none).toEqual([]);
     await client.close();
   });
+
+  it('passes each page through the projection as it arrives, and yields the projections in page order', async () => {
+    const { client } = makeClient(sandbox, { page_size: 7 });
+    for (let i = 0; i < 16; i++) await client.call('CreateMaterial', { material: { ...defaultItem('material', `M${i}`) } });
+    const pages: string[][] = [];
+    for await (const page of client.listPages('material', (items) => items.map((m) => m.reference.toLowerCase()))) pages.push(page);
+    expect(pages).toEqual([
+      ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6'],
+      ['m7', 'm8', 'm9', 'm10', 'm11', 'm12', 'm13'],
+      ['m14', 'm15'],
+    ]);
+    await client.close();
+  });
 });

@@ -23,6 +23,7 @@ import { CatalogScan, type ScannedRow } from './catalog-scan.js';
 import { changedFields, ITEM_HASH_BYTES, itemHashInto, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
 import { checkpointsDigest, type FileSnapshot, inputDigest, loadSnapshot } from './file-snapshot.js';
+import { FP_BYTES, fingerprintInto } from './fingerprint.js';
 import { SECTION_OF } from './mapping.js';
 import { addImageUse, type ImageUse, planImages, type Reject } from './plan-images.js';
 import { ActionSample, type CatalogPlanState, type KindPlan } from './plan-state.js';
@@ -169,13 +170,24 @@ async function readRemote(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPl
   const { kind } = plan.src;
   ctx.progress(0, 0, `reading remote ${SECTION_OF[kind]}`);
   const started = performance.now();
-  const hash = new Uint8Array(ITEM_HASH_BYTES);
-  for await (const item of client.list(kind, { signal: ctx.abortSignal })) {
-    itemHashInto(item, hash, 0);
-    plan.index.addRemote(item.reference.toLowerCase(), hash);
+  for await (const page of client.listPages(kind, remotePage, { signal: ctx.abortSignal })) {
+    for (let at = 0; at < page.length; at += REMOTE_ENTRY) plan.index.addRemoteFingerprint(page.subarray(at, at + FP_BYTES), page.subarray(at + FP_BYTES, at + REMOTE_ENTRY));
   }
   ctx.log.info({ kind, remote: plan.index.size, ms: Math.round(performance.now() - started) }, 'read the remote catalog');
   return plan.index.size;
+}
+
+/** Bytes per remote item in a page as `remotePage` keeps it: its reference's fingerprint, then its item hash. */
+const REMOTE_ENTRY = FP_BYTES + ITEM_HASH_BYTES;
+
+/** A listed page as the index takes it: run as the page arrives, so the decoded items never wait in the read-ahead. */
+function remotePage(items: AnyItem[]): Uint8Array {
+  const out = new Uint8Array(items.length * REMOTE_ENTRY);
+  for (let i = 0; i < items.length; i++) {
+    fingerprintInto(items[i]!.reference.toLowerCase(), out, i * REMOTE_ENTRY);
+    itemHashInto(items[i]!, out, i * REMOTE_ENTRY + FP_BYTES);
+  }
+  return out;
 }
 
 /**

@@ -51,7 +51,12 @@ export class ReferenceIndex {
 
   /** Records a remote item by its lower-cased reference and its content hash (`itemHashInto`'s bytes). */
   addRemote(lower: string, hash: Uint8Array): void {
-    const slot = this.#slotFor(fingerprint(lower));
+    this.addRemoteFingerprint(fingerprint(lower), hash);
+  }
+
+  /** `addRemote` for a reference whose fingerprint was taken elsewhere (as each listed page arrives). */
+  addRemoteFingerprint(fp: Uint8Array, hash: Uint8Array): void {
+    const slot = this.#slotFor(fp);
     this.#hashes ??= Buffer.alloc(this.#flags.length * HASH_BYTES);
     // Listed twice (items added while listing shift the pages): the last copy counts, once.
     if (this.has(slot, Flag.REMOTE)) this.#remote.remove(this.#fps, slot * FP_BYTES, this.#hashes, slot * HASH_BYTES);

@@ -96,6 +96,14 @@ export class PlanogramBuilderClient {
 
   /** Every item of a kind (or every file name), read with List in pages of `page_size`. */
   async *list<K extends ItemKind | 'file'>(kind: K, options: PlanoCallOptions = {}): AsyncGenerator<Listed<K>> {
+    for await (const page of this.listPages(kind, (items) => items, options)) yield* page;
+  }
+
+  /**
+   * `list` a page at a time, each page passed through `project` as it arrives: a caller that keeps less than the
+   * items (a hash, a name) lets the decoded page die young instead of waiting, whole, in the read-ahead.
+   */
+  async *listPages<K extends ItemKind | 'file', T>(kind: K, project: (items: Listed<K>[]) => T, options: PlanoCallOptions = {}): AsyncGenerator<T> {
     const method = kind === 'file' ? 'ListFiles' : listMethod(kind as ItemKind);
     const field = kind === 'file' ? 'filenames' : ITEM_KINDS[kind as ItemKind].listField;
     // Ask for the count first: the guide allows end_ind only up to total_size.
@@ -104,11 +112,12 @@ export class PlanogramBuilderClient {
     // Pages are fetched ahead (as many as the rate limit lets run at once) and yielded in order: a long
     // listing costs its slowest pages, not the sum of all round trips. At most `lookahead` pages are in memory.
     const lookahead = Math.max(1, Math.min(this.#cfg.rate.concurrency, 8));
-    const inFlight: Promise<Page>[] = [];
+    const inFlight: Promise<{ projected: T; total: number }>[] = [];
     let next = 0;
     const fetchMore = () => {
       while (next < total && inFlight.length < lookahead) {
-        const page = this.call(method, { start_ind: next, end_ind: Math.min(next + this.#cfg.page_size, total) }, options) as unknown as Promise<Page>;
+        const request = { start_ind: next, end_ind: Math.min(next + this.#cfg.page_size, total) };
+        const page = (this.call(method, request, options) as unknown as Promise<Page>).then((p) => ({ projected: project(p[field] as Listed<K>[]), total: p.total_size }));
         page.catch(() => undefined); // awaited in order below; this only keeps a later page's failure from being "unhandled"
         inFlight.push(page);
         next = Math.min(next + this.#cfg.page_size, total);
@@ -117,8 +126,8 @@ export class PlanogramBuilderClient {
     fetchMore();
     while (inFlight.length > 0) {
       const page = await inFlight.shift()!;
-      yield* page[field] as Listed<K>[];
-      total = Math.max(total, page.total_size); // items added while listing are listed too
+      yield page.projected;
+      total = Math.max(total, page.total); // items added while listing are listed too
       fetchMore();
     }
   }
