@@ -70,36 +70,41 @@ export function filenameProblem(name: string): string | undefined {
   return undefined;
 }
 
+// Walked for every catalog row (plan and apply): the tables' entries are listed once, not per item.
+const LIST_ENTRIES = Object.entries(LIST_LIMITS);
+const RANGE_ENTRIES = Object.fromEntries(Object.entries(NUMBER_RANGES).map(([kind, ranges]) => [kind, Object.entries(ranges)])) as Record<ItemKind, [string, [number, number]][]>;
+const CLASSIFICATION_LEVELS = ['level1', 'level2', 'level3'] as const;
+
 /** Every value of `item` outside the documented limits (empty list = valid). */
 export function validateItem(kind: ItemKind, item: AnyItem): Violation[] {
   const out: Violation[] = [];
   const record = item as unknown as Record<string, unknown>;
-  const strings: [string, unknown][] = Object.entries(record).filter(([k]) => k in STRING_LIMITS);
+  const checkLength = (field: string, value: unknown) => {
+    const limit = STRING_LIMITS[field]!;
+    if (typeof value === 'string' && longerThan(value, limit)) out.push({ field, code: 'PAE_INVALID_ARGUMENT', reason: `longer than ${limit} characters` });
+  };
+  for (const field of Object.keys(record)) if (Object.hasOwn(STRING_LIMITS, field)) checkLength(field, record[field]);
   if ('classification' in item && item.classification) {
-    for (const level of ['level1', 'level2', 'level3'] as const) strings.push([`classification.${level}`, item.classification[level]]);
-  }
-  for (const [field, value] of strings) {
-    if (typeof value === 'string' && longerThan(value, STRING_LIMITS[field]!)) {
-      out.push({ field, code: 'PAE_INVALID_ARGUMENT', reason: `longer than ${STRING_LIMITS[field]} characters` });
-    }
+    for (const level of CLASSIFICATION_LEVELS) checkLength(`classification.${level}`, item.classification[level]);
   }
   const reference = item.reference;
   if (reference.trim() === '') out.push({ field: 'reference', code: 'PAE_INVALID_ARGUMENT', reason: 'is empty' });
   else if (!REFERENCE_PATTERN.test(reference)) {
     out.push({ field: 'reference', code: 'PAE_INVALID_ARGUMENT', reason: 'has characters PlanogramBuilder does not allow in a reference' });
   }
-  for (const [field, limit] of Object.entries(LIST_LIMITS)) {
+  for (const [field, limit] of LIST_ENTRIES) {
     const list = record[field];
     if (!Array.isArray(list)) continue;
-    list.forEach((v: string, i) => {
+    for (let i = 0; i < list.length; i++) {
+      const v = list[i] as string;
       if (longerThan(v, limit)) out.push({ field: `${field}[${i}]`, code: 'PAE_INVALID_ARGUMENT', reason: `longer than ${limit} characters` });
       else if (field === 'images' && filenameProblem(v)) out.push({ field: `${field}[${i}]`, code: 'PAE_INVALID_ARGUMENT', reason: `file name ${filenameProblem(v)}` });
-    });
+    }
   }
   if (kind === 'material' && 'image1' in item && item.image1 !== '' && filenameProblem(item.image1)) {
     out.push({ field: 'image1', code: 'PAE_INVALID_ARGUMENT', reason: `file name ${filenameProblem(item.image1)}` });
   }
-  for (const [field, [min, max]] of Object.entries(NUMBER_RANGES[kind])) {
+  for (const [field, [min, max]] of RANGE_ENTRIES[kind]) {
     const value = record[field];
     if (typeof value !== 'number') continue;
     if (!Number.isFinite(value) || (INTEGER_FIELDS.includes(field) && !Number.isInteger(value))) {
