@@ -1,6 +1,7 @@
 import { contentHash } from '../../core/content-hash.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { ItemState } from '../../core/item-state.js';
+import { StateWriter } from '../../core/state-writer.js';
 import { type ContextOf, definePipeline } from '../define-pipeline.js';
 import type { AvailabilityEntry, MaasplassenClient } from '../../upstreams/maasplassen/client.js';
 import { type MaasplassenAvailabilityConfig, maasplassenAvailabilityConfigSchema } from './config.js';
@@ -113,12 +114,19 @@ export const maasplassenAvailability = definePipeline({
     await ctx.state.voidMany(pushes.filter((p) => !p.isNew).map((p) => p.key));
     let done = 0;
     // As many chunks in flight as the upstream's rate limit allows; the gateway's queue does the limiting.
-    // Between chunks is the checkpoint: everything pushed so far is recorded, so a stop loses nothing.
-    await forEachConcurrent(chunks, ctx.global.upstreams.maasplassen?.rate.concurrency ?? 1, ctx.stopSignal, async (chunk) => {
-      await pushChunk(ctx, client, chunk);
-      done += chunk.length;
-      ctx.progress(done, pushes.length, 'push');
-    });
+    // What landed is recorded while the next chunks go out, so a stop loses nothing once the writes are drained.
+    const writer = new StateWriter(ctx.state);
+    try {
+      await forEachConcurrent(chunks, ctx.global.upstreams.maasplassen?.rate.concurrency ?? 1, ctx.stopSignal, async (chunk) => {
+        await pushChunk(ctx, client, chunk, writer);
+        done += chunk.length;
+        ctx.progress(done, pushes.length, 'push');
+      });
+    } catch (err) {
+      await writer.drain().catch(() => undefined); // what landed before the failure is still recorded
+      throw err;
+    }
+    await writer.drain();
     if (done < pushes.length) ctx.log.warn({ remaining: pushes.length - done }, 'stopped early: shutdown requested');
   },
 
@@ -137,15 +145,17 @@ function inRange(date: string, since?: string, until?: string): boolean {
 }
 
 /** Pushes one chunk (bisecting on rollback), records what landed, reports what the service refused. */
-async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush[]): Promise<void> {
+async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush[], writer: StateWriter): Promise<void> {
   const byKey = new Map(chunk.map((p) => [p.key, p]));
   const outcome = await pushWithBisection(
     chunk.map((p) => p.entry),
     (entries) => client.updateAvailability(entries, ctx.abortSignal),
   );
   const landed = outcome.pushed.map((e) => byKey.get(entryKey(e))!);
-  await ctx.state.putMany(landed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
-  for (const p of landed) ctx.count(p.isNew ? 'created' : 'updated');
+  writer.record(landed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
+  const created = landed.filter((p) => p.isNew).length;
+  if (created > 0) ctx.count('created', created);
+  if (landed.length > created) ctx.count('updated', landed.length - created);
   for (const r of outcome.rejected) {
     const p = byKey.get(entryKey(r.entry))!;
     await ctx.reject.add({ itemKey: p.key, source: p.source, line: p.line, reason: `refused by Maasplassen: ${r.reason}`, value: r.entry.prizes });

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import type { ItemState } from '../../src/core/item-state.js';
+import { StateWriter } from '../../src/core/state-writer.js';
+
+const state = (key: string): ItemState => ({ key, hash: `h-${key}`, remoteId: null, data: null });
+
+/** A store whose writes finish only when the test says so. */
+function slowStore() {
+  const writes: string[][] = [];
+  const finish: ((error?: Error) => void)[] = [];
+  return {
+    writes,
+    finishNext: (error?: Error) => finish.shift()!(error),
+    putMany: (items: readonly ItemState[]) =>
+      new Promise<void>((resolve, reject) => {
+        writes.push(items.map((s) => s.key));
+        finish.push((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('StateWriter', () => {
+  it('writes at once, and puts what is recorded during a write into one next write', async () => {
+    const store = slowStore();
+    const writer = new StateWriter(store);
+    writer.record([state('a')]);
+    writer.record([state('b')]);
+    writer.record([state('c'), state('d')]);
+    expect(store.writes).toEqual([['a']]);
+    store.finishNext();
+    await tick();
+    expect(store.writes).toEqual([['a'], ['b', 'c', 'd']]);
+    let drained = false;
+    const drain = writer.drain().then(() => (drained = true));
+    await tick();
+    expect(drained).toBe(false);
+    store.finishNext();
+    await drain;
+    writer.record([state('e')]);
+    expect(store.writes).toEqual([['a'], ['b', 'c', 'd'], ['e']]);
+    store.finishNext();
+    await writer.drain();
+  });
+
+  it('after a failed write, refuses more records and drain rejects with that error', async () => {
+    const store = slowStore();
+    const writer = new StateWriter(store);
+    writer.record([state('a')]);
+    writer.record([state('b')]);
+    store.finishNext(new Error('database gone'));
+    await expect(writer.drain()).rejects.toThrow('database gone');
+    expect(() => writer.record([state('c')])).toThrow('database gone');
+    expect(store.writes).toEqual([['a']]);
+  });
+
+  it('records nothing for an empty list and drains at once', async () => {
+    const store = slowStore();
+    const writer = new StateWriter(store);
+    writer.record([]);
+    await writer.drain();
+    expect(store.writes).toEqual([]);
+  });
+});
