@@ -40,8 +40,10 @@ export const consoleConfigSchema = z
     /**
      * `auto`: the session cookie is `Secure` when the request came over TLS or through a proxy saying
      * `X-Forwarded-Proto: https`. @default "auto"
+     * Not `secure_cookie`: a key ending in "cookie" is a secret's (config/secrets.ts), and its value "auto"
+     * would then be scrubbed from every log line and page.
      */
-    secure_cookie: z.enum(['auto', 'always', 'never']).default('auto').describe('Secure flag of the session cookie'),
+    cookie_secure: z.enum(['auto', 'always', 'never']).default('auto').describe('Secure flag of the session cookie'),
     /** A session ends after this long without a request. @default 60 */
     session_idle_minutes: z.number().int().min(1).max(24 * 60).default(60).describe('idle minutes before sign-out'),
     login_throttle: z

@@ -1,5 +1,6 @@
 /** The console's own small parts that need no browser: password hashes, the sign-in throttle, CSV cells. */
 import { describe, expect, it } from 'vitest';
+import { collectSecrets } from '../../src/config/secrets.js';
 import { consoleConfigSchema } from '../../src/console/config.js';
 import { csvField } from '../../src/console/csv.js';
 import { LoginThrottle } from '../../src/console/login-throttle.js';
@@ -22,6 +23,14 @@ describe('console passwords', () => {
     expect(bad.error?.issues[0]?.message).toContain('koppel console hash-password');
     const role = consoleConfigSchema.safeParse({ users: [{ name: 'anna', role: 'admin', hashed_password: UNMATCHABLE_HASH }] });
     expect(role.success).toBe(false);
+  });
+});
+
+describe('console settings', () => {
+  it('none is taken for a secret but the password hashes (a setting word such as "auto" would be scrubbed from every page)', async () => {
+    const hash = await hashPassword('correct horse battery');
+    const config = consoleConfigSchema.parse({ users: [{ name: 'anna', role: 'operator', hashed_password: hash }] });
+    expect(collectSecrets({ console: config })).toEqual([hash]);
   });
 });
 

@@ -68,6 +68,6 @@ export function authRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
 
 /** `Secure` on the cookies: as configured, or (auto) when the request reached us over TLS or via an HTTPS proxy. */
 function secure(c: Ctx, deps: ConsoleDeps): boolean {
-  if (deps.config.secure_cookie !== 'auto') return deps.config.secure_cookie === 'always';
+  if (deps.config.cookie_secure !== 'auto') return deps.config.cookie_secure === 'always';
   return c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'https' || new URL(c.req.url).protocol === 'https:';
 }

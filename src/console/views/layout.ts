@@ -40,6 +40,7 @@ header { background: #14213d; color: #fff; padding: .5rem 1rem; display: flex; f
 header a { color: #fff; }
 header nav { display: flex; flex-wrap: wrap; gap: .25rem .9rem; }
 header form { margin-left: auto; }
+.vh { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
 .skip { position: absolute; left: -999px; } .skip:focus { left: .5rem; top: .5rem; background: #fff; color: #000; padding: .25rem; }
 main { padding: 1rem; max-width: 72rem; margin: 0 auto; }
 h1 { font-size: 1.5rem; margin: .5rem 0 1rem; } h2 { font-size: 1.2rem; margin: 1.5rem 0 .5rem; }

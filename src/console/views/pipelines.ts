@@ -22,7 +22,7 @@ function pipelineRow(base: string, session: Session, p: PipelineOverview): Html 
 <td class="n">${last?.seen ?? '—'}</td><td class="n">${last?.created ?? '—'}</td><td class="n">${last?.updated ?? '—'}</td><td class="n">${last?.unchanged ?? '—'}</td>
 <td class="n">${last ? html`<a href="${base}rejections?run=${last.id}">${last.rejected}</a>` : '—'}</td><td class="n">${last?.failed ?? '—'}</td>
 <td>${runSparkline(p.runs, `${p.entry.name} runs`)}</td>
-${session.role === 'operator' ? html`<td><form method="post" action="${base}pipelines/${p.entry.name}/run">${csrfField(session)}<button type="submit" aria-label="Run ${p.entry.name} now">Run now</button></form></td>` : ''}
+${session.role === 'operator' ? html`<td><form method="post" action="${base}pipelines/${p.entry.name}/run">${csrfField(session)}<button type="submit">Run <span class="vh">${p.entry.name} </span>now</button></form></td>` : ''}
 </tr>`;
 }
 

@@ -24,7 +24,7 @@ export function runView(base: string, run: Run, journal: Journal, rejections: re
 ${run.error ? html`<dt>Error</dt><dd>${run.error}</dd>` : ''}
 </dl>
 <h2>Counts</h2>
-<div class="scroll"><table><thead><tr>${counts.map(([k]) => html`<th scope="col" class="n">${k}</th>`)}</tr></thead><tbody><tr>${counts.map(([, v]) => html`<td class="n">${Number(v)}</td>`)}</tr></tbody></table></div>
+<div class="scroll" tabindex="0" role="region" aria-label="Counts (scrolls sideways)"><table><thead><tr>${counts.map(([k]) => html`<th scope="col" class="n">${k}</th>`)}</tr></thead><tbody><tr>${counts.map(([, v]) => html`<td class="n">${Number(v)}</td>`)}</tr></tbody></table></div>
 <section id="timeline" aria-labelledby="h-timeline"><h2 id="h-timeline">Timeline</h2>
 ${timeline(run, journal.phases)}</section>
 <section id="log" aria-labelledby="h-log"><h2 id="h-log">Log</h2>
@@ -67,7 +67,7 @@ function timeline(run: Run, phases: Journal['phases']): Html {
     const progress = p.fields as { done?: number; total?: number } | null;
     return html`<tr><th scope="row">${p.message}</th><td class="n">+${duration(from)}</td><td class="n">${duration(ms)}</td><td class="n">${progress?.total ? `${Number(progress.done)} of ${Number(progress.total)}` : '—'}</td><td class="bar"><svg aria-hidden="true" focusable="false" width="100%" height="12" viewBox="0 0 100 12" preserveAspectRatio="none"><rect x="${x.toFixed(2)}" y="1" width="${w.toFixed(2)}" height="10" fill="#0b57d0"></rect></svg></td></tr>`;
   });
-  return html`<div class="scroll"><table><caption class="muted">Each phase runs from its start until the next one starts; the run took ${duration(span)} in all.</caption><thead><tr><th scope="col">Phase</th><th scope="col" class="n">Started</th><th scope="col" class="n">Took</th><th scope="col" class="n">Progress</th><th scope="col">When</th></tr></thead><tbody>${rows}</tbody></table></div>${
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="Phases (scrolls sideways)"><table><caption class="muted">Each phase runs from its start until the next one starts; the run took ${duration(span)} in all.</caption><thead><tr><th scope="col">Phase</th><th scope="col" class="n">Started</th><th scope="col" class="n">Took</th><th scope="col" class="n">Progress</th><th scope="col">When</th></tr></thead><tbody>${rows}</tbody></table></div>${
     run.phases_dropped > 0 ? html`<p class="muted">${run.phases_dropped} later phases were not kept.</p>` : ''
   }`;
 }
@@ -84,5 +84,5 @@ function logTable(run: Run, lines: Journal['lines']): Html {
       fields.length ? html`<code>${fields.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ')}</code>` : ''
     }</td></tr>`;
   });
-  return html`<div class="scroll"><table class="log"><thead><tr><th scope="col">Time (UTC)</th><th scope="col">Level</th><th scope="col">Message</th><th scope="col">Fields</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="Log lines (scrolls sideways)"><table class="log"><thead><tr><th scope="col">Time (UTC)</th><th scope="col">Level</th><th scope="col">Message</th><th scope="col">Fields</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
