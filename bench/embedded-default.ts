@@ -101,6 +101,31 @@ async function migrateRows(dir: string): Promise<void> {
 }
 
 /**
+ * With and without the image's `--max-semi-space-size` (V8's young generation), PGlite only: `koppel migrate` on a
+ * new folder and again on that folder, ROUNDS times interleaved. Printed, not a row (the Dockerfile's reason).
+ */
+async function semiSpaceLines(dir: string): Promise<string[]> {
+  const without = FLAGS.filter((f) => !f.startsWith('--max-semi-space-size'));
+  if (without.length === FLAGS.length) return [];
+  const peaks: Record<string, number[]> = {};
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [label, flags] of [['with', FLAGS], ['without', without]] as const) {
+      const config = join(dir, `semi-${label}-${round}.yaml`);
+      await writeFile(config, stringify({ database: { pglite_dir: join(dir, `semi-${label}-${round}`, 'pglite') } }));
+      for (const run of ['new folder', 'existing folder']) {
+        const r = await measureProcess(process.execPath, [...flags, CLI, '--config', config, 'migrate']);
+        if (r.code !== 0) throw new Error(`koppel migrate (${label} semi-space): ${r.stderr}`);
+        (peaks[`${run}|${label}`] ??= []).push(r.peakRssMiB);
+      }
+    }
+  }
+  const flag = FLAGS.find((f) => f.startsWith('--max-semi-space-size'))!;
+  return ['new folder', 'existing folder'].map(
+    (run) => `${flag}, koppel migrate on PGlite, ${run}: peak RSS with ${peaks[`${run}|with`]!.join('/')} MiB, without ${peaks[`${run}|without`]!.join('/')} MiB (median ${median(peaks[`${run}|with`]!)} vs ${median(peaks[`${run}|without`]!)})`,
+  );
+}
+
+/**
  * `npm run demo` (tsx demo/main.ts with the script's node flags, what npm's tsx runs) on a new data/demo, then again on what the first left.
  * Embedded only. The demo keeps its state in ./data/demo: one found there is moved aside and put back after.
  */
@@ -248,9 +273,11 @@ async function main(): Promise<void> {
   if (!args['no-build']) buildDist();
   const dir = await mkdtemp(join(tmpdir(), 'koppel-embedded-bench-'));
   let trend: string[] = [];
+  let semi: string[] = [];
   try {
     out('koppel migrate …');
     await migrateRows(dir);
+    semi = await semiSpaceLines(dir);
     out('npm run demo …');
     await demoRows(dir);
     planviewerRows();
@@ -276,6 +303,7 @@ async function main(): Promise<void> {
     out(`${r.command.padEnd(44)} | ${cell(r.pglite).padStart(11)} | ${cell(r.postgres).padStart(11)} | ${secs(r.pglite).padStart(11)} | ${secs(r.postgres).padStart(11)} | ${ratio(r).padStart(10)} | ${r.note ?? ''}`);
   }
   for (const t of trend) out(`daemon RSS each minute, ${t}`);
+  for (const l of semi) out(l);
   const worst = Math.max(...rows.map((r) => r.pglite?.peakRssMiB ?? 0));
   const ratios = rows.map((r) => Number(ratio(r))).filter(Number.isFinite);
   reportResult({
@@ -285,6 +313,7 @@ async function main(): Promise<void> {
     ratio: Number(Math.max(...ratios).toFixed(2)),
     rows,
     trend,
+    semiSpace: semi,
   });
 }
 
