@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
-import { gunzipSync } from 'node:zlib';
+import { createGunzip } from 'node:zlib';
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 import { extractTar } from './untar.js';
 
@@ -63,17 +64,24 @@ export async function prepareDataDir(dir: string, templateDir = PGLITE_TEMPLATE_
   if (existsSync(join(dir, 'PG_VERSION'))) return 'existing';
   const template = templateFile(installedPgliteVersion(), templateDir);
   if (existsSync(template)) {
-    extractTar(gunzipSync(await readFile(template)), dir, 'PG_VERSION');
+    await extractTar(gunzipFile(template), dir, 'PG_VERSION');
     return 'template';
   }
   const tarPath = join(dir, '.koppel-initdb.tar');
   await runInitdbChild(tarPath);
   try {
-    extractTar(await readFile(tarPath), dir, 'PG_VERSION');
+    await extractTar(createReadStream(tarPath), dir, 'PG_VERSION');
   } finally {
     rmSync(tarPath, { force: true });
   }
   return 'initdb';
+}
+
+/** A gzipped file's bytes as they are unpacked; an error reading the file reaches the reader through the stream. */
+function gunzipFile(path: string): AsyncIterable<Uint8Array> {
+  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  void pipeline(createReadStream(path), gunzip).catch(() => undefined);
+  return gunzip;
 }
 
 /** initdb in its own process (pglite-initdb.ts), writing the new data folder as a tar to `out`. */

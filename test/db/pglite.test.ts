@@ -112,24 +112,39 @@ describe('extractTar', () => {
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 
-  it('writes files and folders, the named file last', () => {
+  it('writes files and folders, the named file last', async () => {
     const tar = archive([entry('PG_VERSION', '17\n'), entry('base', '', '5'), entry('base/1/112', 'page')]);
-    expect(extractTar(tar, dir, 'PG_VERSION')).toEqual(['base/1/112', 'PG_VERSION']);
+    expect(await extractTar(tar, dir, 'PG_VERSION')).toEqual(['base/1/112', 'PG_VERSION']);
     expect(readFileSync(join(dir, 'base/1/112'), 'utf8')).toBe('page');
     expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8')).toBe('17\n');
   });
 
-  it('writes no PG_VERSION when an entry fails, so the folder is not taken as complete', () => {
+  it('reads the archive as it comes: entries and headers split across chunks of any size', async () => {
+    const body = 'p'.repeat(1500);
+    const tar = archive([entry('base', '', '5'), entry('base/1/112', body), entry('PG_VERSION', '17\n'), entry('base/1/113', 'q')]);
+    for (const size of [1, 7, 512, 1000]) {
+      const sub = join(dir, String(size));
+      const chunks = (async function* () {
+        for (let at = 0; at < tar.length; at += size) yield tar.subarray(at, at + size);
+      })();
+      expect(await extractTar(chunks, sub, 'PG_VERSION')).toEqual(['base/1/112', 'base/1/113', 'PG_VERSION']);
+      expect(readFileSync(join(sub, 'base/1/112'), 'utf8')).toBe(body);
+      expect(readFileSync(join(sub, 'base/1/113'), 'utf8')).toBe('q');
+      expect(readFileSync(join(sub, 'PG_VERSION'), 'utf8')).toBe('17\n');
+    }
+  });
+
+  it('writes no PG_VERSION when an entry fails, so the folder is not taken as complete', async () => {
     const tar = archive([entry('PG_VERSION', '17\n'), entry('base/1/112', 'page'), entry('../escape', 'x')]);
-    expect(() => extractTar(tar, dir, 'PG_VERSION')).toThrow(/\.\.\/escape: outside the target folder/);
+    await expect(extractTar(tar, dir, 'PG_VERSION')).rejects.toThrow(/\.\.\/escape: outside the target folder/);
     expect(existsSync(join(dir, 'PG_VERSION'))).toBe(false);
     expect(existsSync(join(dir, '..', 'escape'))).toBe(false);
   });
 
-  it('refuses links and entries that run past the archive', () => {
-    expect(() => extractTar(archive([entry('pg_wal', '', '2')]), dir)).toThrow(/pg_wal: type '2' is not a file or folder/);
+  it('refuses links and entries that run past the archive', async () => {
+    await expect(extractTar(archive([entry('pg_wal', '', '2')]), dir)).rejects.toThrow(/pg_wal: type '2' is not a file or folder/);
     const cut = archive([entry('big', 'x'.repeat(2000))]).subarray(0, 1024);
-    expect(() => extractTar(cut, dir)).toThrow(/big: size 2000 runs past the archive/);
+    await expect(extractTar(cut, dir)).rejects.toThrow(/big: size 2000 runs past the archive/);
   });
 });
 
