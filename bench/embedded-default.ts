@@ -178,17 +178,22 @@ function catalogRows(): void {
 }
 
 function ambitaRows(): void {
-  const { lines } = subBench('ambita-mirror.ts', []);
+  const extra = ['--rounds', String(ROUNDS)];
+  const { lines } = subBench('ambita-mirror.ts', extra);
   for (const [label, name] of [
     ['first sweep (download all)', 'Ambita first sweep, 2,500 assets'],
     ['second sweep (nothing new)', 'Ambita second sweep, nothing new'],
   ] as const) {
+    // One line per round: `round N <db> <phase> … <seconds> s … peak RSS <MiB> MiB`.
     const fig = (db: string): Figure | undefined => {
-      const line = lines.find((l) => l.startsWith(db) && l.includes(label));
-      const m = line && /\s([\d.]+) s\s.*peak RSS (\d+) MiB/.exec(line);
-      return m ? { seconds: Number(m[1]), peakRssMiB: Number(m[2]) } : undefined;
+      const figs = lines
+        .filter((l) => l.replace(/^round \d+ /, '').startsWith(db) && l.includes(label))
+        .map((l) => /\s([\d.]+) s\s.*peak RSS (\d+) MiB/.exec(l))
+        .filter((m) => m !== null)
+        .map((m) => ({ seconds: Number(m[1]), peakRssMiB: Number(m[2]) }));
+      return figs.length ? combine(figs) : undefined;
     };
-    rows.push({ command: name, pglite: fig('pglite'), postgres: fig('postgres'), note: 'ambita-mirror (sandbox in the measured process)' });
+    rows.push({ command: name, pglite: fig('pglite'), postgres: fig('postgres'), note: `ambita-mirror ${extra.join(' ')} (sandbox in the measured process, tsx)` });
   }
 }
 
