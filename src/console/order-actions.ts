@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import type { KoppelConfig } from '../config/schema.js';
 import { ConfigError } from '../core/errors.js';
 import type { DB } from '../db/schema.js';
-import { queueAmbitaOrder, resolveAmbitaOrder, retryAmbitaRequest, trackAmbitaOrder } from '../pipelines/ambita-mirror/manual-answers.js';
+import { mapOrderData, queueAmbitaOrder, resolveAmbitaOrder, retryAmbitaRequest, trackAmbitaOrder } from '../pipelines/ambita-mirror/manual-answers.js';
 import { answerPlanviewerRequest, planviewerRequestQuestion, queuePlanviewerOrder, retryPlanviewerRequest, selectJobChoice } from '../pipelines/planviewer-mirror/manual-answers.js';
 import { waitingChoice } from '../pipelines/planviewer-mirror/waiting-choice.js';
 import { findOrderRequest } from '../orders/index.js';
@@ -74,24 +74,35 @@ export async function queuePlanviewerRequest(
   return `queued order request #${request.id}; the next run of ${pipelines.join(' or ') || 'a planviewer-mirror pipeline'} orders it`;
 }
 
-/** What the console's Ambita form gives: product codes and the fields of a cadastre or a share order. */
+/** What the console's Ambita form gives: product codes and the fields of a cadastre, a share or a map order. */
 export interface AmbitaQueueForm {
   products: string;
   cadastre?: string | undefined;
   address?: string | undefined;
   organization?: string | undefined;
   shareNumber?: string | undefined;
+  /** A map order's area: GeoJSON text (a Polygon, a Feature or a FeatureCollection), as `--map <file>` holds. */
+  map?: string | undefined;
+  /** A map order's spatial reference, as `--srid`. @default "25833" */
+  srid?: string | undefined;
   reference?: string | undefined;
   pipeline?: string | undefined;
   again?: boolean;
 }
 
-/** `koppel order ambita --product … --cadastre … | --organization … --share-number …`: the same checks and duplicate key. */
+/** `koppel order ambita --product … --cadastre … | --organization … --share-number … | --map …`: the same checks and duplicate key. */
 export async function queueAmbitaRequest(db: Kysely<DB>, config: KoppelConfig, form: AmbitaQueueForm, actor: string): Promise<string> {
   const cadastre = form.cadastre !== undefined || form.address !== undefined;
   const share = form.organization !== undefined || form.shareNumber !== undefined;
-  if (cadastre === share) throw new ConfigError('expected either a cadastre (and address) or an organisation and share number, not both or neither');
-  const orderData = cadastre ? { cadastre: form.cadastre, address: form.address } : { organizationNumber: form.organization, shareNumber: form.shareNumber };
+  const map = form.map !== undefined;
+  if ([cadastre, share, map].filter(Boolean).length !== 1) {
+    throw new ConfigError('expected one kind of order: a cadastre (and address), an organisation and share number, or a map area (GeoJSON)');
+  }
+  const orderData = cadastre
+    ? { cadastre: form.cadastre, address: form.address }
+    : share
+      ? { organizationNumber: form.organization, shareNumber: form.shareNumber }
+      : mapOrderData(parseGeoJson(form.map!), form.srid ?? '25833');
   const products = form.products.split(/[\s,]+/).filter(Boolean);
   const pipelines = pipelinesOfType(config, 'ambita-mirror');
   const { request, created } = await queueAmbitaOrder(db, { products, orderData, reference: form.reference, pipeline: form.pipeline, again: form.again }, pipelines, actor);
@@ -105,4 +116,12 @@ export async function trackAmbita(db: Kysely<DB>, config: KoppelConfig, orderId:
   const pipelines = pipelinesOfType(config, 'ambita-mirror');
   const { pipeline: name, added } = await trackAmbitaOrder(db, Number(orderId), pipeline, pipelines);
   return added ? `order ${orderId} is followed by ${name} from its next run` : `order ${orderId} was already followed by ${name}`;
+}
+
+function parseGeoJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`map area: expected GeoJSON with a closed Polygon, got text that is not JSON (${(err as Error).message})`);
+  }
 }

@@ -196,7 +196,7 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
     expect(await page.getByRole('alert').innerText()).toContain(`already queued as request #${id}`);
     // A cadastre and a share order at once: refused, nothing queued.
     await queue('9999-1-2-0-0', { 'Share number': '42' });
-    expect(await page.getByRole('alert').innerText()).toContain('either a cadastre (and address) or an organisation and share number');
+    expect(await page.getByRole('alert').innerText()).toContain('expected one kind of order: a cadastre (and address), an organisation and share number, or a map area');
     expect((await db().selectFrom('order_requests').select('id').where('upstream', '=', 'ambita').execute()).map((r) => Number(r.id))).toEqual([id]);
 
     const outside = await w.ambita.placeOrder({ productCodes: ['WI99990001'], cadastre: '9999-1-4-0-0' });
@@ -216,6 +216,30 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
       `order.queue refused ${USERS.operator.name}`,
       `order.track done ${USERS.operator.name}`,
     ]);
+  });
+
+  it('queues an Ambita map order from GeoJSON, with the checks `koppel order ambita --map` makes; the next run orders it', async () => {
+    const ring = [[600000, 6640000], [600100, 6640000], [600100, 6640100], [600000, 6640100], [600000, 6640000]];
+    const queueMap = async (geojson: string) => {
+      await page.goto(`${w.base}orders`);
+      await page.getByLabel('Product codes (separated by spaces or commas)').fill('WI99990005');
+      await page.getByLabel(/^Area: GeoJSON/).fill(geojson);
+      await page.getByLabel('Spatial reference of its coordinates').selectOption('25832');
+      await submit(page, page.getByRole('button', { name: 'Queue Ambita order request' }));
+    };
+    // Not JSON, and a polygon of three points: refused, as the CLI refuses them.
+    await queueMap('{"type": "Polygon",');
+    expect(await page.getByRole('alert').innerText()).toContain('map area: expected GeoJSON with a closed Polygon, got text that is not JSON');
+    await queueMap(JSON.stringify({ type: 'Polygon', coordinates: [ring.slice(0, 3)] }));
+    expect(await page.getByRole('alert').innerText()).toMatch(/order request: orderData/);
+    // A Feature, as GIS tools save it.
+    await queueMap(JSON.stringify({ type: 'Feature', properties: { name: 'tomt' }, geometry: { type: 'Polygon', coordinates: [ring] } }));
+    const id = Number(/queued order request #(\d+)/.exec((await page.getByRole('status').textContent()) ?? '')?.[1]);
+    expect(id).toBeGreaterThan(0);
+    const row = await db().selectFrom('order_requests').select(['request']).where('id', '=', id).executeTakeFirstOrThrow();
+    expect(row.request).toEqual({ products: ['WI99990005'], orderData: { geometry: { type: 'Polygon', coordinates: [ring] }, spatialReference: '25832' } });
+    await runNow('kode');
+    expect(await requestState(id)).toMatch(/ordered|completed/);
   });
 
   it('resolves a needs-attention request as not ordered, and records who did', async () => {

@@ -84,7 +84,7 @@ export function ambitaOrderCommand(order: Command, config: GlobalConfig, wrap: W
 }
 
 /** The order data of the one kind the flags give (reading a --map file), as the request's `orderData`. */
-function orderDataOf(opts: QueueOptions): Record<string, unknown> {
+function orderDataOf(opts: QueueOptions, mapOrderData: (geojson: unknown, srid: string) => Record<string, unknown>): Record<string, unknown> {
   const kinds = [opts.cadastre !== undefined || opts.address !== undefined, opts.organization !== undefined || opts.shareNumber !== undefined, opts.map !== undefined];
   if (kinds.filter(Boolean).length !== 1) throw new ConfigError('expected exactly one of --cadastre/--address, --organization/--share-number, --map');
   if (kinds[0]) return { cadastre: opts.cadastre, address: opts.address };
@@ -95,9 +95,7 @@ function orderDataOf(opts: QueueOptions): Record<string, unknown> {
   } catch (err) {
     throw new ConfigError(`--map: cannot read a GeoJSON file at ${opts.map}: ${(err as Error).message}`);
   }
-  const g = geojson as { type?: string; geometry?: unknown; features?: { geometry?: unknown }[] };
-  const geometry = g.type === 'Feature' ? g.geometry : g.type === 'FeatureCollection' ? g.features?.[0]?.geometry : geojson;
-  return { geometry, spatialReference: opts.srid };
+  return mapOrderData(geojson, opts.srid);
 }
 
 /** The pipeline's code is imported by the command that needs it, not by every koppel process. */
@@ -108,8 +106,8 @@ const ambitaPipelines = (config: { pipelines: readonly { type: string; name: str
 
 async function queue(io: CliOutput, configFlag: string | undefined, opts: QueueOptions): Promise<number> {
   if (!opts.product?.length) throw new ConfigError('--product: expected at least one product code, got nothing');
-  const { queueAmbitaOrder } = await answers();
-  const orderData = orderDataOf(opts);
+  const { queueAmbitaOrder, mapOrderData } = await answers();
+  const orderData = orderDataOf(opts, mapOrderData);
   return withApp(configFlag, async (app) => {
     const pipelines = ambitaPipelines(app.config);
     const input = { products: opts.product, orderData, reference: opts.reference, pipeline: opts.pipeline, again: opts.again };

@@ -74,6 +74,8 @@ export function orderRoutes(r: Hono<Env>, deps: ConsoleDeps): void {
       address: str(form.address),
       organization: str(form.organization),
       shareNumber: str(form.share_number),
+      map: str(form.map),
+      srid: str(form.srid),
       reference: str(form.reference),
       pipeline: str(form.pipeline),
       again: form.again === '1',

@@ -35,7 +35,7 @@ export function layout(p: Page): Html {
 :root { color: #1a1a1a; background: #fff; font: 16px/1.45 system-ui, sans-serif; }
 body { margin: 0; }
 a { color: #0b57d0; }
-a:focus, button:focus, input:focus, select:focus, summary:focus { outline: 3px solid #b35c00; outline-offset: 2px; }
+a:focus, button:focus, input:focus, select:focus, textarea:focus, summary:focus { outline: 3px solid #b35c00; outline-offset: 2px; }
 header { background: #14213d; color: #fff; padding: .5rem 1rem; display: flex; flex-wrap: wrap; gap: .25rem 1rem; align-items: center; }
 header a { color: #fff; }
 header nav { display: flex; flex-wrap: wrap; gap: .25rem .9rem; }
@@ -51,7 +51,8 @@ th { background: #f2f2f2; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 button { font: inherit; padding: .35rem .8rem; border: 1px solid #14213d; background: #14213d; color: #fff; border-radius: 4px; cursor: pointer; }
 button.secondary { background: #fff; color: #14213d; }
-input, select { font: inherit; padding: .3rem; border: 1px solid #595959; border-radius: 4px; max-width: 100%; }
+input, select, textarea { font: inherit; padding: .3rem; border: 1px solid #595959; border-radius: 4px; max-width: 100%; }
+textarea { width: 100%; box-sizing: border-box; font-family: ui-monospace, monospace; }
 label { display: block; margin: .5rem 0 .2rem; font-weight: 600; }
 .notice { padding: .5rem 1rem; margin-bottom: 1rem; border-left: 6px solid; }
 .notice.ok { background: #e6f4ea; border-color: #1e7b34; } .notice.error { background: #fdecea; border-color: #b3261e; }

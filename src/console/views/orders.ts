@@ -49,7 +49,7 @@ ${session.role === 'operator' && p.planviewerProducts ? queuePlanviewerForm(base
 ${session.role === 'operator' && p.ambitaPipelines.length ? ambitaForms(base, session, p.ambitaPipelines) : ''}`;
 }
 
-/** Queue an Ambita request (cadastre or share order; map orders need a GeoJSON file: `koppel order ambita --map`), or follow an order placed outside koppel. */
+/** Queue an Ambita request (cadastre, share or map order, as `koppel order ambita`), or follow an order placed outside koppel. */
 function ambitaForms(base: string, session: Session, pipelines: readonly string[]): Html {
   const pipelineField = (id: string) =>
     pipelines.length > 1
@@ -64,6 +64,9 @@ function ambitaForms(base: string, session: Session, pipelines: readonly string[
 <fieldset><legend>or a share order</legend>
 <label for="a-organization">Organisation number of the housing company</label><input id="a-organization" name="organization" inputmode="numeric">
 <label for="a-share">Share number</label><input id="a-share" name="share_number"></fieldset>
+<fieldset><legend>or a map order</legend>
+<label for="a-map">Area: GeoJSON with a closed Polygon (a geometry, a Feature, or a FeatureCollection's first feature)</label><textarea id="a-map" name="map" rows="4" spellcheck="false"></textarea>
+<label for="a-srid">Spatial reference of its coordinates</label><select id="a-srid" name="srid"><option value="25833">EPSG:25833 (UTM 33N)</option><option value="25832">EPSG:25832 (UTM 32N)</option></select></fieldset>
 <label for="a-reference">Assignment key (optional; Ambita bills by it)</label><input id="a-reference" name="reference">
 ${pipelineField('a-pipeline')}
 <p><label style="display:inline;font-weight:normal"><input type="checkbox" name="again" value="1"> order again even if the same request was queued before (pays again)</label></p>

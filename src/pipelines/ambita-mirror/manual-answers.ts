@@ -52,6 +52,16 @@ export async function queueAmbitaOrder(
 }
 
 /**
+ * A map order's `orderData` from GeoJSON as people have it: a Polygon geometry, a Feature, or a
+ * FeatureCollection (its first feature). Not checked here: `queueAmbitaOrder` checks it with the rest.
+ */
+export function mapOrderData(geojson: unknown, spatialReference: string): Record<string, unknown> {
+  const g = geojson as { type?: string; geometry?: unknown; features?: { geometry?: unknown }[] } | null;
+  const geometry = g?.type === 'Feature' ? g.geometry : g?.type === 'FeatureCollection' ? g.features?.[0]?.geometry : geojson;
+  return { geometry, spatialReference };
+}
+
+/**
  * A person checked the Ambita account for an order whose outcome was unknown: it was placed (`ordered`: its
  * order id; the pipeline follows it from its next run) or it was not (queued again).
  */
