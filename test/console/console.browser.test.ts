@@ -87,6 +87,8 @@ describe.skipIf(!hasChromium)(`console in chromium (${kind})`, () => {
     const log = page.locator('#log tbody tr');
     expect(await log.first().innerText()).toMatch(/info\s+run started/);
     expect(await log.last().innerText()).toMatch(/info\s+run finished\s+.*outcome=rejected/);
+    const [from, to] = [await page.locator('#timeline').boundingBox(), await page.locator('#log').boundingBox()];
+    await page.screenshot({ path: join(SHOTS, 'run-timeline-log.png'), fullPage: true, clip: { x: 0, y: from!.y - 8, width: 1100, height: to!.y + to!.height - from!.y + 16 } });
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /Download this run's rejections/ }).click()]);
     expect(download.suggestedFilename()).toBe(`rejections-run-${Number(run.id)}.csv`);
