@@ -11,9 +11,11 @@
  * concurrency. Every case is repeated (the machine is shared); best and median are printed.
  *
  *   npx tsx bench/planviewer-mirror.ts [--jobs 1000] [--mib 1] [--big-mib 200] [--concurrency 4] [--repeat 3]
- *                                      [--db postgres,pglite] [--no-build] [--tunings]
- *   --tunings adds koppel on Postgres without --expose-gc (no forced scavenges) and with undici.request instead
- *   of the node:http download client.
+ *                                      [--db postgres,pglite] [--no-build] [--tunings [--removed-only]]
+ *   --big-mib 0 leaves the big file out.
+ *   --tunings adds koppel on Postgres without --expose-gc (no forced scavenges), with undici.request instead
+ *   of the node:http download client, and without --max-semi-space-size=2; BENCH_ALT_CLI=<path
+ *   to another build's dist/src/cli/main.js> (BENCH_ALT_LABEL names it) adds that build, e.g. a removed tuning's.
  *   BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured runs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -46,6 +48,8 @@ const { values: args } = parseArgs({
     serve: { type: 'boolean', default: false },
     /** Also runs koppel (Postgres) without each download tuning that stayed, interleaved with the rest. */
     tunings: { type: 'boolean', default: false },
+    /** With --tunings: only the removed tunings' rows (the kept ones' with/without has its own run). */
+    'removed-only': { type: 'boolean', default: false },
   },
 });
 
@@ -70,6 +74,8 @@ interface Sample {
   seconds: number;
   peakRssMiB: number;
   idleRssMiB: number;
+  /** CPU seconds of the whole measured process (start-up included), all threads. */
+  cpuSeconds: number;
 }
 
 if (args.serve) {
@@ -152,10 +158,15 @@ function runFinished(stdout: string): { durationMs: number; counts: Record<strin
   throw new Error('no "run finished" line in the output');
 }
 
-/** A tuning turned off: KOPPEL_BENCH_WITHOUT names (src/core/bench-switch.ts), node flags of the image left out. */
+/**
+ * A tuning turned off: KOPPEL_BENCH_WITHOUT names (src/core/bench-switch.ts), node flags of the image left out;
+ * or a removed one put back: node flags added, or another build's CLI (BENCH_ALT_CLI, e.g. an older tree's dist).
+ */
 interface Without {
   tunings?: string[];
   flags?: string[];
+  addFlags?: string[];
+  cli?: string;
 }
 
 async function koppelSample(database: { url: string; pglite_dir: string }, dir: string, url: string, jobs: Job[], without: Without = {}): Promise<Sample> {
@@ -165,18 +176,19 @@ async function koppelSample(database: { url: string; pglite_dir: string }, dir: 
   const env = { ...process.env, KOPPEL_CONFIG: join(dir, 'koppel.yaml'), PV_BENCH_SECRET: PLANVIEWER_DEMO_CREDENTIALS.secret, KOPPEL_BENCH_WITHOUT: (without.tunings ?? []).join(',') };
   // The image's node flags for every koppel run; BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
   // reach the measured run only.
-  const production = productionNodeFlags().filter((f) => !(without.flags ?? []).includes(f));
+  const production = [...productionNodeFlags().filter((f) => !(without.flags ?? []).includes(f)), ...(without.addFlags ?? [])];
   const flags = [...production, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
-  const run = await measureProcess(process.execPath, [...flags, CLI, 'run', 'bench'], env);
+  const cli = without.cli ?? CLI;
+  const run = await measureProcess(process.execPath, [...flags, cli, 'run', 'bench'], env);
   if (run.code !== 0) throw new Error(`koppel run exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
   const done = runFinished(run.stdout);
   if (done.outcome !== 'succeeded' || done.counts.updated !== jobs.length) throw new Error(`koppel run: ${done.outcome} ${JSON.stringify(done.counts)}`);
   // Same command again with nothing to do: the idle baseline, and no file may be fetched a second time.
-  const idle = await measureProcess(process.execPath, [...production, CLI, 'run', 'bench'], env);
+  const idle = await measureProcess(process.execPath, [...production, cli, 'run', 'bench'], env);
   const again = runFinished(idle.stdout);
   if (idle.code !== 0 || again.counts.updated !== 0 || idle.stdout.includes('deliverable downloaded')) throw new Error(`the second run downloaded again: ${JSON.stringify(again.counts)}`);
   const bytes = await verify(database, jobs);
-  return { files: jobs.length, bytes, seconds: done.durationMs / 1000, peakRssMiB: run.peakRssMiB, idleRssMiB: idle.peakRssMiB };
+  return { files: jobs.length, bytes, seconds: done.durationMs / 1000, peakRssMiB: run.peakRssMiB, idleRssMiB: idle.peakRssMiB, cpuSeconds: run.cpuSeconds };
 }
 
 async function rawSample(dir: string, url: string, jobs: Job[]): Promise<Sample> {
@@ -189,7 +201,7 @@ async function rawSample(dir: string, url: string, jobs: Job[]): Promise<Sample>
   if (run.code !== 0) throw new Error(`raw fetch exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
   const r = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { files: number; bytes: number; seconds: number; idleRssMiB: number };
   await rm(out, { recursive: true, force: true });
-  return { ...r, peakRssMiB: run.peakRssMiB };
+  return { ...r, peakRssMiB: run.peakRssMiB, cpuSeconds: run.cpuSeconds };
 }
 
 async function postgresDatabase(): Promise<{ url: string; drop(): Promise<void> } | undefined> {
@@ -235,10 +247,15 @@ async function main(): Promise<void> {
   const variants: { label: string; database?: { url: string; pglite_dir: string }; dir: string; without?: Without }[] = [{ label: 'raw fetch-to-file', dir: join(dir, 'raw') }];
   if (pgDb) variants.push({ label: 'koppel, Postgres', database: { url: pgDb.url, pglite_dir: './unused' }, dir: join(dir, 'pg') });
   if (pgDb && args.tunings) {
-    const offs: [string, Without][] = [
-      ['- forced GC', { flags: ['--expose-gc'] }],
-      ['- node:http', { tunings: ['node-http'] }],
-    ];
+    const offs: [string, Without][] = args['removed-only']
+      ? []
+      : [
+          ['- forced GC', { flags: ['--expose-gc'] }],
+          ['- node:http', { tunings: ['node-http'] }],
+        ];
+    // The image's young-generation cap (4 until issue 15, 2 since): what it costs the download rate.
+    offs.push(['- semi-space 2', { flags: ['--max-semi-space-size=2'] }]);
+    if (process.env.BENCH_ALT_CLI) offs.push([`+ ${process.env.BENCH_ALT_LABEL ?? 'alt build'}`, { cli: resolve(process.env.BENCH_ALT_CLI) }]);
     offs.forEach(([label, without], i) => variants.push({ label: `koppel ${label}`, database: { url: pgDb.url, pglite_dir: './unused' }, dir: join(dir, `pg-off-${i}`), without }));
   }
   if (wanted.includes('pglite')) variants.push({ label: 'koppel, PGlite', database: { url: '', pglite_dir: join(dir, 'pglite', 'data') }, dir: join(dir, 'pglite') });
@@ -256,14 +273,14 @@ async function main(): Promise<void> {
     }
     // Interleaved (raw, Postgres, PGlite per round) so load from other work on the machine hits all alike.
     for (let round = 0; round < Number(args.repeat); round++) {
-      for (const set of ['small', 'big'] as const) {
+      for (const set of Number(args['big-mib']) > 0 ? (['small', 'big'] as const) : (['small'] as const)) {
         const jobs = set === 'small' ? served.jobs : [served.big];
         for (const v of variants) {
           const s = v.database ? await koppelSample(v.database, v.dir, served.url, jobs, v.without) : await rawSample(v.dir, served.url, jobs);
           const key = `${v.label}|${set}`;
           samples.set(key, [...(samples.get(key) ?? []), s]);
           const r = rate(s);
-          process.stderr.write(`  round ${round + 1} ${v.label.padEnd(22)} ${set.padEnd(5)} ${r.filesPerSec.toFixed(1)} files/s ${r.mibPerSec.toFixed(1)} MiB/s peak ${s.peakRssMiB} MiB idle ${s.idleRssMiB} MiB\n`);
+          process.stderr.write(`  round ${round + 1} ${v.label.padEnd(22)} ${set.padEnd(5)} ${r.filesPerSec.toFixed(1)} files/s ${r.mibPerSec.toFixed(1)} MiB/s peak ${s.peakRssMiB} MiB idle ${s.idleRssMiB} MiB CPU ${s.cpuSeconds.toFixed(2)} s\n`);
         }
       }
     }
@@ -276,7 +293,7 @@ async function main(): Promise<void> {
   const summary: Record<string, Record<string, number>> = {};
   const out = (s: string) => process.stdout.write(`${s}\n`);
   out(`planviewer-mirror downloads: concurrency ${CONCURRENCY}, sandbox in its own process, koppel = node ${CLI.replace(`${process.cwd()}/`, '')} run (built JS, plain node), ${args.repeat} rounds`);
-  out(`${'variant'.padEnd(22)} ${'set'.padEnd(14)} ${'files/s best/med'.padStart(17)} ${'MiB/s best/med'.padStart(15)} ${'peak RSS best/med'.padStart(18)} ${'idle RSS'.padStart(9)}`);
+  out(`${'variant'.padEnd(22)} ${'set'.padEnd(14)} ${'files/s best/med'.padStart(17)} ${'MiB/s best/med'.padStart(15)} ${'peak RSS best/med'.padStart(18)} ${'idle RSS'.padStart(9)} ${'CPU s med'.padStart(10)}`);
   for (const set of ['small', 'big'] as const) {
     for (const v of variants) {
       const list = samples.get(`${v.label}|${set}`) ?? [];
@@ -285,10 +302,11 @@ async function main(): Promise<void> {
       const mps = bestAndMedian(list.map((s) => rate(s).mibPerSec));
       const peak = bestAndMedian(list.map((s) => s.peakRssMiB), false);
       const idle = bestAndMedian(list.map((s) => s.idleRssMiB), false);
-      summary[`${v.label}|${set}`] = { filesPerSecBest: fps.best, filesPerSecMedian: fps.median, mibPerSecBest: mps.best, mibPerSecMedian: mps.median, peakRssMiBBest: peak.best, peakRssMiBMedian: peak.median, idleRssMiB: idle.median };
+      const cpu = bestAndMedian(list.map((s) => s.cpuSeconds), false);
+      summary[`${v.label}|${set}`] = { filesPerSecBest: fps.best, filesPerSecMedian: fps.median, mibPerSecBest: mps.best, mibPerSecMedian: mps.median, peakRssMiBBest: peak.best, peakRssMiBMedian: peak.median, idleRssMiB: idle.median, cpuSecondsMedian: cpu.median };
       const setLabel = set === 'small' ? `${served.jobs.length} × ${args.mib} MiB` : `1 × ${args['big-mib']} MiB`;
       out(
-        `${v.label.padEnd(22)} ${setLabel.padEnd(14)} ${`${fps.best.toFixed(1)}/${fps.median.toFixed(1)}`.padStart(17)} ${`${mps.best.toFixed(1)}/${mps.median.toFixed(1)}`.padStart(15)} ${`${peak.best}/${peak.median}`.padStart(18)} ${String(idle.median).padStart(9)}`,
+        `${v.label.padEnd(22)} ${setLabel.padEnd(14)} ${`${fps.best.toFixed(1)}/${fps.median.toFixed(1)}`.padStart(17)} ${`${mps.best.toFixed(1)}/${mps.median.toFixed(1)}`.padStart(15)} ${`${peak.best}/${peak.median}`.padStart(18)} ${String(idle.median).padStart(9)} ${cpu.median.toFixed(2).padStart(10)}`,
       );
     }
   }
@@ -297,15 +315,19 @@ async function main(): Promise<void> {
   const raw = summary['raw fetch-to-file|small'];
   const bigK = summary['koppel, Postgres|big'] ?? summary['koppel, PGlite|big'];
   const bigRaw = summary['raw fetch-to-file|big'];
-  if (main && raw && bigK && bigRaw) {
-    out(`ratio to raw (best/best): ${(main.filesPerSecBest! / raw.filesPerSecBest!).toFixed(2)} for 1 MiB files, ${(bigK.mibPerSecBest! / bigRaw.mibPerSecBest!).toFixed(2)} for the big file`);
-    out(`ratio to raw (median/median): ${(main.filesPerSecMedian! / raw.filesPerSecMedian!).toFixed(2)} for 1 MiB files, ${(bigK.mibPerSecMedian! / bigRaw.mibPerSecMedian!).toFixed(2)} for the big file`);
+  if (main && raw) {
+    const big = (pick: 'mibPerSecBest' | 'mibPerSecMedian') => (bigK && bigRaw ? `, ${(bigK[pick]! / bigRaw[pick]!).toFixed(2)} for the big file` : '');
+    out(`ratio to raw (best/best): ${(main.filesPerSecBest! / raw.filesPerSecBest!).toFixed(2)} for 1 MiB files${big('mibPerSecBest')}`);
+    out(`ratio to raw (median/median): ${(main.filesPerSecMedian! / raw.filesPerSecMedian!).toFixed(2)} for 1 MiB files${big('mibPerSecMedian')}`);
     reportResult({
       bench: 'planviewer-mirror',
       figure: { name: `files/s, ${served.jobs.length} × ${args.mib} MiB (${pgDb ? 'Postgres' : 'PGlite'}, best of ${args.repeat})`, value: Number(main.filesPerSecBest!.toFixed(1)) },
       raw: { name: 'raw fetch-to-file files/s', value: Number(raw.filesPerSecBest!.toFixed(1)) },
       ratio: Number((main.filesPerSecBest! / raw.filesPerSecBest!).toFixed(2)),
-      big: { mibPerSec: Number(bigK.mibPerSecBest!.toFixed(1)), rawMibPerSec: Number(bigRaw.mibPerSecBest!.toFixed(1)), ratio: Number((bigK.mibPerSecBest! / bigRaw.mibPerSecBest!).toFixed(2)), peakRssMiB: bigK.peakRssMiBBest },
+      big:
+        bigK && bigRaw
+          ? { mibPerSec: Number(bigK.mibPerSecBest!.toFixed(1)), rawMibPerSec: Number(bigRaw.mibPerSecBest!.toFixed(1)), ratio: Number((bigK.mibPerSecBest! / bigRaw.mibPerSecBest!).toFixed(2)), peakRssMiB: bigK.peakRssMiBBest }
+          : undefined,
       summary,
       oneOff,
     });

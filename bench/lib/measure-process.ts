@@ -10,9 +10,23 @@ export interface ProcessFigures {
   peakRssMiB: number;
   /** Wall time from spawn to exit, seconds. */
   wallSeconds: number;
+  /** User + system CPU of the child (all its threads), read until it exited; seconds. Load moves it far less than wall time. */
+  cpuSeconds: number;
 }
 
 const MiB_KB = 1024;
+
+const TICKS_PER_SECOND = 100; // Linux's USER_HZ
+
+/** utime + stime of a process from /proc/<pid>/stat, in seconds. */
+function cpuOf(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined; // exited between two samples
+  }
+}
 
 function vmHwmKb(pid: number): number | undefined {
   try {
@@ -36,10 +50,14 @@ export async function measureProcess(command: string, args: string[], env: NodeJ
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let hwm = 0;
-  const timer = setInterval(() => (hwm = Math.max(hwm, vmHwmKb(child.pid!) ?? 0)), 5);
+  let cpu = 0;
+  const timer = setInterval(() => {
+    hwm = Math.max(hwm, vmHwmKb(child.pid!) ?? 0);
+    cpu = cpuOf(child.pid!) ?? cpu;
+  }, 5);
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   clearInterval(timer);
-  return { code, stdout, stderr, peakRssMiB: Math.round(hwm / MiB_KB), wallSeconds: (performance.now() - started) / 1000 };
+  return { code, stdout, stderr, peakRssMiB: Math.round(hwm / MiB_KB), wallSeconds: (performance.now() - started) / 1000, cpuSeconds: cpu };
 }
 
 /** `npm run build` (tsc -p tsconfig.build.json): the measured koppel is the built JavaScript under plain node. */
