@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { enqueueOrderRequest } from '../src/orders/index.js';
-import type { AmbitaSandbox } from '../sandbox/ambita/server.js';
 import type { DemoStep } from './demo-env.js';
 
 const PIPELINE = 'demo-ambita';
@@ -12,7 +11,7 @@ const PIPELINE = 'demo-ambita';
  * run, as a push message would trigger one in the daemon.
  */
 export const ambitaMirrorDemo: DemoStep = async (env) => {
-  const sandbox = env.sandboxes.ambita as AmbitaSandbox;
+  const sandbox = env.sandboxes.ambita!;
   const c = sandbox.credentials;
   const raw = {
     upstreams: { ambita: { base_url: sandbox.url, client_id: c.client_id, client_secret: c.client_secret, username: c.username, password: c.password } },
@@ -38,15 +37,17 @@ export const ambitaMirrorDemo: DemoStep = async (env) => {
       lines.push(`  ${label.padEnd(44)} files: +${s.downloads ?? 0} -${s.deletions ?? 0} =${s.unchanged ?? 0} → ${r.outcome}`);
     };
     await step(`request #${request.id} queued; run 1 places the order`);
-    const order = [...sandbox.book.orders.values()].find((o) => o.technicalReference === String(request.id));
+    const order = await env.sandboxCall('ambitaPlacedOrder', String(request.id));
     if (!order) return [...lines, '  error: the order was not placed'];
-    await sandbox.advance(order.id);
+    await env.sandboxCall('ambitaAdvance', order.id);
     await step(`order ${order.id} in progress`);
-    await sandbox.finish(order.id);
+    await env.sandboxCall('ambitaFinish', order.id);
     await step('finished: one file per order line');
-    const doomed = order.orders[0]!.lines[1]!.assets[0]!;
-    await sandbox.deleteAsset(doomed.id);
-    await sandbox.update(order.id, { filename: 'Tilleggsdokument.pdf' });
+    // Its files exist once finished: ask again for the one to delete.
+    const doomed = (await env.sandboxCall('ambitaPlacedOrder', String(request.id)))?.secondLineAssetId;
+    if (!doomed) return [...lines, '  error: the finished order has no file on its second line'];
+    await env.sandboxCall('ambitaDeleteAsset', doomed);
+    await env.sandboxCall('ambitaAddAsset', order.id, 'Tilleggsdokument.pdf');
     await step('one file DELETED, one added after FINISHED');
     await step('nothing new: a re-run changes nothing');
 

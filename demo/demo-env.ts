@@ -4,13 +4,15 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import type { App } from '../src/core/app.js';
 import { openApp, parseConfig } from '../src/registries.js';
-import type { SandboxHandle } from '../sandbox/kit.js';
+import type { RemoteSandbox, SandboxCall } from './sandbox-process.js';
 
 /** What a demo step gets: its folder, the running sandboxes, and a way to run koppel against them. */
 export interface DemoEnv {
   /** `data/demo`: the embedded database and inputs live here, so a second demo run sees the first one's state. */
   readonly dir: string;
-  readonly sandboxes: Readonly<Record<string, SandboxHandle>>;
+  readonly sandboxes: Readonly<Record<string, RemoteSandbox>>;
+  /** An operation on a sandbox (they run in their own process, demo/sandbox-host.ts). */
+  readonly sandboxCall: SandboxCall;
   /** Opens koppel with `upstreams` and `pipelines` (as written in YAML) on the demo database, runs `fn`, closes. */
   withApp<T>(raw: DemoConfig, fn: (app: App) => Promise<T>): Promise<T>;
   /** Every step's upstreams and pipelines together, as the steps gave them (for `--console`'s daemon). */
@@ -26,7 +28,7 @@ export interface DemoConfig {
 /** A demo step prints a few lines of summary. */
 export type DemoStep = (env: DemoEnv) => Promise<string[]>;
 
-export function createDemoEnv(dir: string, sandboxes: Record<string, SandboxHandle>): DemoEnv {
+export function createDemoEnv(dir: string, sandboxes: Record<string, RemoteSandbox>, sandboxCall: SandboxCall): DemoEnv {
   mkdirSync(dir, { recursive: true });
   // Logs go to a file so the terminal shows the summary; the file is the same NDJSON the daemon writes.
   const logFile = pino.destination({ dest: join(dir, 'koppel.log'), append: true, sync: true });
@@ -34,6 +36,7 @@ export function createDemoEnv(dir: string, sandboxes: Record<string, SandboxHand
   return {
     dir,
     sandboxes,
+    sandboxCall,
     combined: () => ({
       upstreams: Object.assign({}, ...seen.map((c) => c.upstreams)) as Record<string, unknown>,
       pipelines: [...new Map(seen.flatMap((c) => c.pipelines).map((p) => [p.name, p])).values()],

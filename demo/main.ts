@@ -1,14 +1,15 @@
 /**
- * `npm run demo`: starts the sandboxes, runs every pipeline against them on the embedded database in
- * `data/demo`, and prints a short summary per pipeline. Needs no database server and no network.
+ * `npm run demo`: starts the sandboxes (in a child process, so this process is koppel's alone), runs every
+ * pipeline against them on the embedded database in `data/demo`, and prints a short summary per pipeline. Needs
+ * no database server and no network.
  */
 import { resolve } from 'node:path';
-import { startAllSandboxes } from '../sandbox/start-all.js';
 import { createDemoEnv, type DemoStep } from './demo-env.js';
 import { maasplassenAvailabilityDemo } from './maasplassen-availability.js';
 import { planogramCatalogDemo } from './planogram-catalog.js';
 import { planviewerMirrorDemo } from './planviewer-mirror.js';
 import { ambitaMirrorDemo } from './ambita-mirror.js';
+import { startSandboxProcess } from './sandbox-process.js';
 
 /** One line per pipeline that has a demo. */
 const STEPS: DemoStep[] = [maasplassenAvailabilityDemo, planogramCatalogDemo, planviewerMirrorDemo, ambitaMirrorDemo];
@@ -19,11 +20,11 @@ const portFlag = process.argv.indexOf('--port');
 const consolePort = portFlag > 0 ? Number(process.argv[portFlag + 1]) : 8080;
 
 async function main(): Promise<number> {
-  const sandboxes = await startAllSandboxes(0);
-  const env = createDemoEnv(resolve('data/demo'), Object.fromEntries(sandboxes.map((s) => [s.name, s.handle])));
+  const host = await startSandboxProcess();
   let failed = false;
   try {
-    process.stdout.write(`koppel demo — sandboxes: ${sandboxes.map((s) => `${s.name} ${s.handle.url}`).join(', ')}\n\n`);
+    const env = createDemoEnv(resolve('data/demo'), Object.fromEntries(host.sandboxes.map((s) => [s.name, s.sandbox])), host.call);
+    process.stdout.write(`koppel demo — sandboxes: ${host.sandboxes.map((s) => `${s.name} ${s.sandbox.url}`).join(', ')}\n\n`);
     for (const step of STEPS) {
       const lines = await step(env);
       failed ||= lines.some((l) => l.includes('→ failed') || l.includes('error:'));
@@ -35,7 +36,7 @@ async function main(): Promise<number> {
       await serveDemoConsole(env, consolePort, (text) => process.stdout.write(`\n${text}`));
     }
   } finally {
-    for (const s of sandboxes) await s.handle.close();
+    await host.stop();
   }
   return failed ? 1 : 0;
 }

@@ -3,12 +3,11 @@
  * materials and a few deliberately bad rows) imported into the PlanogramBuilder sandbox, then a second, idle run.
  */
 import { join, relative } from 'node:path';
-import type { PlanogramBuilderSandbox } from '../sandbox/planogrambuilder/server.js';
 import type { DemoStep } from './demo-env.js';
 import { writeExampleCatalog } from './planogram-catalog-data.js';
 
 export const planogramCatalogDemo: DemoStep = async (env) => {
-  const sandbox = env.sandboxes.planogrambuilder as PlanogramBuilderSandbox;
+  const sandbox = env.sandboxes.planogrambuilder!;
   const catalog = await writeExampleCatalog({ dir: join(env.dir, 'inbox', 'catalog'), products: 220, accessories: 12, materials: 6, badRows: true, imageShare: 0.9 });
   const lines: string[] = [`planogram-catalog (${relative(process.cwd(), catalog.products)} + accessories, materials, ${catalog.imageCount} images)`];
   await env.withApp(
@@ -31,12 +30,11 @@ export const planogramCatalogDemo: DemoStep = async (env) => {
       lines.push(`  created ${c.created}, updated ${c.updated}, unchanged ${c.unchanged}, rejected ${c.rejected}, failed ${c.failed} → ${first.outcome}`);
       for (const r of first.rejections ?? []) lines.push(`  rejected ${relative(process.cwd(), r.source ?? '')} line ${r.line ?? '?'}${r.field ? ` (${r.field})` : ''}: ${r.reason}`);
       if (first.error) lines.push(`  error: ${first.error.message}`);
-      lines.push(
-        `  in PlanogramBuilder now: ${sandbox.items('product').length} products, ${sandbox.items('accessory').length} accessories, ${sandbox.items('material').length} materials, ${sandbox.files().length} images, ${sandbox.staleItems().length} stale`,
-      );
-      sandbox.resetCalls();
+      const n = await env.sandboxCall('planogramCounts');
+      lines.push(`  in PlanogramBuilder now: ${n.products} products, ${n.accessories} accessories, ${n.materials} materials, ${n.images} images, ${n.stale} stale`);
+      await env.sandboxCall('planogramResetCalls');
       const second = await app.runner.run('demo-catalog');
-      lines.push(`  second run: ${second.counts.unchanged} unchanged, ${sandbox.mutatingCalls()} mutating calls → ${second.outcome}`);
+      lines.push(`  second run: ${second.counts.unchanged} unchanged, ${await env.sandboxCall('planogramMutatingCalls')} mutating calls → ${second.outcome}`);
     },
   );
   return lines;
