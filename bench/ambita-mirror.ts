@@ -4,28 +4,33 @@
  * first sweep (reads every order, downloads 2,500 files) and a second sweep with nothing new (reads only),
  * on the embedded PGlite (on disk, the default) and on Postgres when one is reachable.
  *
- *   npx tsx bench/ambita-mirror.ts [--orders 500] [--concurrency 8] [--kb 2] [--rounds 3]
+ *   npx tsx bench/ambita-mirror.ts [--orders 500] [--concurrency 8] [--kb 2] [--rounds 3] [--no-build]
  *
- * Each database kind runs in its own child process, so each peak RSS is its own; rounds are interleaved and
- * best and median printed. The sandbox runs in that
- * process too; its in-memory files (orders × 5 × kb) are included in the peak RSS. A third child measures the raw
- * building block: the same asset files fetched with the bearer token and streamed to disk, same concurrency.
+ * Each database kind and round runs in its own child process, with the seeded sandbox in a process of its own,
+ * and koppel measured as production runs it: `node <the image's flags> dist/src/cli/main.js run` (built JS, no
+ * tsx), log level info; peak RSS is that process's VmHWM, time the run's own `durationMs`. Rounds are
+ * interleaved and best and median printed. A third child measures the raw building block: the same asset
+ * files fetched with the bearer token and streamed to disk, same concurrency.
  */
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
-import { openApp, parseConfig } from '../src/registries.js';
+import { databaseConfigSchema } from '../src/db/config.js';
+import { openDatabase } from '../src/db/database.js';
 import { trackOrder } from '../src/pipelines/ambita-mirror/mirror-store.js';
 import { startAmbitaSandbox } from '../sandbox/ambita/server.js';
-import { bestAndMedian } from './lib/measure-process.js';
+import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
+import { productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult } from './lib/sandbox-process.js';
 
 const { values: args } = parseArgs({
@@ -35,8 +40,12 @@ const { values: args } = parseArgs({
     kb: { type: 'string', default: '2' },
     db: { type: 'string' },
     rounds: { type: 'string', default: '3' },
+    serve: { type: 'boolean', default: false },
+    'no-build': { type: 'boolean', default: false },
   },
 });
+const SELF = fileURLToPath(import.meta.url);
+const CLI = resolve('dist/src/cli/main.js');
 const ORDERS = Number(args.orders);
 
 /** The sandbox with ORDERS finished orders of 5 assets each; the same for every measurement. */
@@ -56,15 +65,56 @@ async function seededSandbox() {
   return { sandbox, ids, assets };
 }
 
+/** What the sandbox process prints once seeded. */
+interface Served {
+  url: string;
+  credentials: Record<string, string>;
+  ids: number[];
+  assets: string[];
+}
+
+/**
+ * `--serve`: the seeded sandbox alone in this process. Prints what it serves as one JSON line, then answers each
+ * line on stdin with its request count so far; stops when stdin closes (so it never outlives the benchmark).
+ */
+async function serve(): Promise<void> {
+  const { sandbox, ids, assets } = await seededSandbox();
+  process.stdout.write(`${JSON.stringify({ url: sandbox.url, credentials: sandbox.credentials as Record<string, string>, ids, assets } satisfies Served)}\n`);
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', () => process.stdout.write(`${sandbox.requestCount()}\n`));
+  await once(lines, 'close');
+  await sandbox.close();
+}
+
+/** Starts `--serve` in its own process. */
+async function startServed(): Promise<{ served: Served; requestCount(): Promise<number>; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', '--orders', args.orders!, '--kb', args.kb!], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) throw new Error('the sandbox process exited before serving');
+  return {
+    served: JSON.parse(first.value) as Served,
+    async requestCount() {
+      child.stdin.write('count\n');
+      return Number((await lines.next()).value);
+    },
+    async stop() {
+      const exited = once(child, 'exit');
+      child.stdin.end();
+      await exited;
+    },
+  };
+}
+
 /**
  * The raw building block: the same asset files fetched with a bearer token and streamed to disk, at the same
  * concurrency — no order reads, no temp name, no hash, no index.
  */
 async function rawDownloads(): Promise<void> {
-  const { sandbox, assets } = await seededSandbox();
+  const host = await startServed();
+  const { url, assets, credentials: c } = host.served;
   const root = await mkdtemp(join(tmpdir(), 'ambita-bench-raw-'));
-  const c = sandbox.credentials;
-  const tokenRes = await fetch(`${sandbox.url}/authentication/v2/token`, {
+  const tokenRes = await fetch(`${url}/authentication/v2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ grant_type: 'password', client_id: c.client_id, client_secret: c.client_secret, username: c.username, password: c.password }),
@@ -76,7 +126,7 @@ async function rawDownloads(): Promise<void> {
     Array.from({ length: Number(args.concurrency) }, async () => {
       while (next < assets.length) {
         const i = next++;
-        const res = await fetch(`${sandbox.url}/shopping/v2/assets/${assets[i]}`, { headers: { authorization: `Bearer ${token}` } });
+        const res = await fetch(`${url}/shopping/v2/assets/${assets[i]}`, { headers: { authorization: `Bearer ${token}` } });
         if (!res.ok || !res.body) throw new Error(`raw asset fetch: ${res.status}`);
         await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), createWriteStream(join(root, String(i))));
       }
@@ -85,62 +135,74 @@ async function rawDownloads(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(`raw       fetch-to-file of the same ${assets.length} assets: ${(assets.length / seconds).toFixed(1)} files/s  ${seconds.toFixed(2)} s\n`);
   process.stdout.write(`FIGURES ${JSON.stringify({ label: 'raw', filesPerSec: assets.length / seconds })}\n`);
-  await sandbox.close();
+  await host.stop();
   await rm(root, { recursive: true, force: true });
+}
+
+/** The `run finished` line koppel logs at the end of a run. */
+function runFinished(stdout: string): { durationMs: number; counts: Record<string, number>; outcome: string } {
+  const line = stdout.split('\n').findLast((l) => l.includes('"run finished"'));
+  if (!line) throw new Error('no "run finished" line in the output');
+  return JSON.parse(line) as { durationMs: number; counts: Record<string, number>; outcome: string };
 }
 
 async function bench(label: string, database: { url: string; pglite_dir: string }): Promise<void> {
-  const { sandbox, ids, assets } = await seededSandbox();
-  const root = await mkdtemp(join(tmpdir(), 'ambita-bench-'));
-  const config = parseConfig(
+  const host = await startServed();
+  const { url, credentials, ids, assets } = host.served;
+  const dir = await mkdtemp(join(tmpdir(), 'ambita-bench-'));
+  const env = { ...process.env, KOPPEL_CONFIG: join(dir, 'koppel.yaml') };
+  await writeFile(
+    env.KOPPEL_CONFIG,
     stringify({
       database,
-      storage: { root },
-      log: { level: 'warn' },
+      storage: { root: join(dir, 'files') },
+      log: { level: 'info' }, // production's default: one line per downloaded file is part of the cost
       upstreams: {
         ambita: {
-          base_url: sandbox.url,
-          client_id: sandbox.credentials.client_id,
-          client_secret: sandbox.credentials.client_secret,
-          username: sandbox.credentials.username,
-          password: sandbox.credentials.password,
-          rate: { concurrency: Number(args.concurrency), per_second: 10_000 },
-        },
+          base_url: url,
+          client_id: credentials.client_id,
+          client_secret: credentials.client_secret,
+          username: credentials.username,
+          password: credentials.password,
+          rate: { concurrency: Number(args.concurrency), per_second: 10_000 } },
       },
       pipelines: [{ name: 'ambita-bench', type: 'ambita-mirror', sweep_interval_minutes: 0, concurrency: Number(args.concurrency) }],
     }),
-    {},
   );
-  const app = await openApp(config);
-  for (const orderId of ids) await trackOrder(app.db.kysely, { pipeline: 'ambita-bench', orderId });
+  const migrate = await measureProcess(process.execPath, [CLI, 'migrate'], env);
+  if (migrate.code !== 0) throw new Error(`koppel migrate: ${migrate.stderr}`);
+  const db = await openDatabase(databaseConfigSchema.parse({ ...database, pool_size: 2 }));
+  for (const orderId of ids) await trackOrder(db.kysely, { pipeline: 'ambita-bench', orderId });
+  await db.close();
   for (const phase of ['first sweep (download all)', 'second sweep (nothing new)']) {
-    const before = sandbox.requestCount();
-    const started = performance.now();
-    const result = await app.runner.run('ambita-bench');
-    const seconds = (performance.now() - started) / 1000;
-    // The kernel's high-water mark: polling rss() every 20 ms cost the measured process ~4 % of its CPU.
-    const peak = process.resourceUsage().maxRSS * 1024;
-    const requests = sandbox.requestCount() - before;
+    const before = await host.requestCount();
+    const run = await measureProcess(process.execPath, [...productionNodeFlags(), CLI, 'run', 'ambita-bench'], env);
+    if (run.code !== 0) throw new Error(`koppel run exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
+    const result = runFinished(run.stdout);
+    const seconds = result.durationMs / 1000;
+    const requests = (await host.requestCount()) - before;
     process.stdout.write(
       `${label.padEnd(9)} ${phase.padEnd(28)} ${result.outcome.padEnd(9)} ${(ORDERS / seconds).toFixed(1).padStart(7)} orders/s  ` +
         `${seconds.toFixed(2).padStart(6)} s  ${String(requests).padStart(5)} requests  created ${result.counts.created}  unchanged ${result.counts.unchanged}  ` +
-        `peak RSS ${(peak / 1024 / 1024).toFixed(0)} MiB\n`,
+        `peak RSS ${run.peakRssMiB} MiB\n`,
     );
     if (phase.startsWith('first')) {
       process.stdout.write(`${label.padEnd(9)} first sweep: ${(assets.length / seconds).toFixed(1)} asset files/s (${result.counts.created} created)\n`);
-      process.stdout.write(`FIGURES ${JSON.stringify({ label, filesPerSec: assets.length / seconds, ordersPerSec: ORDERS / seconds, peakRssMiB: Math.round(peak / 1024 / 1024) })}\n`);
+      process.stdout.write(`FIGURES ${JSON.stringify({ label, filesPerSec: assets.length / seconds, ordersPerSec: ORDERS / seconds, peakRssMiB: run.peakRssMiB })}\n`);
     }
   }
-  await app.close();
-  await sandbox.close();
-  await rm(root, { recursive: true, force: true });
+  await host.stop();
+  await rm(dir, { recursive: true, force: true });
 }
 
-if (!args.db) {
+if (args.serve) {
+  await serve();
+} else if (!args.db) {
+  if (!args['no-build']) buildDist();
   // Parent: one child per database kind and round, same flags; rounds interleaved (raw, PGlite, Postgres) so load
   // from other work hits every side alike.
   const self = fileURLToPath(import.meta.url);
-  const rest = ['--orders', args.orders!, '--concurrency', args.concurrency!, '--kb', args.kb!];
+  const rest = ['--orders', args.orders!, '--concurrency', args.concurrency!, '--kb', args.kb!, '--no-build'];
   const figures = new Map<string, number[]>();
   for (let round = 0; round < Number(args.rounds); round++) {
     for (const db of ['raw', 'pglite', 'postgres']) {

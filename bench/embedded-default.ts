@@ -4,11 +4,13 @@
  *
  *   npm run bench -- embedded            (this section only; merged into bench/REPORT.md)
  *   npx tsx bench/embedded-default.ts [--rounds 3] [--idle-minutes 10] [--products 100000] [--no-build]
+ *     [--only migrate,demo,planviewer,ambita,catalog,daemon]   (some rows only; prints them, for a partial re-run)
  *
  * koppel runs as production runs it where a command is one koppel process: the built JS under plain node with the
- * image's node flags (`koppel migrate`, the daemon). The demo is `npm run demo`'s process (tsx). The catalog,
- * Ambita and Planviewer rows come from those benchmarks, run here with the arguments shown beside them, and
- * measure what they measure (Ambita: the sweep runs in one tsx process with its sandbox). Short commands run
+ * image's node flags (`koppel migrate`, the daemon). The demo is `npm run demo`'s process (tsx; its sandboxes run
+ * in a child process, not counted). The catalog, Ambita and Planviewer rows come from those benchmarks, run here
+ * with the arguments shown beside them, and measure what they measure (Ambita: the built CLI, sandbox in its own
+ * process). Short commands run
  * `--rounds` times, interleaved between the engines (the machine is shared): peak RSS is the highest of the
  * rounds, time the median. The daemon runs on both engines at once for `--idle-minutes` with one run a
  * minute, its RSS sampled each minute (the trend).
@@ -32,8 +34,11 @@ const { values: args } = parseArgs({
     'idle-minutes': { type: 'string', default: '10' },
     products: { type: 'string', default: '100000' },
     'no-build': { type: 'boolean', default: false },
+    only: { type: 'string' },
   },
 });
+const only = args.only?.split(',');
+const wanted = (group: string) => !only || only.includes(group);
 const ROUNDS = Number(args.rounds);
 const CLI = resolve('dist/src/cli/main.js');
 const ADMIN_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
@@ -149,7 +154,7 @@ async function demoRows(dir: string): Promise<void> {
     await rm(demoDir, { recursive: true, force: true });
     if (hadDemo) await rename(aside, demoDir);
   }
-  const note = 'the demo always runs embedded';
+  const note = 'the demo always runs embedded; its sandboxes run in a child process (not counted)';
   rows.push({ command: 'npm run demo, first (new data/demo)', pglite: combine(first), note });
   rows.push({ command: 'npm run demo, second', pglite: combine(second), note });
 }
@@ -179,7 +184,7 @@ function catalogRows(): void {
 
 function ambitaRows(): void {
   const extra = ['--rounds', String(ROUNDS)];
-  const { lines } = subBench('ambita-mirror.ts', extra);
+  const { lines } = subBench('ambita-mirror.ts', [...extra, '--no-build']);
   for (const [label, name] of [
     ['first sweep (download all)', 'Ambita first sweep, 2,500 assets'],
     ['second sweep (nothing new)', 'Ambita second sweep, nothing new'],
@@ -193,7 +198,7 @@ function ambitaRows(): void {
         .map((m) => ({ seconds: Number(m[1]), peakRssMiB: Number(m[2]) }));
       return figs.length ? combine(figs) : undefined;
     };
-    rows.push({ command: name, pglite: fig('pglite'), postgres: fig('postgres'), note: `ambita-mirror ${extra.join(' ')} (sandbox in the measured process, tsx)` });
+    rows.push({ command: name, pglite: fig('pglite'), postgres: fig('postgres'), note: `ambita-mirror ${extra.join(' ')} (built CLI, sandbox in its own process)` });
   }
 }
 
@@ -280,15 +285,19 @@ async function main(): Promise<void> {
   let trend: string[] = [];
   let semi: string[] = [];
   try {
-    out('koppel migrate …');
-    await migrateRows(dir);
-    semi = await semiSpaceLines(dir);
-    out('npm run demo …');
-    await demoRows(dir);
-    planviewerRows();
-    ambitaRows();
-    catalogRows();
-    if (Number(args['idle-minutes']) > 0) {
+    if (wanted('migrate')) {
+      out('koppel migrate …');
+      await migrateRows(dir);
+      semi = await semiSpaceLines(dir);
+    }
+    if (wanted('demo')) {
+      out('npm run demo …');
+      await demoRows(dir);
+    }
+    if (wanted('planviewer')) planviewerRows();
+    if (wanted('ambita')) ambitaRows();
+    if (wanted('catalog')) catalogRows();
+    if (wanted('daemon') && Number(args['idle-minutes']) > 0) {
       out(`daemon, ${args['idle-minutes']} min …`);
       trend = await daemonRows(dir).catch((err: unknown) => {
         rows.push({ command: 'daemon', note: `failed: ${(err as Error).message}` });
