@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { createScrubber, redactSecrets } from '../config/secrets.js';
 
@@ -49,8 +50,20 @@ const RUN_LINES = Symbol('koppel.runLines');
 export type LogRecord = Record<string, unknown>;
 
 /**
- * Hands each finished line that carries a `runId` binding to whoever listens for that run. Idle (no JSON
- * parsing) unless a run is listening.
+ * The run whose work is executing: a line logged by a logger without a `runId` binding (an upstream client's
+ * retry warning, say, made once per process and shared by runs) still belongs to the run that caused it.
+ */
+const currentRun = new AsyncLocalStorage<number>();
+
+/** Runs `fn` as part of run `runId`: lines logged from it and its continuations go to that run's listener. */
+export function inRun<T>(runId: number, fn: () => T): T {
+  return currentRun.run(runId, fn);
+}
+
+/**
+ * Hands each finished line to whoever listens for its run: the `runId` binding, else the run executing when it
+ * was logged (pino calls the hook synchronously, in the caller's async context). Idle (no JSON parsing) unless a
+ * run is listening.
  */
 class RunLineTap {
   readonly #listeners = new Map<number, (line: LogRecord) => void>();
@@ -61,18 +74,21 @@ class RunLineTap {
   }
 
   write(line: string): string {
-    if (this.#listeners.size > 0 && line.includes('"runId":')) {
-      const record = JSON.parse(line) as LogRecord;
-      if (typeof record.runId === 'number') this.#listeners.get(record.runId)?.(record);
-    }
+    if (this.#listeners.size === 0) return line;
+    const executing = currentRun.getStore();
+    if (executing === undefined && !line.includes('"runId":')) return line;
+    const record = JSON.parse(line) as LogRecord;
+    const runId = typeof record.runId === 'number' ? record.runId : executing;
+    if (runId !== undefined) this.#listeners.get(runId)?.(record);
     return line;
   }
 }
 
 /**
  * Calls `listener` with every line logged, until the returned function is called, by any logger descended from
- * `log`'s root that carries `runId` (the runner's per-run child and its children), as written: redacted and
- * scrubbed. A logger not made by `createLogger` (a test's bare pino) has no lines to give: nothing is called.
+ * `log`'s root that carries `runId` (the runner's per-run child and its children) or logs from inside
+ * `inRun(runId, …)`, as written: redacted and scrubbed. A logger not made by `createLogger` (a test's bare
+ * pino) has no lines to give: nothing is called.
  */
 export function listenToRunLines(log: Logger, runId: number, listener: (line: LogRecord) => void): () => void {
   // pino's children are `Object.create(parent)`, so the root's tap is found from any descendant.

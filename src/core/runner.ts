@@ -7,7 +7,7 @@ import { sleep } from './abortable-sleep.js';
 import { ConfigError, coerceError } from './errors.js';
 import type { KoppelEvents } from './events.js';
 import { ItemStateStore } from './item-state.js';
-import { listenToRunLines } from './logger.js';
+import { inRun, listenToRunLines } from './logger.js';
 import { findPipelineType, loadPipeline, type Registries } from './registries.js';
 import { RejectionReporter } from './rejections.js';
 import { RunJournal } from './run-journal.js';
@@ -183,12 +183,13 @@ export class Runner {
       let plan;
       try {
         journal.phase('plan');
-        plan = await def.plan(ctx);
+        plan = await inRun(runId, () => def.plan(ctx));
         if (options.dryRun) {
           outcome = 'dry-run';
         } else {
           journal.phase('apply');
-          await def.apply(ctx, plan);
+          const planned = plan;
+          await inRun(runId, () => def.apply(ctx, planned));
           // A shutdown may have cut the work short: say so rather than record a partial run as a success. Items
           // that failed or wait for a person are the run's finished result, not a koppel fault: `failed` is kept
           // for an error that ended the run, so the recorded word and the exit code say the same thing.

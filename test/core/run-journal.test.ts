@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger, listenToRunLines } from '../../src/core/logger.js';
+import { createLogger, inRun, listenToRunLines } from '../../src/core/logger.js';
 import { RUN_LOG_HEAD, RUN_LOG_TAIL, RUN_PHASES_MAX, RunJournal } from '../../src/core/run-journal.js';
 import { type TestDatabase, createTestDatabase, testDatabaseKinds } from '../helpers/database.js';
 import { LogSink } from '../helpers/logs.js';
@@ -43,6 +43,32 @@ describe.each(testDatabaseKinds)('RunJournal on %s', (kind) => {
     expect(rows[1]!.fields).toEqual({ itemKey: 'boat-91', token: '[redacted]', err: 'Error: refused [redacted]' });
     expect(JSON.stringify(rows)).not.toContain(SECRET);
     expect(JSON.stringify(rows)).not.toContain('a-runtime-token');
+  });
+
+  it('keeps lines a shared logger writes while the run executes (an upstream retry), and only those', async () => {
+    const runId = await newRun();
+    const root = createLogger({ level: 'info', destination: new LogSink() });
+    const journal = new RunJournal(t.db.kysely, runId);
+    // Made once per process, like an upstream's gateway logger: no runId binding.
+    const upstream = root.child({ upstream: 'maasplassen' });
+    const unlisten = listenToRunLines(root.child({ runId }), runId, (line) => journal.line(line));
+    upstream.warn('before the run');
+    await inRun(runId, async () => {
+      upstream.warn({ attempt: 1 }, 'upstream call failed, retrying');
+      await new Promise((resolve) => setTimeout(resolve, 5)); // a continuation is still the run's
+      upstream.warn({ attempt: 2 }, 'upstream call failed, retrying');
+      root.child({ runId: runId + 1 }).info('bound to another run'); // the binding wins
+    });
+    await inRun(runId + 1, async () => upstream.warn('during another run'));
+    upstream.warn('after the run');
+    unlisten();
+    await journal.close();
+
+    const rows = (await events(runId)).filter((r) => r.kind === 'log');
+    expect(rows.map((r) => [r.message, r.fields])).toEqual([
+      ['upstream call failed, retrying', { upstream: 'maasplassen', attempt: 1 }],
+      ['upstream call failed, retrying', { upstream: 'maasplassen', attempt: 2 }],
+    ]);
   });
 
   it('records phases one after another, each with its last progress, and ends the last at close', async () => {

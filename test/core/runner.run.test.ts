@@ -102,6 +102,17 @@ describe.each(testDatabaseKinds)('Runner.run on %s', (kind) => {
     expect(failing.some((l) => l.fields?.outcome === 'succeeded')).toBe(false);
   });
 
+  it("journals the upstream's retry warnings under the run that caused them", async () => {
+    sandbox.faults.set({ latencyMs: 0, errorRate: 1 }); // every push fails: the gateway retries, then gives up
+    const run = await app.runner.run('boats');
+    expect(run.outcome).toBe('failed');
+    const lines = await app.db.kysely.selectFrom('run_events').select(['message', 'fields']).where('run_id', '=', run.runId!).where('kind', '=', 'log').execute();
+    const retries = lines.filter((l) => l.message === 'upstream call failed, retrying');
+    expect(retries.length).toBeGreaterThan(0);
+    // Logged by the upstream's own logger (made once per process), not the run's.
+    expect(retries[0]!.fields).toMatchObject({ upstream: 'maasplassen', attempt: 1 });
+  });
+
   it('closes a run left running by a dead process as crashed', async () => {
     const dead = await app.db.kysely
       .insertInto('runs')
