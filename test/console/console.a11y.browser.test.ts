@@ -74,6 +74,11 @@ describe.skipIf(!hasChromium)(`console accessibility in chromium (${kind})`, () 
         if (width === PHONE) {
           const scroll = await page.evaluate<number>('document.documentElement.scrollWidth');
           if (scroll > PHONE) found.push(`${page.url()}: ${scroll}px wide on a ${PHONE}px screen`);
+          // A table that scrolls sideways on a phone must be reachable by keyboard, and named.
+          const unreachable = await page.evaluate<string[]>(
+            "[...document.querySelectorAll('.scroll')].filter((e) => e.tabIndex < 0 || !e.getAttribute('aria-label')).map((e) => e.querySelector('th')?.textContent ?? '?')",
+          );
+          for (const table of unreachable) found.push(`${page.url()}: the table starting "${table}" scrolls without keyboard access`);
         }
       }
     }

@@ -15,7 +15,7 @@ export function overviewRoutes(r: Hono<Env>, deps: ConsoleDeps, stats: UpstreamS
       deps,
       'Upstreams',
       html`<p class="muted">Since ${when(since)} (at most the last hour), from the same counters as <code>/metrics</code>. Queue depth is now.</p>
-${rows.length === 0 ? html`<p>No upstream calls yet.</p>` : html`<div class="scroll"><table><thead><tr><th scope="col">Upstream</th><th scope="col" class="n">Requests</th><th scope="col">Errors by kind</th><th scope="col" class="n">Retries</th><th scope="col" class="n">Queue depth</th></tr></thead>
+${rows.length === 0 ? html`<p>No upstream calls yet.</p>` : html`<div class="scroll" tabindex="0" role="region" aria-label="Upstreams (scrolls sideways)"><table><thead><tr><th scope="col">Upstream</th><th scope="col" class="n">Requests</th><th scope="col">Errors by kind</th><th scope="col" class="n">Retries</th><th scope="col" class="n">Queue depth</th></tr></thead>
 <tbody>${rows.map(
         (u) => html`<tr><th scope="row">${u.upstream}</th><td class="n">${u.requests}</td><td>${Object.entries(u.errors).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}</td><td class="n">${u.retries}</td><td class="n">${u.queueDepth}</td></tr>`,
       )}</tbody></table></div>`}`,
@@ -29,7 +29,7 @@ ${rows.length === 0 ? html`<p>No upstream calls yet.</p>` : html`<div class="scr
       deps,
       'Actions',
       html`<p class="muted">Every action taken in the console, newest first, with who and when (also those refused).</p>
-<div class="scroll"><table><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">On</th><th scope="col">Outcome</th><th scope="col">Message</th></tr></thead>
+<div class="scroll" tabindex="0" role="region" aria-label="Actions (scrolls sideways)"><table><thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">Action</th><th scope="col">On</th><th scope="col">Outcome</th><th scope="col">Message</th></tr></thead>
 <tbody>${rows.map((a) => html`<tr><td>${when(a.at)}</td><td>${a.actor} (${a.role})</td><td>${a.action}</td><td>${a.target}</td><td>${a.outcome}</td><td>${a.message ?? ''}</td></tr>`)}</tbody></table></div>`,
     );
   });

@@ -30,7 +30,7 @@ export function ordersView(
   const upstreams = [...new Set(p.counts.map((c) => c.upstream))].sort();
   const count = (u: string, s: string) => p.counts.find((c) => c.upstream === u && c.state === s)?.n ?? 0;
   return html`<h2>Requests by state</h2>
-<div class="scroll"><table><thead><tr><th scope="col">Upstream</th>${REQUEST_STATES.map((s) => html`<th scope="col" class="n">${s}</th>`)}</tr></thead>
+<div class="scroll" tabindex="0" role="region" aria-label="Requests by state (scrolls sideways)"><table><thead><tr><th scope="col">Upstream</th>${REQUEST_STATES.map((s) => html`<th scope="col" class="n">${s}</th>`)}</tr></thead>
 <tbody>${upstreams.map(
     (u) => html`<tr><th scope="row">${u}</th>${REQUEST_STATES.map((s) => html`<td class="n">${count(u, s) ? html`<a href="${base}orders?upstream=${u}&state=${s}">${count(u, s)}</a>` : '0'}</td>`)}</tr>`,
   )}</tbody></table></div>
@@ -39,7 +39,7 @@ export function ordersView(
 <label for="o-state">State</label><select id="o-state" name="state"><option value="">all</option>${REQUEST_STATES.map((s) => html`<option ${s === p.filter.state ? 'selected' : ''}>${s}</option>`)}</select>
 <p><button type="submit">Show</button></p></fieldset></form>
 <h2>Requests</h2>
-${p.rows.length === 0 ? html`<p>None.</p>` : html`<div class="scroll"><table><thead><tr><th scope="col">#</th><th scope="col">Upstream</th><th scope="col">What</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Next action</th></tr></thead>
+${p.rows.length === 0 ? html`<p>None.</p>` : html`<div class="scroll" tabindex="0" role="region" aria-label="Requests (scrolls sideways)"><table><thead><tr><th scope="col">#</th><th scope="col">Upstream</th><th scope="col">What</th><th scope="col">State</th><th scope="col">Reason</th><th scope="col">Next action</th></tr></thead>
 <tbody>${p.rows.map(
     (r) => html`<tr><td><a href="${base}orders/${Number(r.id)}">#${Number(r.id)}</a></td><td>${r.upstream}</td><td>${describe(r.upstream, r.request)}</td><td class="state">${r.status}</td><td>${r.reason ?? ''}</td><td>${r.next_action ?? ''}</td></tr>`,
   )}</tbody></table></div>`}
@@ -133,7 +133,7 @@ function candidateLabel(choice: WaitingChoice, c: WaitingChoice['candidates'][nu
 
 export function filesTable(base: string, files: readonly MirroredFile[]): Html {
   if (files.length === 0) return html`<p>None yet.</p>`;
-  return html`<div class="scroll"><table><thead><tr><th scope="col">File</th><th scope="col">Pipeline</th><th scope="col">Request</th><th scope="col">Vendor's id</th><th scope="col" class="n">Size</th><th scope="col">sha256</th><th scope="col">Stored</th></tr></thead>
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="Mirrored files (scrolls sideways)"><table><thead><tr><th scope="col">File</th><th scope="col">Pipeline</th><th scope="col">Request</th><th scope="col">Vendor's id</th><th scope="col" class="n">Size</th><th scope="col">sha256</th><th scope="col">Stored</th></tr></thead>
 <tbody>${files.map(
     (f) => html`<tr><td><a href="${base}files/download?path=${encodeURIComponent(f.path)}" download>${f.name}</a></td><td>${f.pipeline}</td><td>${f.requestId === null ? '—' : html`<a href="${base}orders/${f.requestId}">#${f.requestId}</a>`}</td><td><code>${f.vendorRef}</code></td><td class="n">${bytes(f.size)}</td><td><code title="${f.sha256}">${f.sha256.slice(0, 12)}…</code></td><td>${when(f.at)}</td></tr>`,
   )}</tbody></table></div>`;

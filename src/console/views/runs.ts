@@ -36,7 +36,7 @@ ${rejectionsTable(rejections, shownMax)}
 
 export function rejectionsTable(rows: readonly Rejection[], shownMax: number): Html {
   if (rows.length === 0) return html`<p>None.</p>`;
-  return html`<div class="scroll"><table><thead><tr><th scope="col">Run</th><th scope="col">Kind</th><th scope="col">File</th><th scope="col" class="n">Line</th><th scope="col">Column</th><th scope="col">Item</th><th scope="col">Reason</th><th scope="col">Value</th></tr></thead>
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="Rejections (scrolls sideways)"><table><thead><tr><th scope="col">Run</th><th scope="col">Kind</th><th scope="col">File</th><th scope="col" class="n">Line</th><th scope="col">Column</th><th scope="col">Item</th><th scope="col">Reason</th><th scope="col">Value</th></tr></thead>
 <tbody>${rows.map(
     (r) => html`<tr><td>${Number(r.run_id)}</td><td>${r.severity}</td><td>${r.source ?? '—'}</td><td class="n">${r.line ?? '—'}</td><td>${r.field ?? '—'}</td><td>${r.item_key ?? '—'}</td><td>${r.reason}</td><td><code>${excerpt(r.value)}</code></td></tr>`,
   )}</tbody></table></div>${rows.length >= shownMax ? html`<p class="muted">The first ${shownMax} are shown; the CSV has them all.</p>` : ''}`;
