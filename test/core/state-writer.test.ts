@@ -25,9 +25,9 @@ describe('StateWriter', () => {
   it('writes at once, and puts what is recorded during a write into one next write', async () => {
     const store = slowStore();
     const writer = new StateWriter(store);
-    writer.record([state('a')]);
-    writer.record([state('b')]);
-    writer.record([state('c'), state('d')]);
+    void writer.record([state('a')]);
+    void writer.record([state('b')]);
+    void writer.record([state('c'), state('d')]);
     expect(store.writes).toEqual([['a']]);
     store.finishNext();
     await tick();
@@ -38,7 +38,7 @@ describe('StateWriter', () => {
     expect(drained).toBe(false);
     store.finishNext();
     await drain;
-    writer.record([state('e')]);
+    void writer.record([state('e')]);
     expect(store.writes).toEqual([['a'], ['b', 'c', 'd'], ['e']]);
     store.finishNext();
     await writer.drain();
@@ -47,19 +47,44 @@ describe('StateWriter', () => {
   it('after a failed write, refuses more records and drain rejects with that error', async () => {
     const store = slowStore();
     const writer = new StateWriter(store);
-    writer.record([state('a')]);
-    writer.record([state('b')]);
+    void writer.record([state('a')]);
+    void writer.record([state('b')]);
     store.finishNext(new Error('database gone'));
     await expect(writer.drain()).rejects.toThrow('database gone');
-    expect(() => writer.record([state('c')])).toThrow('database gone');
+    await expect(writer.record([state('c')])).rejects.toThrow('database gone');
     expect(store.writes).toEqual([['a']]);
   });
 
   it('records nothing for an empty list and drains at once', async () => {
     const store = slowStore();
     const writer = new StateWriter(store);
-    writer.record([]);
+    await writer.record([]);
     await writer.drain();
     expect(store.writes).toEqual([]);
+  });
+
+  it('makes a caller wait while the pending states reach the bound, until a write takes them', async () => {
+    const store = slowStore();
+    const writer = new StateWriter(store, 2);
+    await writer.record([state('a')]); // written at once: nothing pending
+    await writer.record([state('b')]); // one pending: room left
+    let through = false;
+    const full = writer.record([state('c')]).then(() => (through = true));
+    await tick();
+    expect(through).toBe(false);
+    store.finishNext();
+    await full;
+    expect(store.writes).toEqual([['a'], ['b', 'c']]);
+    store.finishNext();
+    await writer.drain();
+  });
+
+  it('releases a waiting caller with the error when the write it waits for fails', async () => {
+    const store = slowStore();
+    const writer = new StateWriter(store, 1);
+    await writer.record([state('a')]);
+    const waiting = writer.record([state('b')]);
+    store.finishNext(new Error('database gone'));
+    await expect(waiting).rejects.toThrow('database gone');
   });
 });

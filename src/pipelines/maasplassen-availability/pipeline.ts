@@ -152,7 +152,7 @@ async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush
     (entries) => client.updateAvailability(entries, ctx.abortSignal),
   );
   const landed = outcome.pushed.map((e) => byKey.get(entryKey(e))!);
-  writer.record(landed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
+  await writer.record(landed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
   const created = landed.filter((p) => p.isNew).length;
   if (created > 0) ctx.count('created', created);
   if (landed.length > created) ctx.count('updated', landed.length - created);

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PermanentError } from '../../core/errors.js';
 import { VOIDED_HASH } from '../../core/item-state.js';
+import { StateWriter } from '../../core/state-writer.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { Plan } from '../../core/types.js';
 import type { ContextOf } from '../define-pipeline.js';
@@ -18,7 +19,7 @@ import { imagesOf, itemHash, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
 import { saveSnapshot, voidSnapshots } from './file-snapshot.js';
 import { fileKey, imageState, type LocalImage } from './images.js';
-import { type CatalogPlanState, type KindPlan, StateBuffer } from './plan-state.js';
+import type { CatalogPlanState, KindPlan } from './plan-state.js';
 import { Flag } from './reference-index.js';
 
 type Ctx = ContextOf<PlanogramCatalogConfig, 'planogrambuilder'>;
@@ -33,7 +34,7 @@ interface Apply {
   ctx: Ctx;
   client: PlanogramBuilderClient;
   concurrency: number;
-  checkpoints: StateBuffer;
+  checkpoints: StateWriter;
   /** Lower-cased names of the images on the service whose users this run regenerates (uploaded now or by a stopped run). */
   uploaded: Set<string>;
   /** Uploaded images with an item that was not regenerated (write or Refresh failed): their users are refreshed next run. */
@@ -43,11 +44,11 @@ interface Apply {
 
 export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Promise<void> {
   const s = plan.state;
+  const checkpoints = new StateWriter(ctx.state);
   try {
     const client = ctx.upstreams.planogrambuilder;
     const concurrency = 2 * (ctx.global.upstreams.planogrambuilder?.rate.concurrency ?? 4);
-    const checkpoints = new StateBuffer(ctx.state);
-    for (const settled of s.settledImages) await checkpoints.add(settled);
+    await checkpoints.record(s.settledImages);
     const { upload = 0, create = 0, update = 0, refresh = 0 } = plan.summary;
     const total = upload + create + update + refresh + (plan.summary.delete ?? 0);
     let done = 0;
@@ -69,13 +70,15 @@ export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Prom
 
     // An image counts as settled only once every item using it shows it; until then the next run refreshes its users.
     if (!ctx.stopSignal.aborted) {
-      for (const [lower, image] of [...s.uploads, ...s.uploadedBefore]) if (run.uploaded.has(lower) && !run.unsettled.has(lower)) await checkpoints.add(imageState(image));
+      for (const [lower, image] of [...s.uploads, ...s.uploadedBefore]) if (run.uploaded.has(lower) && !run.unsettled.has(lower)) await checkpoints.record([imageState(image)]);
     }
-    await checkpoints.flush();
+    await checkpoints.drain();
     if (s.pruneRefused) throw new PermanentError(s.pruneRefused, { upstream: 'planogrambuilder', op: 'prune' });
     // Every step done (a failed item write leaves the remote catalog short of the snapshot, which the next run sees).
     if (!ctx.stopSignal.aborted) for (const kind of read) await saveSnapshot(ctx.state, kind.src.kind, kind.snapshot!);
   } finally {
+    // What landed before a failure is still recorded (the failure itself is the one thrown above).
+    await checkpoints.drain().catch(() => undefined);
     await s.release();
   }
 }
@@ -115,7 +118,7 @@ async function applyKind(run: Apply, plan: KindPlan): Promise<void> {
       writing.push(row.key);
       batch.push(() => writeRow(run, plan, row, fresh));
     } else if (fresh.length) batch.push(() => refreshRow(run, plan.src.kind, row, fresh));
-    else if (plan.index.has(row.slot, Flag.SETTLE)) await run.checkpoints.add({ key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null });
+    else if (plan.index.has(row.slot, Flag.SETTLE)) await run.checkpoints.record([{ key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null }]);
     if (batch.length >= BATCH) {
       await inFlight;
       inFlight = send(batch, writing);
@@ -135,7 +138,7 @@ async function writeRow(run: Apply, plan: KindPlan, row: AcceptedRow, fresh: str
   try {
     const verb = plan.index.has(row.slot, Flag.CREATE) ? 'Create' : 'Update';
     ctx.count(await write(run.client, kind, verb, row.item, { signal: ctx.abortSignal, itemKey: row.key }));
-    await run.checkpoints.add({ key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null });
+    await run.checkpoints.record([{ key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null }]);
   } catch (err) {
     for (const name of fresh) run.unsettled.add(name);
     if (err instanceof PermanentError && ROW_CODES.has(String(err.code))) {

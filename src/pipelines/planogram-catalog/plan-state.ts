@@ -3,7 +3,7 @@
  * reference-index.ts), per changed image its file facts, per deletion a reference. Apply reads the catalogs
  * again for the items themselves.
  */
-import type { ItemState, ItemStateStore } from '../../core/item-state.js';
+import type { ItemState } from '../../core/item-state.js';
 import type { PlannedAction } from '../../core/types.js';
 import type { ItemKind } from '../../upstreams/planogrambuilder/wire.js';
 import type { CatalogSource } from './catalog-rows.js';
@@ -43,29 +43,6 @@ export interface CatalogPlanState {
   settledImages: ItemState[];
   /** Set when pruning was refused (too large a share without --force): the run fails after the rest is done. */
   pruneRefused: string | undefined;
-}
-
-/** Buffers item-state writes and stores them in batches, one batch at a time. */
-export class StateBuffer {
-  readonly #store: ItemStateStore;
-  readonly #pending: ItemState[] = [];
-  /** The write in progress; batches are chained so two never race on the same keys. */
-  #writing: Promise<void> = Promise.resolve();
-
-  constructor(store: ItemStateStore) {
-    this.#store = store;
-  }
-
-  add(state: ItemState): Promise<void> {
-    this.#pending.push(state);
-    return this.#pending.length >= 500 ? this.flush() : Promise.resolve();
-  }
-
-  flush(): Promise<void> {
-    const batch = this.#pending.splice(0, this.#pending.length);
-    this.#writing = this.#writing.then(() => (batch.length ? this.#store.putMany(batch) : undefined));
-    return this.#writing;
-  }
 }
 
 /**
