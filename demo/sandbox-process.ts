@@ -29,10 +29,12 @@ const readySchema = z.object({
 });
 const replySchema = z.object({ id: z.number(), result: z.unknown().optional(), error: z.string().optional() });
 
-const HOST = fileURLToPath(new URL('./sandbox-host.ts', import.meta.url));
+// The host runs as this module does: TypeScript through tsx from the sources (tests), plain JS from dist-demo/.
+const fromSource = import.meta.url.endsWith('.ts');
+const HOST = fileURLToPath(new URL(`./sandbox-host.${fromSource ? 'ts' : 'js'}`, import.meta.url));
 
 export async function startSandboxProcess(): Promise<SandboxProcess> {
-  const child = fork(HOST, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(HOST, [], { execArgv: fromSource ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await new Promise<z.infer<typeof readySchema>>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the sandbox process exited before it was ready (${code})`)));

@@ -13,10 +13,15 @@ export function productionNodeFlags(dockerfile = 'Dockerfile'): string[] {
   return argv.slice(1, script);
 }
 
-/** The node flags `npm run demo` starts the demo with (package.json: `tsx …flags demo/main.ts`), for the same reason. */
-export function demoNodeFlags(packageJson = 'package.json'): string[] {
+/**
+ * `npm run demo`'s two steps (package.json: `tsx scripts/build-demo.ts && node …flags dist-demo/demo/main.js`), as
+ * node arguments: the build (through tsx) and the demo's own process, so the benchmark runs what npm runs.
+ */
+export function demoCommand(packageJson = 'package.json'): { build: string[]; demo: string[] } {
   const script = (JSON.parse(readFileSync(packageJson, 'utf8')) as { scripts: Record<string, string> }).scripts.demo ?? '';
-  const argv = script.split(/\s+/);
-  if (argv[0] !== 'tsx' || argv.at(-1) !== 'demo/main.ts') throw new Error(`${packageJson}: expected "demo": "tsx …flags demo/main.ts", got ${script}`);
-  return argv.slice(1, -1);
+  const [build = [], demo = []] = script.split('&&').map((part) => part.trim().split(/\s+/));
+  if (build[0] !== 'tsx' || build.length !== 2 || demo[0] !== 'node' || demo.at(-1) !== 'dist-demo/demo/main.js') {
+    throw new Error(`${packageJson}: expected "demo": "tsx <build script> && node …flags dist-demo/demo/main.js", got ${script}`);
+  }
+  return { build: ['--import', 'tsx', build[1]!], demo: demo.slice(1) };
 }
