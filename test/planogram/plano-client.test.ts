@@ -143,7 +143,7 @@ describe('PlanogramBuilderClient.list', () => {
     const { client } = makeClient(sandbox, { page_size: 7 });
     for (let i = 0; i < 16; i++) await client.call('CreateMaterial', { material: { ...defaultItem('material', `M${i}`) } });
     const pages: string[][] = [];
-    for await (const page of client.listPages('material', (items) => items.map((m) => m.reference.toLowerCase()))) pages.push(page);
+    for await (const page of client.listPages('material', (page) => Array.from({ length: page.length }, (_, i) => page.item(i).reference.toLowerCase()))) pages.push(page);
     expect(pages).toEqual([
       ['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6'],
       ['m7', 'm8', 'm9', 'm10', 'm11', 'm12', 'm13'],

@@ -17,6 +17,7 @@ import type { Rejection } from '../../core/rejections.js';
 import type { Plan } from '../../core/types.js';
 import type { ContextOf } from '../define-pipeline.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
+import type { ListedPage } from '../../upstreams/planogrambuilder/list-page.js';
 import { type AnyItem, ITEM_KINDS, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
 import { type CatalogSource, catalogRows, loadSources } from './catalog-rows.js';
 import { CatalogScan, type ScannedRow } from './catalog-scan.js';
@@ -171,7 +172,7 @@ async function readRemote(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPl
   ctx.progress(0, 0, `reading remote ${SECTION_OF[kind]}`);
   const started = performance.now();
   for await (const page of client.listPages(kind, remotePage, { signal: ctx.abortSignal })) {
-    for (let at = 0; at < page.length; at += REMOTE_ENTRY) plan.index.addRemoteFingerprint(page.subarray(at, at + FP_BYTES), page.subarray(at + FP_BYTES, at + REMOTE_ENTRY));
+    for (let at = 0; at < page.length; at += REMOTE_ENTRY) plan.index.addRemoteFingerprint(page, at, page, at + FP_BYTES);
   }
   ctx.log.info({ kind, remote: plan.index.size, ms: Math.round(performance.now() - started) }, 'read the remote catalog');
   return plan.index.size;
@@ -180,12 +181,13 @@ async function readRemote(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPl
 /** Bytes per remote item in a page as `remotePage` keeps it: its reference's fingerprint, then its item hash. */
 const REMOTE_ENTRY = FP_BYTES + ITEM_HASH_BYTES;
 
-/** A listed page as the index takes it: run as the page arrives, so the decoded items never wait in the read-ahead. */
-function remotePage(items: AnyItem[]): Uint8Array {
+/** A listed page as the index takes it: run as the page arrives, each item decoded, hashed and dropped in turn. */
+function remotePage(items: ListedPage<AnyItem>): Uint8Array {
   const out = new Uint8Array(items.length * REMOTE_ENTRY);
   for (let i = 0; i < items.length; i++) {
-    fingerprintInto(items[i]!.reference.toLowerCase(), out, i * REMOTE_ENTRY);
-    itemHashInto(items[i]!, out, i * REMOTE_ENTRY + FP_BYTES);
+    const item = items.item(i);
+    fingerprintInto(item.reference.toLowerCase(), out, i * REMOTE_ENTRY);
+    itemHashInto(item, out, i * REMOTE_ENTRY + FP_BYTES);
   }
   return out;
 }

@@ -51,16 +51,19 @@ export class ReferenceIndex {
 
   /** Records a remote item by its lower-cased reference and its content hash (`itemHashInto`'s bytes). */
   addRemote(lower: string, hash: Uint8Array): void {
-    this.addRemoteFingerprint(fingerprint(lower), hash);
+    this.addRemoteFingerprint(fingerprint(lower), 0, hash, 0);
   }
 
-  /** `addRemote` for a reference whose fingerprint was taken elsewhere (as each listed page arrives). */
-  addRemoteFingerprint(fp: Uint8Array, hash: Uint8Array): void {
-    const slot = this.#slotFor(fp);
+  /**
+   * `addRemote` for a reference whose fingerprint was taken elsewhere (as each listed page arrives): the
+   * fingerprint at `fps[fpAt…]`, the hash at `hashes[hashAt…]`, read in place (no view per item).
+   */
+  addRemoteFingerprint(fps: Uint8Array, fpAt: number, hashes: Uint8Array, hashAt: number): void {
+    const slot = this.#slotFor(fps, fpAt);
     this.#hashes ??= Buffer.alloc(this.#flags.length * HASH_BYTES);
     // Listed twice (items added while listing shift the pages): the last copy counts, once.
     if (this.has(slot, Flag.REMOTE)) this.#remote.remove(this.#fps, slot * FP_BYTES, this.#hashes, slot * HASH_BYTES);
-    this.#hashes.set(hash.subarray(0, HASH_BYTES), slot * HASH_BYTES);
+    for (let i = 0; i < HASH_BYTES; i++) this.#hashes[slot * HASH_BYTES + i] = hashes[hashAt + i]!;
     this.#remote.add(this.#fps, slot * FP_BYTES, this.#hashes, slot * HASH_BYTES);
     this.#flags[slot]! |= Flag.REMOTE;
   }
@@ -148,22 +151,22 @@ export class ReferenceIndex {
     return slot >= 0 && (this.#flags[slot]! & (Flag.REMOTE | Flag.SEEN)) === Flag.REMOTE;
   }
 
-  /** The slot of a fingerprint, or -1. */
-  #find(fp: Uint8Array): number {
+  /** The slot of the fingerprint at `fp[at…]`, or -1. */
+  #find(fp: Uint8Array, at = 0): number {
     const mask = this.#buckets.length - 1;
-    for (let b = (fp[0]! | (fp[1]! << 8) | (fp[2]! << 16) | (fp[3]! << 24)) & mask; ; b = (b + 1) & mask) {
+    for (let b = (fp[at]! | (fp[at + 1]! << 8) | (fp[at + 2]! << 16) | (fp[at + 3]! << 24)) & mask; ; b = (b + 1) & mask) {
       const entry = this.#buckets[b]!;
       if (entry === 0) return -1;
-      if (this.#fps.compare(fp, 0, FP_BYTES, (entry - 1) * FP_BYTES, entry * FP_BYTES) === 0) return entry - 1;
+      if (this.#fps.compare(fp, at, at + FP_BYTES, (entry - 1) * FP_BYTES, entry * FP_BYTES) === 0) return entry - 1;
     }
   }
 
-  #slotFor(fp: Uint8Array): number {
-    const found = this.#find(fp);
+  #slotFor(fp: Uint8Array, at = 0): number {
+    const found = this.#find(fp, at);
     if (found >= 0) return found;
     if (this.#size === this.#flags.length) this.#grow();
     const slot = this.#size++;
-    this.#fps.set(fp.subarray(0, FP_BYTES), slot * FP_BYTES);
+    for (let i = 0; i < FP_BYTES; i++) this.#fps[slot * FP_BYTES + i] = fp[at + i]!;
     this.#place(slot);
     return slot;
   }

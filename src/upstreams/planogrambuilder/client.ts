@@ -4,13 +4,15 @@
  * its `error` field turned into a typed error.
  */
 import type * as grpc from '@grpc/grpc-js';
+import type { z } from 'zod';
 import type { Logger } from 'pino';
 import { PermanentError } from '../../core/errors.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import type { PlanogrambuilderConfig } from './config.js';
 import { grpcError, planoError } from './errors.js';
 import { MAX_FILE_BYTES } from './limits.js';
-import { type ItemByKind, type ItemKind, ITEM_KINDS, listMethod, type MethodName, RESPONSES, type Requests, type ResponseOf } from './wire.js';
+import { decodedPage, itemPage, type ListedPage, type SplitResponse, splitRepeated, unexpectedResponse } from './list-page.js';
+import { type AnyItem, type ItemByKind, type ItemKind, ITEM_KINDS, listMethod, type MethodName, RESPONSES, type Requests, type ResponseOf } from './wire.js';
 
 export interface PlanoCallOptions {
   signal?: AbortSignal | undefined;
@@ -81,6 +83,11 @@ export class PlanogramBuilderClient {
       const size = (request as Requests['UploadFile']).data.byteLength;
       if (size > MAX_FILE_BYTES) throw new PermanentError(`UploadFile: ${size} bytes is more than 5 MiB`, { upstream: 'planogrambuilder', op: method, itemKey: options.itemKey });
     }
+    return (await this.#call(method, request, options)).body;
+  }
+
+  /** `call`, optionally with the response's repeated field `split` out undecoded (list-page.ts). */
+  async #call<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions, split?: number): Promise<Invoked<M>> {
     await this.#ensureSession(options.signal);
     let used = '';
     return this.#gateway.call(
@@ -88,7 +95,7 @@ export class PlanogramBuilderClient {
       (signal) => {
         // Read at attempt time: a reconnect between attempts replaced it.
         used = this.#session?.token ?? '';
-        return this.#invoke(method, { ...request, access_token: used }, signal, options.itemKey);
+        return this.#invoke(method, { ...request, access_token: used }, signal, options.itemKey, split);
       },
       { signal: options.signal, reconnect: () => this.#renew(used, options.signal) },
     );
@@ -96,19 +103,22 @@ export class PlanogramBuilderClient {
 
   /** Every item of a kind (or every file name), read with List in pages of `page_size`. */
   async *list<K extends ItemKind | 'file'>(kind: K, options: PlanoCallOptions = {}): AsyncGenerator<Listed<K>> {
-    for await (const page of this.listPages(kind, (items) => items, options)) yield* page;
+    for await (const page of this.listPages(kind, (p) => Array.from({ length: p.length }, (_, i) => p.item(i)), options)) yield* page;
   }
 
   /**
-   * `list` a page at a time, each page passed through `project` as it arrives: a caller that keeps less than the
-   * items (a hash, a name) lets the decoded page die young instead of waiting, whole, in the read-ahead.
+   * `list` a page at a time, each page passed through `project` as it arrives. Items are decoded one by one as
+   * `project` reads them (list-page.ts): a caller that keeps less than the items (a hash, a name) lets each
+   * decoded item die young instead of holding the page, whole, in the read-ahead.
    */
-  async *listPages<K extends ItemKind | 'file', T>(kind: K, project: (items: Listed<K>[]) => T, options: PlanoCallOptions = {}): AsyncGenerator<T> {
+  async *listPages<K extends ItemKind | 'file', T>(kind: K, project: (page: ListedPage<Listed<K>>) => T, options: PlanoCallOptions = {}): AsyncGenerator<T> {
     const method = kind === 'file' ? 'ListFiles' : listMethod(kind as ItemKind);
-    const field = kind === 'file' ? 'filenames' : ITEM_KINDS[kind as ItemKind].listField;
     // Ask for the count first: the guide allows end_ind only up to total_size.
     let total = (await this.call(method, { start_ind: 0, end_ind: 0 }, options) as { total_size: number }).total_size;
-    type Page = Record<string, unknown> & { total_size: number };
+    const fetchPage = (request: { start_ind: number; end_ind: number }): Promise<{ page: ListedPage<Listed<K>>; total: number }> => {
+      if (kind === 'file') return this.call('ListFiles', request, options).then((p) => ({ page: decodedPage(p.filenames) as ListedPage<Listed<K>>, total: p.total_size }));
+      return this.#listItems(kind as ItemKind, method, request, options) as Promise<{ page: ListedPage<Listed<K>>; total: number }>;
+    };
     // Pages are fetched ahead (as many as the rate limit lets run at once) and yielded in order: a long
     // listing costs its slowest pages, not the sum of all round trips. At most `lookahead` pages are in memory.
     const lookahead = Math.max(1, Math.min(this.#cfg.rate.concurrency, 8));
@@ -117,7 +127,7 @@ export class PlanogramBuilderClient {
     const fetchMore = () => {
       while (next < total && inFlight.length < lookahead) {
         const request = { start_ind: next, end_ind: Math.min(next + this.#cfg.page_size, total) };
-        const page = (this.call(method, request, options) as unknown as Promise<Page>).then((p) => ({ projected: project(p[field] as Listed<K>[]), total: p.total_size }));
+        const page = fetchPage(request).then((p) => ({ projected: project(p.page), total: p.total }));
         page.catch(() => undefined); // awaited in order below; this only keeps a later page's failure from being "unhandled"
         inFlight.push(page);
         next = Math.min(next + this.#cfg.page_size, total);
@@ -130,6 +140,20 @@ export class PlanogramBuilderClient {
       total = Math.max(total, page.total); // items added while listing are listed too
       fetchMore();
     }
+  }
+
+  /** One List call of an item kind, its items left encoded until read (list-page.ts). */
+  async #listItems(kind: ItemKind, method: MethodName, request: { start_ind: number; end_ind: number }, options: PlanoCallOptions): Promise<{ page: ListedPage<AnyItem>; total: number }> {
+    const { listField, schema } = ITEM_KINDS[kind];
+    const { service } = await this.#openTransport();
+    const def = service[method]!;
+    // proto-loader keeps each method's response descriptor beside its (de)serializers.
+    const responseType = (def as { responseType?: { type?: { field?: { name: string; number: number }[] } } }).responseType;
+    const itemField = responseType?.type?.field?.find((f) => f.name === listField)?.number;
+    if (itemField === undefined) throw new PermanentError(`${method}: the .proto's response has no field ${listField}`, { upstream: 'planogrambuilder', op: method });
+    const { body, split } = await this.#call(method, request as Requests[typeof method], options, itemField);
+    const page = itemPage(split!, listField, schema as unknown as z.ZodType<AnyItem>, (bytes) => def.responseDeserialize(bytes), method);
+    return { page, total: (body as { total_size: number }).total_size };
   }
 
   /** Signs out (whoever still holds the session) and closes the channel. */
@@ -172,7 +196,7 @@ export class PlanogramBuilderClient {
     if (this.#session && this.#session.token !== stale) return;
     this.#signingIn = (async () => {
       const { account_id, username, password } = this.#cfg;
-      const res = await this.#gateway.call('SignIn', (sig) => this.#invoke('SignIn', { account_id, username, password }, sig), { signal });
+      const { body: res } = await this.#gateway.call('SignIn', (sig) => this.#invoke('SignIn', { account_id, username, password }, sig), { signal });
       this.#session = { token: res.access_token, signedInAt: Date.now() };
       this.#log.info({ account_id, username }, stale ? 'signed in again' : 'signed in');
     })().finally(() => (this.#signingIn = null));
@@ -192,40 +216,45 @@ export class PlanogramBuilderClient {
     }
   }
 
-  /** One attempt: unary call with a deadline, cancelled by `signal`, response validated and its error translated. */
-  async #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string): Promise<ResponseOf<M>> {
+  /**
+   * One attempt: unary call with a deadline, cancelled by `signal`, response validated and its error translated.
+   * With `split`, that repeated field's entries are left encoded (`split` in the result) and the rest validated.
+   */
+  async #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string, split?: number): Promise<Invoked<M>> {
     const { channel, service, Metadata } = await this.#openTransport();
     const def = service[method]!;
-    return new Promise<ResponseOf<M>>((resolve, reject) => {
+    const deserialize = (bytes: Buffer): { value: unknown; split: SplitResponse | undefined } => {
+      if (split === undefined) return { value: def.responseDeserialize(bytes), split: undefined };
+      const parts = splitRepeated(bytes, split);
+      return { value: def.responseDeserialize(Buffer.from(parts.rest)), split: parts };
+    };
+    return new Promise<Invoked<M>>((resolve, reject) => {
       const onAbort = (): void => call.cancel();
       const call = channel.makeUnaryRequest(
         def.path,
         def.requestSerialize,
-        def.responseDeserialize,
+        deserialize,
         request,
         new Metadata(),
         { deadline: Date.now() + this.#cfg.timeout_ms },
-        (err, value) => {
+        (err, response) => {
           signal?.removeEventListener('abort', onAbort);
           if (err) return reject(grpcError(method, err, itemKey));
-          const parsed = RESPONSES[method].safeParse(value);
-          if (!parsed.success) {
-            const issue = parsed.error.issues[0];
-            return reject(
-              new PermanentError(`${method}: unexpected response (${issue?.path.join('.')}: ${issue?.message}); does the .proto match the service?`, {
-                upstream: 'planogrambuilder',
-                op: method,
-                itemKey,
-              }),
-            );
-          }
+          const parsed = RESPONSES[method].safeParse(response!.value);
+          if (!parsed.success) return reject(unexpectedResponse(method, parsed.error, [], itemKey));
           const body = parsed.data as ResponseOf<M>;
           if (body.error.code !== 'PAE_OK') return reject(planoError(method, body.error, itemKey));
-          resolve(body);
+          resolve({ body, split: response!.split });
         },
       );
       if (signal?.aborted) call.cancel();
       else signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** A validated response, and the entries of a split-out repeated field (list-page.ts). */
+interface Invoked<M extends MethodName> {
+  body: ResponseOf<M>;
+  split: SplitResponse | undefined;
 }
