@@ -29,7 +29,7 @@ describe('pushWithBisection against the sandbox', () => {
     const batch = entries();
     batch[617] = { boat: '4711', date: batch[617]!.date, prizes: [{ desc: 'Hele dag', cents: 100 }] }; // unknown boat: the service rolls back
     const outcome = await pushWithBisection(batch, (part) => client.updateAvailability(part));
-    expect(outcome.rejected.map((r) => r.entry.boat)).toEqual(['4711']);
+    expect(outcome.rejected.map((r) => r.item.boat)).toEqual(['4711']);
     expect(outcome.rejected[0]!.reason).toMatch(/4711/);
     expect(outcome.pushed).toHaveLength(999);
     expect(sandbox.availabilityCount(1)).toBe(999);
@@ -46,7 +46,7 @@ describe('pushWithBisection against the sandbox', () => {
     batch[3] = { ...batch[3]!, date: '2027-13-01' };
     batch[40] = { ...batch[40]!, prizes: [{ desc: '', cents: 5 }] };
     const outcome = await pushWithBisection(batch, (part) => client.updateAvailability(part));
-    expect(outcome.rejected.map((r) => batch.indexOf(r.entry))).toEqual([3, 40]);
+    expect(outcome.rejected.map((r) => batch.indexOf(r.item))).toEqual([3, 40]);
     expect(outcome.pushed).toHaveLength(62);
     expect(outcome.requests).toBeLessThanOrEqual(1 + 2 * 2 * Math.log2(64));
   });

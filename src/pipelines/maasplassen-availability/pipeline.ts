@@ -1,4 +1,4 @@
-import { contentHash } from '../../core/content-hash.js';
+import { contentHashOfJson } from '../../core/content-hash.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { ItemState } from '../../core/item-state.js';
 import { StateWriter } from '../../core/state-writer.js';
@@ -6,7 +6,7 @@ import { type ContextOf, definePipeline } from '../define-pipeline.js';
 import type { AvailabilityEntry, MaasplassenClient } from '../../upstreams/maasplassen/client.js';
 import { type MaasplassenAvailabilityConfig, maasplassenAvailabilityConfigSchema } from './config.js';
 import { mirrorFleet, readFleet } from './fleet-mirror.js';
-import { loadAvailabilityMapping, mapAvailabilityRow } from './mapping.js';
+import { canonicalPrizesJson, loadAvailabilityMapping, mapAvailabilityRow } from './mapping.js';
 import { pushWithBisection } from './push-chunk.js';
 import { readAvailabilitySource } from './source.js';
 
@@ -29,6 +29,8 @@ type Ctx = ContextOf<MaasplassenAvailabilityConfig, 'maasplassen'>;
 
 const entryKey = (e: AvailabilityEntry) => `${e.boat}|${e.date}`;
 
+const SHOWN_ACTIONS = 100;
+
 export const maasplassenAvailability = definePipeline({
   type: 'maasplassen-availability',
   description: 'Pushes boat availability and day prices from a CSV file or SQL query to Maasplassen, only what changed.',
@@ -48,58 +50,64 @@ export const maasplassenAvailability = definePipeline({
     const known = new Set(fleet.flatMap((b) => (b.extId ? [b.extId] : [])));
 
     // Last row wins for a boat-date, as at the service; the overridden row is reported.
-    const latest = new Map<string, { entry: AvailabilityEntry; source: string; line: number }>();
-    for await (const row of readAvailabilitySource(ctx.config.source)) {
-      ctx.count('seen');
-      if (row.error !== undefined || !row.values) {
-        await ctx.reject.add({ source: row.source, line: row.line, reason: row.error ?? 'unreadable row' });
-        continue;
+    const latest = new Map<string, PendingPush>();
+    for await (const rows of readAvailabilitySource(ctx.config.source)) {
+      ctx.count('seen', rows.length);
+      for (const row of rows) {
+        if (row.error !== undefined || !row.values) {
+          await ctx.reject.add({ source: row.source, line: row.line, reason: row.error ?? 'unreadable row' });
+          continue;
+        }
+        const mapped = mapAvailabilityRow(row.values, mapping);
+        if ('reason' in mapped) {
+          await ctx.reject.add({ source: row.source, line: row.line, field: mapped.field, reason: mapped.reason, value: mapped.value });
+          continue;
+        }
+        if (!inRange(mapped.date, ctx.options.since, ctx.options.until)) continue;
+        if (!known.has(mapped.boat)) {
+          await ctx.reject.add({
+            itemKey: entryKey(mapped),
+            source: row.source,
+            line: row.line,
+            field: mapping.boat,
+            reason: `boat "${mapped.boat}" is not in the fleet of company ${client.companyId}`,
+            value: mapped.boat,
+          });
+          continue;
+        }
+        const key = entryKey(mapped);
+        const earlier = latest.get(key);
+        if (earlier) {
+          await ctx.reject.add({ itemKey: key, source: earlier.source, line: earlier.line, reason: `superseded by line ${row.line} (same boat and date)` });
+        }
+        // hash and isNew are filled in below, once every row is read.
+        latest.set(key, { key, hash: '', entry: mapped, isNew: true, source: row.source, line: row.line });
       }
-      const mapped = mapAvailabilityRow(row.values, mapping);
-      if ('reason' in mapped) {
-        await ctx.reject.add({ source: row.source, line: row.line, field: mapped.field, reason: mapped.reason, value: mapped.value });
-        continue;
-      }
-      if (!inRange(mapped.date, ctx.options.since, ctx.options.until)) continue;
-      if (!known.has(mapped.boat)) {
-        await ctx.reject.add({
-          itemKey: entryKey(mapped),
-          source: row.source,
-          line: row.line,
-          field: mapping.boat,
-          reason: `boat "${mapped.boat}" is not in the fleet of company ${client.companyId}`,
-          value: mapped.boat,
-        });
-        continue;
-      }
-      const key = entryKey(mapped);
-      const earlier = latest.get(key);
-      if (earlier) {
-        await ctx.reject.add({ itemKey: key, source: earlier.source, line: earlier.line, reason: `superseded by line ${row.line} (same boat and date)` });
-      }
-      latest.set(key, { entry: mapped, source: row.source, line: row.line });
     }
 
     const keys = [...latest.keys()];
     const stored = ctx.options.full ? new Map<string, ItemState>() : await ctx.state.getMany(keys);
     const previous = ctx.options.full ? await ctx.state.getMany(keys) : stored;
     const pushes: PendingPush[] = [];
-    for (const [key, { entry, source, line }] of latest) {
-      const hash = contentHash(entry.prizes);
-      if (stored.get(key)?.hash === hash) {
-        ctx.count('unchanged');
-        continue;
-      }
-      pushes.push({ key, hash, entry, isNew: !previous.has(key), source, line });
+    for (const p of latest.values()) {
+      p.hash = contentHashOfJson(canonicalPrizesJson(p.entry.prizes));
+      if (stored.get(p.key)?.hash === p.hash) continue;
+      p.isNew = !previous.has(p.key);
+      pushes.push(p);
     }
+    const unchanged = keys.length - pushes.length;
+    if (unchanged > 0) ctx.count('unchanged', unchanged);
     const created = pushes.filter((p) => p.isNew).length;
+    // A sample for --dry-run to print: 50,000 action objects would only be garbage on every real run.
+    const shown = pushes.slice(0, SHOWN_ACTIONS);
     return {
-      summary: { fleet: fleet.length, push: pushes.length, create: created, update: pushes.length - created, unchanged: keys.length - pushes.length, rejected: ctx.reject.count },
-      actions: pushes.map((p) => ({
+      summary: { fleet: fleet.length, push: pushes.length, create: created, update: pushes.length - created, unchanged, rejected: ctx.reject.count },
+      actions: shown.map((p) => ({
         action: p.isNew ? 'create' : 'update',
         key: p.key,
         detail: { prizes: p.entry.prizes === null ? 'not available' : p.entry.prizes },
       })),
+      omitted: pushes.length - shown.length,
       state: { pushes },
     };
   },
@@ -146,19 +154,18 @@ function inRange(date: string, since?: string, until?: string): boolean {
 
 /** Pushes one chunk (bisecting on rollback), records what landed, reports what the service refused. */
 async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush[], writer: StateWriter): Promise<void> {
-  const byKey = new Map(chunk.map((p) => [p.key, p]));
-  const outcome = await pushWithBisection(
-    chunk.map((p) => p.entry),
-    (entries) => client.updateAvailability(entries, ctx.abortSignal),
+  const outcome = await pushWithBisection(chunk, (part) =>
+    client.updateAvailability(
+      part.map((p) => p.entry),
+      ctx.abortSignal,
+    ),
   );
-  const landed = outcome.pushed.map((e) => byKey.get(entryKey(e))!);
-  await writer.record(landed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
-  const created = landed.filter((p) => p.isNew).length;
+  await writer.record(outcome.pushed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
+  const created = outcome.pushed.filter((p) => p.isNew).length;
   if (created > 0) ctx.count('created', created);
-  if (landed.length > created) ctx.count('updated', landed.length - created);
-  for (const r of outcome.rejected) {
-    const p = byKey.get(entryKey(r.entry))!;
-    await ctx.reject.add({ itemKey: p.key, source: p.source, line: p.line, reason: `refused by Maasplassen: ${r.reason}`, value: r.entry.prizes });
+  if (outcome.pushed.length > created) ctx.count('updated', outcome.pushed.length - created);
+  for (const { item: p, reason } of outcome.rejected) {
+    await ctx.reject.add({ itemKey: p.key, source: p.source, line: p.line, reason: `refused by Maasplassen: ${reason}`, value: p.entry.prizes });
   }
   if (outcome.requests > 1) ctx.log.info({ chunk: chunk.length, requests: outcome.requests, rejected: outcome.rejected.length }, 'chunk bisected');
 }

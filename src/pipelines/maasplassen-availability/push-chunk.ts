@@ -1,9 +1,8 @@
-import type { AvailabilityEntry } from '../../upstreams/maasplassen/client.js';
 import { PayloadRejectedError } from '../../upstreams/maasplassen/errors.js';
 
-export interface ChunkOutcome {
-  pushed: AvailabilityEntry[];
-  rejected: { entry: AvailabilityEntry; reason: string }[];
+export interface ChunkOutcome<T> {
+  pushed: T[];
+  rejected: { item: T; reason: string }[];
   requests: number;
 }
 
@@ -12,21 +11,18 @@ export interface ChunkOutcome {
  * k bad entries in n cost O(k·log n) extra requests, and every good entry still lands. Errors other than a
  * payload rejection (auth, exhausted retries) are thrown: they would fail every half the same way.
  */
-export async function pushWithBisection(
-  entries: AvailabilityEntry[],
-  send: (entries: AvailabilityEntry[]) => Promise<void>,
-): Promise<ChunkOutcome> {
-  const outcome: ChunkOutcome = { pushed: [], rejected: [], requests: 0 };
-  const visit = async (part: AvailabilityEntry[]): Promise<void> => {
+export async function pushWithBisection<T>(items: T[], send: (items: T[]) => Promise<void>): Promise<ChunkOutcome<T>> {
+  const outcome: ChunkOutcome<T> = { pushed: [], rejected: [], requests: 0 };
+  const visit = async (part: T[]): Promise<void> => {
     if (part.length === 0) return;
     outcome.requests++;
     try {
       await send(part);
-      outcome.pushed.push(...part);
+      for (const item of part) outcome.pushed.push(item);
     } catch (err) {
       if (!(err instanceof PayloadRejectedError)) throw err;
       if (part.length === 1) {
-        outcome.rejected.push({ entry: part[0]!, reason: err.message });
+        outcome.rejected.push({ item: part[0]!, reason: err.message });
         return;
       }
       const mid = Math.ceil(part.length / 2);
@@ -34,6 +30,6 @@ export async function pushWithBisection(
       await visit(part.slice(mid));
     }
   };
-  await visit(entries);
+  await visit(items);
   return outcome;
 }

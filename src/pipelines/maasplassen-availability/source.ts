@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { type CsvRow, readCsv } from '../../core/csv-source.js';
+import { readCsvBatches } from '../../core/csv-source.js';
 import { redactUrl } from '../../db/database.js';
 import { ConfigError } from '../../core/errors.js';
 import type { MaasplassenAvailabilityConfig } from './config.js';
@@ -17,11 +17,15 @@ const FETCH_SIZE = 1000;
 
 type SqlSource = Extract<MaasplassenAvailabilityConfig['source'], { sql: unknown }>['sql'];
 
-/** Streams the configured source, CSV file or SQL query, as rows; bad CSV records come out as errors. */
-export async function* readAvailabilitySource(cfg: MaasplassenAvailabilityConfig['source']): AsyncGenerator<SourceRow> {
+/**
+ * Streams the configured source, CSV file or SQL query, as batches of rows (a file chunk or a cursor fetch
+ * each: one await per batch, not per row); bad CSV records come out as errors.
+ */
+export async function* readAvailabilitySource(cfg: MaasplassenAvailabilityConfig['source']): AsyncGenerator<SourceRow[]> {
   if ('csv' in cfg) {
-    for await (const row of readCsv(cfg.csv, cfg) as AsyncGenerator<CsvRow>) {
-      yield row.error === undefined ? { source: cfg.csv, line: row.line, values: row.values } : { source: cfg.csv, line: row.line, error: row.error };
+    const source = cfg.csv;
+    for await (const batch of readCsvBatches(source, cfg)) {
+      yield batch.map((row) => (row.error === undefined ? { source, line: row.line, values: row.values } : { source, line: row.line, error: row.error }));
     }
     return;
   }
@@ -48,7 +52,7 @@ const sourceTypes = {
  * one statement (checked here as well as in the config), sent with the extended protocol, which Postgres
  * refuses to run as several; the session is read-only and every statement bounded by `statement_timeout_ms`.
  */
-async function* readQuery(sql: SqlSource): AsyncGenerator<SourceRow> {
+async function* readQuery(sql: SqlSource): AsyncGenerator<SourceRow[]> {
   const one = singleStatement(sql.query);
   if (!one.ok) throw new ConfigError(`source.sql.query: ${one.reason}`);
   const client = new pg.Client({ connectionString: sql.url, types: sourceTypes, application_name: 'koppel' });
@@ -69,7 +73,7 @@ async function* readQuery(sql: SqlSource): AsyncGenerator<SourceRow> {
     await declareCursor(client, one.statement);
     for (;;) {
       const res = await client.query(`fetch ${FETCH_SIZE} from koppel_source`);
-      for (const values of res.rows as Record<string, unknown>[]) yield { source: 'source.sql', line: ++n, values };
+      if (res.rows.length > 0) yield (res.rows as Record<string, unknown>[]).map((values) => ({ source: 'source.sql', line: ++n, values }));
       if (res.rows.length < FETCH_SIZE) break;
     }
     await client.query('commit');
