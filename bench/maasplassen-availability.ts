@@ -1,35 +1,41 @@
 /**
  * 50,000 availability entries through the Maasplassen sandbox (in its own process): first push and a no-change
  * re-run, on the embedded database and (when DATABASE_URL is set) on the Postgres server, next to the raw
- * rate of the same signed requests (same payload bytes) sent with fetch at the same concurrency. Rounds are
+ * rate of the same signed requests (same payload) sent with fetch at the same concurrency. koppel is measured
+ * as production runs it: `node <the image's flags> dist/src/cli/main.js run` (built JS, no tsx, log level
+ * info), its rate from the run's own `durationMs`, its CPU and peak RSS the whole process's. Rounds are
  * interleaved (raw, PGlite, Postgres per round; `--rounds 3`), each in a fresh process on a fresh database;
- * best and median are printed, and each side's CPU seconds, which load from other work moves far less than
- * wall time. At 10,000 entries a tenth of a run was fixed cost (run records, fleet, first requests): 50,000
- * measures the rate. `--entries N` changes it. The sandbox's own cost is the same for both sides.
+ * best and median are printed. At 10,000 entries a tenth of a run was fixed cost (run records, fleet, first
+ * requests): 50,000 measures the rate. `--entries N` changes it, `--no-build` skips `npm run build`. The
+ * sandbox's own cost is the same for both sides.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import pino from 'pino';
 import { stringify } from 'yaml';
-import { loadPipeline } from '../src/core/registries.js';
-import { openApp, parseConfig } from '../src/registries.js';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../demo/availability-data.js';
 import { maasplassenSignature } from '../src/upstreams/maasplassen/hmac.js';
-import { bestAndMedian } from './lib/measure-process.js';
+import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
+import { productionNodeFlags } from './lib/production-node-flags.js';
 import { peakRssMiB, reportResult, startSandboxProcess } from './lib/sandbox-process.js';
 
 const { values: args } = parseArgs({
-  options: { entries: { type: 'string', default: '50000' }, rounds: { type: 'string', default: '3' }, part: { type: 'string' } },
+  options: {
+    entries: { type: 'string', default: '50000' },
+    rounds: { type: 'string', default: '3' },
+    part: { type: 'string' },
+    'no-build': { type: 'boolean', default: false },
+  },
 });
+const CLI = resolve('dist/src/cli/main.js');
 const ENTRIES = Number(args.entries);
 const CHUNK = 200;
 const CONCURRENCY = 4;
 
-const isChild = args.part !== undefined;
+const isChild = args.part !== undefined; // only `--part raw` runs as a child
 const boats = ['91', '92', '93', '94', '95', '96', '97', '98', '99'];
 const rows = exampleAvailability(boats, dateRange('2027-01-01', Math.ceil(ENTRIES / boats.length))).slice(0, ENTRIES);
 const sandbox = isChild ? undefined : await startSandboxProcess();
@@ -40,38 +46,51 @@ const shared = isChild ? (JSON.parse(process.env.BENCH_SANDBOX!) as { base: stri
 const creds = shared?.creds ?? sandbox!.credentials('maasplassen');
 const base = shared?.base ?? sandbox!.url('maasplassen');
 
+/** koppel's first push (`run --full`) and a no-change re-run, each a `koppel run` process of its own. */
 async function measure(database: Record<string, unknown>, label: string) {
-  const config = parseConfig(
+  const config = join(dir, `${label}.yaml`);
+  await writeFile(
+    config,
     stringify({
       database,
-      log: { level: 'warn' },
+      log: { level: 'info' }, // production's default
       upstreams: { maasplassen: { base_url: base, apikey: creds.apikey, secret: creds.secret, company_id: Number(creds.company_id), rate: { concurrency: CONCURRENCY, per_second: 10_000 } } },
       pipelines: [{ name: 'bench', type: 'maasplassen-availability', source: { csv }, chunk_size: CHUNK }],
     }),
-    {},
   );
-  const app = await openApp(config, { logDestination: pino.destination({ dest: join(dir, `${label}.log`), sync: false }) });
-  let requests = 0;
-  app.events.on('upstream:request', () => requests++);
-  // The pipeline's modules are loaded before the clock starts: under tsx that is a compile (~0.5 s), which the
-  // built koppel does not pay; the raw side loads nothing either.
-  await loadPipeline(app.runner.entry('bench').type);
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const first = await app.runner.run('bench', { full: true });
-  const firstMs = performance.now() - t0;
-  const firstCpu = cpuSeconds(c0);
-  const firstRequests = requests;
-  requests = 0;
-  const t1 = performance.now();
-  const again = await app.runner.run('bench');
-  const againMs = performance.now() - t1;
-  await app.close();
+  const run = async (extra: string[]) => {
+    const p = await measureProcess(process.execPath, [...productionNodeFlags(), CLI, 'run', 'bench', ...extra], { ...process.env, KOPPEL_CONFIG: config });
+    if (p.code !== 0) throw new Error(`koppel run ${extra.join(' ')} exited ${p.code}: ${p.stderr.slice(0, 2000)}`);
+    return { process: p, finished: runFinished(p.stdout) };
+  };
+  const first = await run(['--full']);
+  const again = await run([]);
+  const ms = Math.round(first.finished.durationMs);
   return {
     database: label,
-    first: { outcome: first.outcome, pushed: first.counts.created + first.counts.updated, ms: Math.round(firstMs), entriesPerSec: Math.round((ENTRIES / firstMs) * 1000), requests: firstRequests, cpuSeconds: firstCpu },
-    rerun: { outcome: again.outcome, unchanged: again.counts.unchanged, ms: Math.round(againMs), requests },
+    first: {
+      outcome: first.finished.outcome,
+      pushed: first.finished.counts.created + first.finished.counts.updated,
+      ms,
+      entriesPerSec: Math.round((ENTRIES / ms) * 1000),
+      cpuSeconds: Number(first.process.cpuSeconds.toFixed(2)),
+    },
+    rerun: { outcome: again.finished.outcome, unchanged: again.finished.counts.unchanged, ms: Math.round(again.finished.durationMs) },
+    peakRssMiB: first.process.peakRssMiB,
   };
+}
+
+interface RunFinished {
+  durationMs: number;
+  counts: { created: number; updated: number; unchanged: number };
+  outcome: string;
+}
+
+/** The `run finished` line koppel logs at the end of a run. */
+function runFinished(stdout: string): RunFinished {
+  const line = stdout.split('\n').findLast((l) => l.includes('"run finished"'));
+  if (!line) throw new Error('no "run finished" line in the output');
+  return JSON.parse(line) as RunFinished;
 }
 
 /** The building block: the same signed chunks POSTed with fetch, CONCURRENCY at a time. */
@@ -114,31 +133,31 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
 }
 
 /**
- * Each measurement runs in its own process (`--part raw|pglite|postgres`), so its peak RSS is its own, on a fresh
- * database: a copy of an embedded folder migrated once (`koppel migrate` creates it), or a new Postgres database.
+ * Each measurement runs in its own process, so its peak RSS is its own: raw as `--part raw`, koppel as the built
+ * CLI, on a fresh database: a copy of an embedded folder migrated once (`koppel migrate` creates it), or a new
+ * Postgres database.
  */
 const part = args.part;
 try {
-  if (part !== undefined) {
-    const result =
-      part === 'raw' ? await rawFetch() : await measure(part === 'postgres' ? { url: process.env.BENCH_PG_URL } : { pglite_dir: process.env.BENCH_PGLITE_DIR }, part);
-    process.stdout.write(`${JSON.stringify({ ...result, peakRssMiB: peakRssMiB() })}\n`);
+  if (part === 'raw') {
+    process.stdout.write(`${JSON.stringify({ ...(await rawFetch()), peakRssMiB: peakRssMiB() })}\n`);
   } else {
+    if (!args['no-build']) buildDist();
     const pgliteTemplate = join(dir, 'pglite-migrated');
-    await runChild(['src/cli/main.ts', 'migrate'], { KOPPEL_CONFIG: await writeMigrateConfig({ pglite_dir: pgliteTemplate }) });
+    await migrate({ pglite_dir: pgliteTemplate });
     const env = { BENCH_CSV: csv, BENCH_SANDBOX: JSON.stringify({ base, creds }) };
     const samples: Record<string, Sample[]> = { raw: [], pglite: [], postgres: [] };
     for (let round = 0; round < Number(args.rounds); round++) {
-      samples.raw!.push(JSON.parse(await runChild(['bench/maasplassen-availability.ts', '--entries', args.entries!, '--part', 'raw'], env)));
+      samples.raw!.push(JSON.parse(await runChild(['bench/maasplassen-availability.ts', '--entries', args.entries!, '--part', 'raw'], env)) as Sample);
       const pgliteDir = join(dir, `pglite-${round}`);
       await cp(pgliteTemplate, pgliteDir, { recursive: true });
-      samples.pglite!.push(JSON.parse(await runChild(['bench/maasplassen-availability.ts', '--entries', args.entries!, '--part', 'pglite'], { ...env, BENCH_PGLITE_DIR: pgliteDir })));
+      samples.pglite!.push(await measure({ pglite_dir: pgliteDir }, 'pglite'));
       await rm(pgliteDir, { recursive: true, force: true });
       const server = process.env.DATABASE_URL ? await freshPostgres(process.env.DATABASE_URL, round) : undefined;
       if (server) {
         try {
-          await runChild(['src/cli/main.ts', 'migrate'], { KOPPEL_CONFIG: await writeMigrateConfig({ url: server.url }) });
-          samples.postgres!.push(JSON.parse(await runChild(['bench/maasplassen-availability.ts', '--entries', args.entries!, '--part', 'postgres'], { ...env, BENCH_PG_URL: server.url })));
+          await migrate({ url: server.url });
+          samples.postgres!.push(await measure({ url: server.url }, 'postgres'));
         } finally {
           await server.drop();
         }
@@ -146,6 +165,7 @@ try {
     }
     const out = (line: string) => process.stdout.write(`${line}\n`);
     out(`${ENTRIES} entries, chunks of ${CHUNK}, concurrency ${CONCURRENCY}, ${args.rounds} rounds interleaved (raw, PGlite, Postgres), each in a fresh process and database`);
+    out(`koppel: node ${productionNodeFlags().join(' ')} dist/src/cli/main.js run, rate from its durationMs; CPU: raw's pushes alone, koppel's whole process (startup included)`);
     out(`${'side'.padEnd(28)} ${'entries/s best/med'.padStart(20)} ${'wall ms med'.padStart(12)} ${'CPU s med'.padStart(10)} ${'requests'.padStart(9)} ${'re-run ms med'.padStart(14)} ${'peak RSS med'.padStart(13)}`);
     const sides: [string, Sample[]][] = [['raw signed fetch', samples.raw!], ['koppel first push, PGlite', samples.pglite!], ['koppel first push, Postgres', samples.postgres!]];
     const summary: Record<string, { best: number; median: number; cpuMedian: number }> = {};
@@ -157,13 +177,14 @@ try {
       const cpu = bestAndMedian(list.map((s) => head(s).cpuSeconds), false);
       const rerun = list[0]!.rerun ? `${bestAndMedian(list.map((s) => s.rerun!.ms), false).median}` : '';
       const rss = bestAndMedian(list.map((s) => s.peakRssMiB), false).median;
+      const requests = head(list[0]!).requests;
       summary[label] = { best: rate.best, median: rate.median, cpuMedian: cpu.median };
-      out(`${label.padEnd(28)} ${`${rate.best}/${rate.median}`.padStart(20)} ${String(ms.median).padStart(12)} ${cpu.median.toFixed(2).padStart(10)} ${String(head(list[0]!).requests).padStart(9)} ${rerun.padStart(14)} ${`${rss} MiB`.padStart(13)}`);
+      out(`${label.padEnd(28)} ${`${rate.best}/${rate.median}`.padStart(20)} ${String(ms.median).padStart(12)} ${cpu.median.toFixed(2).padStart(10)} ${String(requests ?? '').padStart(9)} ${rerun.padStart(14)} ${`${rss} MiB`.padStart(13)}`);
     }
     const raw = summary['raw signed fetch']!;
     for (const label of ['koppel first push, PGlite', 'koppel first push, Postgres']) {
       const k = summary[label];
-      if (k) out(`${label} vs raw: ${(k.best / raw.best).toFixed(2)} best/best, ${(k.median / raw.median).toFixed(2)} median/median; CPU ${(k.cpuMedian / raw.cpuMedian).toFixed(2)}× raw's`);
+      if (k) out(`${label} vs raw: ${(k.best / raw.best).toFixed(2)} best/best, ${(k.median / raw.median).toFixed(2)} median/median`);
     }
     const main = summary['koppel first push, PGlite']!;
     reportResult({
@@ -186,10 +207,10 @@ try {
 interface RunFigures {
   ms: number;
   entriesPerSec: number;
-  requests: number;
+  requests?: number;
   cpuSeconds: number;
 }
-/** One child's answer: raw's figures at the top level, koppel's under `first` (and its re-run). */
+/** One side's figures: raw's at the top level, koppel's under `first` (and its re-run). */
 interface Sample extends Partial<RunFigures> {
   first?: RunFigures;
   rerun?: { ms: number };
@@ -214,10 +235,12 @@ async function freshPostgres(admin: string, round: number): Promise<{ url: strin
   return { url: url.toString(), drop: () => query(`drop database if exists ${name} with (force)`) };
 }
 
-async function writeMigrateConfig(database: Record<string, unknown>): Promise<string> {
+/** `koppel migrate` (the built CLI) on a new database. */
+async function migrate(database: Record<string, unknown>): Promise<void> {
   const path = join(dir, 'migrate.yaml');
   await writeFile(path, stringify({ database, log: { level: 'warn' } }));
-  return path;
+  const p = await measureProcess(process.execPath, [CLI, 'migrate'], { ...process.env, KOPPEL_CONFIG: path });
+  if (p.code !== 0) throw new Error(`koppel migrate: ${p.stderr.slice(0, 2000)}`);
 }
 
 function runChild(args: string[], env: Record<string, string>): Promise<string> {
