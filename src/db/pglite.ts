@@ -24,6 +24,8 @@ import { extractTar } from './untar.js';
  * - No initdb in a long-lived process: PGlite's initdb starts a second PGlite, copies its whole WASM memory and
  *   runs a third module (~800 MiB, kept for the life of the process). A new folder is instead filled from a
  *   data folder prepared once (pglite-template/, made by `npm run pglite-template`); see prepareDataDir.
+ *   The prepared folder has the migrations of its day applied, so `koppel migrate` on a new folder runs only
+ *   those added since (test/db/pglite.test.ts checks it matches initdb + migrations).
  */
 export const PGLITE_SETTINGS = ['shared_buffers=16MB'];
 
@@ -98,11 +100,18 @@ async function runInitdbChild(out: string): Promise<void> {
   if (code !== 0) throw new Error(`initdb (in a child process) exited with ${code}: ${stderr.trim()}`);
 }
 
-/** A new, empty data folder as an uncompressed tar, made by PGlite's initdb in memory. */
-export async function initdbTar(): Promise<Uint8Array> {
+/**
+ * A new data folder as an uncompressed tar, made by PGlite's initdb in memory; `fill` (the shipped template's
+ * migrations) runs on it first, and a checkpoint then, so a folder made from the tar opens without WAL replay.
+ */
+export async function initdbTar(fill?: (pg: PGlite) => Promise<void>): Promise<Uint8Array> {
   const { PGlite } = await import('@electric-sql/pglite');
   const pg: PGlite = await PGlite.create(await pgliteOptions());
   try {
+    if (fill) {
+      await fill(pg);
+      await pg.exec('CHECKPOINT');
+    }
     return new Uint8Array(await (await pg.dumpDataDir('none')).arrayBuffer());
   } finally {
     await pg.close();

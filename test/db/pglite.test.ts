@@ -2,11 +2,12 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { PGLITE_SETTINGS, installedPgliteVersion, prepareDataDir, templateFile } from '../../src/db/pglite.js';
+import type { DB } from '../../src/db/schema.js';
 import { extractTar } from '../../src/db/untar.js';
 
 const rssMiB = () => Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
@@ -60,10 +61,27 @@ describe('a new embedded data folder', () => {
       expect(rssMiB() - before).toBeLessThan(150);
       expect(readdirSync(dir)).not.toContain('.koppel-initdb.tar');
       const db = await openDatabase({ url: '', pglite_dir: dir, pool_size: 2 });
+      let fromInitdb: unknown;
       try {
-        expect((await migrateToLatest(db.kysely)).results?.map((r) => r.status)).not.toContain('Error');
+        const applied = await migrateToLatest(db.kysely);
+        expect(applied.results?.map((r) => r.status)).not.toContain('Error');
+        expect(applied.results?.[0]).toMatchObject({ migrationName: '0001_core', status: 'Success' }); // from nothing
+        fromInitdb = await schemaOf(db.kysely);
+        expect((fromInitdb as { columns: unknown[] }).columns.length).toBeGreaterThan(50);
       } finally {
         await db.close();
+      }
+      // The shipped template holds the migrations of its day: a folder made from it, once migrated, must be the
+      // same database as initdb + every migration (fails when a migration in the template was edited since:
+      // run `npm run pglite-template`).
+      const fromTemplate = await mkdtemp(join(tmpdir(), 'koppel-from-template-'));
+      const other = await openDatabase({ url: '', pglite_dir: fromTemplate, pool_size: 2 });
+      try {
+        expect((await migrateToLatest(other.kysely)).results?.map((r) => r.status)).not.toContain('Error');
+        expect(await schemaOf(other.kysely)).toEqual(fromInitdb);
+      } finally {
+        await other.close();
+        await rm(fromTemplate, { recursive: true, force: true });
       }
     } finally {
       await rm(noTemplates, { recursive: true, force: true });
@@ -147,6 +165,19 @@ describe('extractTar', () => {
     await expect(extractTar(cut, dir)).rejects.toThrow(/big: size 2000 runs past the archive/);
   });
 });
+
+/** Tables, columns, indexes, constraints, functions and applied migrations of the public schema, as text. */
+async function schemaOf(db: Kysely<DB>): Promise<Record<string, unknown[]>> {
+  const q = async (query: ReturnType<typeof sql>) => (await query.execute(db)).rows;
+  return {
+    columns: await q(sql`select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns where table_schema = 'public' order by 1, 2`),
+    indexes: await q(sql`select tablename, indexname, indexdef from pg_indexes where schemaname = 'public' order by 1, 2`),
+    constraints: await q(sql`select conrelid::regclass::text as rel, conname, pg_get_constraintdef(oid) as def from pg_constraint where connamespace = 'public'::regnamespace order by 1, 2`),
+    functions: await q(sql`select proname, pg_get_functiondef(oid) as def from pg_proc where pronamespace = 'public'::regnamespace order by 1`),
+    triggers: await q(sql`select tgrelid::regclass::text as rel, tgname, pg_get_triggerdef(oid) as def from pg_trigger where not tgisinternal order by 1, 2`),
+    migrations: await q(sql`select name from koppel_migrations order by name`),
+  };
+}
 
 /** One ustar entry: a 512-byte header (name, octal size, type) and the body padded to 512 bytes. */
 function entry(name: string, body: string, type = '0'): Buffer {
