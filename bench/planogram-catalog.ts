@@ -335,6 +335,19 @@ async function freshDatabase(kind: 'postgres' | 'pglite', dir: string, serverUrl
   return { url: url.toString() };
 }
 
+/** Transactions committed in the run's database so far (Postgres server only; NaN on PGlite). */
+async function committedStatements(database: Record<string, unknown>): Promise<number> {
+  if (typeof database.url !== 'string') return NaN;
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>('select xact_commit::text as n from pg_stat_database where datname = current_database()');
+    return Number(rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
 async function adminQuery(url: string, sql: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -358,13 +371,17 @@ async function measure(runScript: string, sandbox: Sandbox, database: Record<str
   };
   await sandbox.ask('reset');
   const env = { BENCH_CONFIG: JSON.stringify(config), BENCH_LOG: join(dir, `${label.replace(/\W+/g, '-')}.log`), KOPPEL_BENCH_WITHOUT: without, ...(flags ? { BENCH_NODE_FLAGS: flags } : {}) };
+  const statementsBefore = await committedStatements(database);
   const run = JSON.parse(await runChild([runScript], env, 'node')) as RunFigures;
+  // Every statement koppel sends outside a transaction commits on its own: the count is its database round trips.
+  const statements = (await committedStatements(database)) - statementsBefore;
   const { calls, mutating } = (await sandbox.ask('calls')) as { calls: Record<string, number>; mutating: number };
   const total = Object.values(calls).reduce((s, n) => s + n, 0);
   const figures = {
     outcome: run.outcome, seen: run.seen, created: run.created, updated: run.updated, unchanged: run.unchanged, failed: run.failed,
     seconds: run.seconds, 'cpu s': run.cpuSeconds, 'items/s': Math.round(run.seen / run.seconds), calls: total, 'calls/item': +(total / run.seen).toFixed(4), mutating,
     'peak RSS MiB': run.peakRssMiB, 'RSS after open MiB': run.rssAfterOpenMiB,
+    ...(Number.isNaN(statements) ? {} : { 'db statements/item': +(statements / run.seen).toFixed(4) }),
   };
   log(`${label}: ${JSON.stringify(figures)}`);
   return figures;

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PermanentError } from '../../core/errors.js';
-import { VOIDED_HASH } from '../../core/item-state.js';
+import { type ItemState, VOIDED_HASH } from '../../core/item-state.js';
 import { StateWriter } from '../../core/state-writer.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { Plan } from '../../core/types.js';
@@ -104,12 +104,22 @@ async function uploadImages(run: Apply, uploads: Map<string, LocalImage>): Promi
 /** One catalog read again: writes, refreshes and quiet checkpoints, sent a batch at a time. */
 async function applyKind(run: Apply, plan: KindPlan): Promise<void> {
   const { ctx } = run;
-  let batch: (() => Promise<void>)[] = [];
+  /** Each task resolves with the checkpoint of the item it wrote, if it did. */
+  let batch: (() => Promise<ItemState | undefined>)[] = [];
   /** Keys of the batch's writes, voided before the batch is sent (see applyCatalog). */
   let writing: string[] = [];
-  const send = async (tasks: (() => Promise<void>)[], keys: string[]) => {
+  const send = async (tasks: (() => Promise<ItemState | undefined>)[], keys: string[]) => {
     await ctx.state.voidMany(keys);
-    await forEachConcurrent(tasks, run.concurrency, ctx.stopSignal, (task) => task());
+    const landed: ItemState[] = [];
+    try {
+      await forEachConcurrent(tasks, run.concurrency, ctx.stopSignal, async (task) => {
+        const state = await task();
+        if (state) landed.push(state);
+      });
+    } finally {
+      // A batch's checkpoints in one record: one statement per item would cost more than the rest of its work.
+      await run.checkpoints.record(landed);
+    }
   };
   let inFlight: Promise<void> = Promise.resolve();
   for await (const row of acceptedRows(plan.src, plan.index, ctx.stopSignal, plan.fromSnapshot)) {
@@ -132,13 +142,15 @@ async function applyKind(run: Apply, plan: KindPlan): Promise<void> {
   await send(batch, writing);
 }
 
-async function writeRow(run: Apply, plan: KindPlan, row: AcceptedRow, fresh: string[]): Promise<void> {
+/** Sends one item; resolves with its checkpoint once the service has it, undefined when it failed. */
+async function writeRow(run: Apply, plan: KindPlan, row: AcceptedRow, fresh: string[]): Promise<ItemState | undefined> {
   const { ctx } = run;
   const { kind, file } = plan.src;
+  let landed: ItemState | undefined;
   try {
     const verb = plan.index.has(row.slot, Flag.CREATE) ? 'Create' : 'Update';
     ctx.count(await write(run.client, kind, verb, row.item, { signal: ctx.abortSignal, itemKey: row.key }));
-    await run.checkpoints.record([{ key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null }]);
+    landed = { key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null };
   } catch (err) {
     for (const name of fresh) run.unsettled.add(name);
     if (err instanceof PermanentError && ROW_CODES.has(String(err.code))) {
@@ -150,10 +162,11 @@ async function writeRow(run: Apply, plan: KindPlan, row: AcceptedRow, fresh: str
     }
   }
   run.step();
+  return landed;
 }
 
 /** Refresh only items whose image did reach the service; a failed upload leaves the old image, not a stale item. */
-async function refreshRow(run: Apply, kind: ItemKind, row: AcceptedRow, fresh: string[]): Promise<void> {
+async function refreshRow(run: Apply, kind: ItemKind, row: AcceptedRow, fresh: string[]): Promise<undefined> {
   try {
     await run.client.call(itemMethod(kind, 'Refresh'), { reference: row.reference }, { signal: run.ctx.abortSignal, itemKey: row.key });
   } catch (err) {
@@ -162,6 +175,7 @@ async function refreshRow(run: Apply, kind: ItemKind, row: AcceptedRow, fresh: s
     run.ctx.log.error({ err, itemKey: row.key }, 'refresh failed');
   }
   run.step();
+  return undefined;
 }
 
 async function deleteAbsent(run: Apply, plan: KindPlan): Promise<void> {
