@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import type { App } from '../src/core/app.js';
+import { type Database, openDatabase } from '../src/db/database.js';
 import { openApp, parseConfig } from '../src/registries.js';
 import type { RemoteSandbox, SandboxCall } from './sandbox-process.js';
 
@@ -17,6 +18,8 @@ export interface DemoEnv {
   withApp<T>(raw: DemoConfig, fn: (app: App) => Promise<T>): Promise<T>;
   /** Every step's upstreams and pipelines together, as the steps gave them (for `--console`'s daemon). */
   combined(): DemoConfig;
+  /** Closes the demo database the steps share (before `--console`'s daemon opens the folder itself). */
+  close(): Promise<void>;
 }
 
 export interface DemoConfig {
@@ -33,6 +36,9 @@ export function createDemoEnv(dir: string, sandboxes: Record<string, RemoteSandb
   // Logs go to a file so the terminal shows the summary; the file is the same NDJSON the daemon writes.
   const logFile = pino.destination({ dest: join(dir, 'koppel.log'), append: true, sync: true });
   const seen: DemoConfig[] = [];
+  // One embedded database for every step, opened by the first: reopening it per step held two PGlite memories
+  // at once whenever V8 had not yet collected the closed one (+30-40 MiB at the demo's peak).
+  let database: Promise<Database> | undefined;
   return {
     dir,
     sandboxes,
@@ -44,12 +50,19 @@ export function createDemoEnv(dir: string, sandboxes: Record<string, RemoteSandb
     async withApp(raw, fn) {
       seen.push(raw);
       const yaml = stringify({ database: { pglite_dir: join(dir, 'pglite') }, storage: raw.storage ?? { root: join(dir, 'files') }, log: { level: 'info' }, ...raw });
-      const app = await openApp(parseConfig(yaml, process.env, dir, 'demo config'), { logDestination: logFile });
+      const config = parseConfig(yaml, process.env, dir, 'demo config');
+      database ??= openDatabase(config.database);
+      const app = await openApp(config, { logDestination: logFile, database: await database });
       try {
         return await fn(app);
       } finally {
         await app.close();
       }
+    },
+    async close() {
+      const open = database;
+      database = undefined;
+      await (await open)?.close();
     },
   };
 }

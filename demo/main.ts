@@ -21,25 +21,23 @@ const consolePort = portFlag > 0 ? Number(process.argv[portFlag + 1]) : 8080;
 
 async function main(): Promise<number> {
   const host = await startSandboxProcess();
+  const env = createDemoEnv(resolve('data/demo'), Object.fromEntries(host.sandboxes.map((s) => [s.name, s.sandbox])), host.call);
   let failed = false;
   try {
-    const env = createDemoEnv(resolve('data/demo'), Object.fromEntries(host.sandboxes.map((s) => [s.name, s.sandbox])), host.call);
     process.stdout.write(`koppel demo — sandboxes: ${host.sandboxes.map((s) => `${s.name} ${s.sandbox.url}`).join(', ')}\n\n`);
     for (const step of STEPS) {
-      // The step before has returned, so nothing holds its closed embedded database any more: collect it before
-      // this step opens the next one (the collect koppel schedules on close can come while the step still held it,
-      // and two WASM memories were then alive at once: +30 MiB at the demo's peak).
-      globalThis.gc?.();
       const lines = await step(env);
       failed ||= lines.some((l) => l.includes('→ failed') || l.includes('error:'));
       process.stdout.write(`${lines.join('\n')}\n\n`);
     }
     process.stdout.write(`State is kept in ${env.dir} (delete it to start over); logs in ${env.dir}/koppel.log.\n`);
+    await env.close();
     if (withConsole) {
       const { serveDemoConsole } = await import('./console.js');
       await serveDemoConsole(env, consolePort, (text) => process.stdout.write(`\n${text}`));
     }
   } finally {
+    await env.close();
     await host.stop();
   }
   return failed ? 1 : 0;

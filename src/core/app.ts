@@ -29,6 +29,12 @@ export interface OpenAppOptions {
   logDestination?: DestinationStream;
   /** Apply pending migrations on open. @default true */
   migrate?: boolean;
+  /**
+   * An open database to use instead of opening `config.database`; the caller closes it, the app does not. For a
+   * process that runs several apps one after another on the same embedded folder (the demo): one PGlite, whose
+   * memory a reopen would otherwise hold twice until V8 collects the closed one.
+   */
+  database?: Database;
 }
 
 export function createAppLogger(config: KoppelConfig, destination?: DestinationStream): Logger {
@@ -37,11 +43,12 @@ export function createAppLogger(config: KoppelConfig, destination?: DestinationS
 
 export async function openApp(config: KoppelConfig, registries: Registries, options: OpenAppOptions = {}): Promise<App> {
   const log = createAppLogger(config, options.logDestination);
-  const db = await openDatabase(config.database);
+  const db = options.database ?? (await openDatabase(config.database));
+  const closeDb = () => (options.database ? Promise.resolve() : db.close());
   try {
     if (options.migrate !== false) await migrateToLatest(db.kysely);
   } catch (err) {
-    await db.close();
+    await closeDb();
     throw err;
   }
   const events = new KoppelEvents(log);
@@ -58,7 +65,7 @@ export async function openApp(config: KoppelConfig, registries: Registries, opti
     scrub: createScrubber(collectSecrets(config)),
     async close() {
       await upstreams.close();
-      await db.close();
+      await closeDb();
     },
   };
 }
