@@ -89,6 +89,21 @@ export class ItemStateStore {
   }
 
   /**
+   * Records items that have no stored state yet: what the plan found under the pipeline's lock. A plain
+   * insert, without the upsert's conflict check (PGlite: 7 instead of 12 µs of CPU per row); an item that has
+   * a state after all fails the write, so the run stops rather than guess.
+   */
+  async insertMany(items: readonly ItemState[]): Promise<void> {
+    for (let i = 0; i < items.length; i += WRITE_BATCH) {
+      const chunk = items.slice(i, i + WRITE_BATCH);
+      await sql`
+        insert into item_state (pipeline, item_key, content_hash, remote_id, data, last_run_id)
+        select ${this.#pipeline}, k, h, r, d::jsonb, ${this.#runId}::bigint
+        from unnest(${chunk.map((s) => s.key)}::text[], ${chunk.map((s) => s.hash)}::text[], ${chunk.map((s) => s.remoteId)}::text[], ${chunk.map((s) => (s.data === null ? null : JSON.stringify(s.data)))}::text[]) as t(k, h, r, d)`.execute(this.#db);
+    }
+  }
+
+  /**
    * Forgets what was last synced for these keys but keeps their rows (existing rows only; `data` is cleared too).
    * Call it right before sending changes for them: if the process is killed after the upstream took a change and
    * before `putMany` recorded it, the older hash must not stay behind — an input that then flips back to that

@@ -1,5 +1,7 @@
 import type { ItemState, ItemStateStore } from './item-state.js';
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** States waiting for the next write before `record` makes its caller wait: memory stays flat however fast work lands. */
 const MAX_PENDING = 500;
 
@@ -51,6 +53,10 @@ export class StateWriter {
         const batch = this.#pending;
         this.#pending = [];
         this.#current = this.#store.putMany(batch);
+        await this.#current;
+        // One event-loop turn before looking again, so work that has landed meanwhile joins the next write:
+        // on PGlite a write blocks the thread, nothing lands while it runs, and every write took one chunk.
+        this.#current = nextTurn();
         await this.#current;
       }
     } catch (error) {

@@ -30,6 +30,7 @@ describe('StateWriter', () => {
     void writer.record([state('c'), state('d')]);
     expect(store.writes).toEqual([['a']]);
     store.finishNext();
+    await tick(); // the writer waits one turn after a write, for more to land
     await tick();
     expect(store.writes).toEqual([['a'], ['b', 'c', 'd']]);
     let drained = false;
@@ -42,6 +43,18 @@ describe('StateWriter', () => {
     expect(store.writes).toEqual([['a'], ['b', 'c', 'd'], ['e']]);
     store.finishNext();
     await writer.drain();
+  });
+
+  it('after a write, takes what lands within the next turn into one write (a store that blocks the thread)', async () => {
+    const writes: string[][] = [];
+    const writer = new StateWriter({ putMany: async (items) => void writes.push(items.map((s) => s.key)) });
+    void writer.record([state('a')]);
+    setImmediate(() => void writer.record([state('b')]));
+    setImmediate(() => void writer.record([state('c')]));
+    await writer.drain();
+    await tick();
+    await writer.drain();
+    expect(writes).toEqual([['a'], ['b', 'c']]);
   });
 
   it('after a failed write, refuses more records and drain rejects with that error', async () => {

@@ -37,6 +37,16 @@ describe.each(testDatabaseKinds)('ItemStateStore on %s', (kind) => {
     expect((await other.getMany([key(1)])).get(key(1))?.hash).toBe('other');
   });
 
+  it('insertMany records items that have no state, and refuses one that has', async () => {
+    const store = new ItemStateStore(t.db.kysely, 'p1', null);
+    await store.insertMany(states(N, 'a'));
+    const got = await store.getMany([key(1), key(N - 1)]);
+    expect(got.get(key(1))).toEqual({ key: key(1), hash: 'ha-1', remoteId: 'r1', data: { i: 1, version: 'a' } });
+    expect(got.get(key(N - 1))?.hash).toBe(`ha-${N - 1}`);
+    await expect(store.insertMany([{ key: key(2), hash: 'again', remoteId: null, data: null }])).rejects.toThrow();
+    expect((await store.getMany([key(2)])).get(key(2))?.hash).toBe('ha-2');
+  });
+
   it('digest tells whether the states under a key prefix are the same keys with the same hashes', async () => {
     const store = new ItemStateStore(t.db.kysely, 'p1', null);
     const put = (k: string, hash: string) => store.putMany([{ key: k, hash, remoteId: null, data: null }]);

@@ -123,18 +123,23 @@ export const maasplassenAvailability = definePipeline({
     let done = 0;
     // As many chunks in flight as the upstream's rate limit allows; the gateway's queue does the limiting.
     // What landed is recorded while the next chunks go out, so a stop loses nothing once the writes are drained.
-    const writer = new StateWriter(ctx.state);
+    // Boat-dates without a stored state are inserted, not upserted: the plan saw none under the pipeline's lock.
+    const writers: LandedWriters = { created: new StateWriter({ putMany: (states) => ctx.state.insertMany(states) }), updated: new StateWriter(ctx.state) };
+    const drain = async () => {
+      const drained = await Promise.allSettled([writers.created.drain(), writers.updated.drain()]);
+      for (const d of drained) if (d.status === 'rejected') throw d.reason;
+    };
     try {
       await forEachConcurrent(chunks, ctx.global.upstreams.maasplassen?.rate.concurrency ?? 1, ctx.stopSignal, async (chunk) => {
-        await pushChunk(ctx, client, chunk, writer);
+        await pushChunk(ctx, client, chunk, writers);
         done += chunk.length;
         ctx.progress(done, pushes.length, 'push');
       });
     } catch (err) {
-      await writer.drain().catch(() => undefined); // what landed before the failure is still recorded
+      await drain().catch(() => undefined); // what landed before the failure is still recorded
       throw err;
     }
-    await writer.drain();
+    await drain();
     if (done < pushes.length) ctx.log.warn({ remaining: pushes.length - done }, 'stopped early: shutdown requested');
   },
 
@@ -152,18 +157,25 @@ function inRange(date: string, since?: string, until?: string): boolean {
   return (!since || date >= since) && (!until || date <= until);
 }
 
+interface LandedWriters {
+  created: StateWriter;
+  updated: StateWriter;
+}
+
 /** Pushes one chunk (bisecting on rollback), records what landed, reports what the service refused. */
-async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush[], writer: StateWriter): Promise<void> {
+async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush[], writers: LandedWriters): Promise<void> {
   const outcome = await pushWithBisection(chunk, (part) =>
     client.updateAvailability(
       part.map((p) => p.entry),
       ctx.abortSignal,
     ),
   );
-  await writer.record(outcome.pushed.map((p) => ({ key: p.key, hash: p.hash, remoteId: null, data: null })));
-  const created = outcome.pushed.filter((p) => p.isNew).length;
-  if (created > 0) ctx.count('created', created);
-  if (outcome.pushed.length > created) ctx.count('updated', outcome.pushed.length - created);
+  const landed = (isNew: boolean) => outcome.pushed.flatMap((p) => (p.isNew === isNew ? [{ key: p.key, hash: p.hash, remoteId: null, data: null }] : []));
+  const created = landed(true);
+  const updated = landed(false);
+  await Promise.all([writers.created.record(created), writers.updated.record(updated)]);
+  if (created.length > 0) ctx.count('created', created.length);
+  if (updated.length > 0) ctx.count('updated', updated.length);
   for (const { item: p, reason } of outcome.rejected) {
     await ctx.reject.add({ itemKey: p.key, source: p.source, line: p.line, reason: `refused by Maasplassen: ${reason}`, value: p.entry.prizes });
   }
