@@ -138,10 +138,10 @@ function pgliteAssets(): Promise<PgliteAssets> {
 
 /**
  * A closed PGlite's WebAssembly memory (its touched pages stay resident) goes only when V8 collects the instance,
- * and V8 does not count it as heap pressure: a process that opens the embedded database again (the demo, one
- * per step) held every earlier instance at once. With `--expose-gc` (the image's ENTRYPOINT, `npm run demo`)
- * koppel collects once the caller has let go of the closed database (the next turn of the event loop); without
- * the flag, a no-op. Figures: bench/REPORT.md, embedded-default.
+ * and V8 does not count it as heap pressure: a process that opens the embedded database again (tests; the demo
+ * did, one per step, until it shared one) held every earlier instance at once. With `--expose-gc` (the image's
+ * ENTRYPOINT, `npm run demo`) koppel collects once the caller has let go of the closed database (the next turn of
+ * the event loop); without the flag, a no-op. Figures: bench/REPORT.md, embedded-default.
  */
 export function releaseClosedPglite(): void {
   if (globalThis.gc) setImmediate(() => globalThis.gc?.()).unref();
