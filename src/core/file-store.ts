@@ -76,11 +76,31 @@ export interface WriteFileOptions {
 const WRITE_BATCH_BYTES = 512 * 1024;
 
 /** Streams `body` to `path` atomically. Memory stays flat however large the file is. */
-export async function writeFileAtomic(
-  body: Readable,
-  path: string,
-  options: WriteFileOptions = {},
-): Promise<StoredFile> {
+export async function writeFileAtomic(body: Readable, path: string, options: WriteFileOptions = {}): Promise<StoredFile> {
+  const staged = await stageFile(body, path, options);
+  try {
+    await staged.publish();
+  } catch (err) {
+    await staged.discard();
+    throw new RetryableError(`writing ${basename(path)} failed: ${(err as Error).message}`, { cause: err });
+  }
+  return { path: staged.path, size: staged.size, sha256: staged.sha256 };
+}
+
+/** A file written and checked under its temporary name, not yet under its own. */
+export interface StagedFile extends StoredFile {
+  /** Renames the temporary onto `path` (replacing any file there). */
+  publish(): Promise<void>;
+  /** Removes the temporary (a staged file that is not to be kept). */
+  discard(): Promise<void>;
+}
+
+/**
+ * writeFileAtomic without the final rename: the caller publishes when it can record the file right after, so
+ * that no file stands under its name without its record across a wait (a kill then leaves only a temporary,
+ * which removeStaleTemporaries clears).
+ */
+export async function stageFile(body: Readable, path: string, options: WriteFileOptions = {}): Promise<StagedFile> {
   const folder = dirname(path);
   const { maxBytes = Infinity, expectedSize } = options;
   const tooLarge = (bytes: number, announced: boolean) =>
@@ -130,8 +150,7 @@ export async function writeFileAtomic(
     if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256.toLowerCase()) {
       throw new RetryableError(`download of ${basename(path)} has sha256 ${sha256}, expected ${options.expectedSha256} (corrupted)`);
     }
-    await rename(temp, path);
-    return { path, size, sha256 };
+    return { path, size, sha256, publish: () => rename(temp, path), discard: () => rm(temp, { force: true }) };
   } catch (err) {
     body.destroy();
     await writing.catch(() => undefined);

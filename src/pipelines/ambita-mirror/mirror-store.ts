@@ -4,7 +4,7 @@
  * next reconcile repairs: a file without its row is re-downloaded onto the same name, a row whose file is gone
  * is found by the disk check.
  */
-import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
+import { type Insertable, type Kysely, type QueryCreator, sql, type Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { AmbitaAssetsTable } from './tables.js';
 
@@ -97,9 +97,45 @@ export async function assetsOf(db: Db, pipeline: string, orderIds: readonly numb
   return out;
 }
 
-/** Inserts or overwrites one asset's row with what is now true on disk. */
-export async function writeAsset(db: Db, pipeline: string, a: AssetWrite): Promise<void> {
-  const stored = a.state === 'stored';
+/** Inserts or overwrites the rows of files just downloaded, each already renamed into place. */
+export async function writeStoredAssets(db: Db, pipeline: string, rows: readonly AssetWrite[]): Promise<void> {
+  if (rows.length > 0) await storedAssetsInsert(db, pipeline, rows).execute();
+}
+
+/** The upsert of downloaded files' rows, one statement for all (also run as part of recordOrderRead). */
+function storedAssetsInsert(db: QueryCreator<DB>, pipeline: string, rows: readonly AssetWrite[]) {
+  const values = rows.map((a) => ({
+    pipeline,
+    ...a,
+    state: 'stored' as const,
+    name: printable(a.name ?? null),
+    filename: printable(a.filename ?? null),
+    size: a.size ?? null,
+    sha256: a.sha256 ?? null,
+    removed_reason: null,
+    downloaded_at: sql<Date>`now()`,
+    removed_at: null,
+  }));
+  return db
+    .insertInto('ambita_assets')
+    .values(values)
+    .onConflict((oc) =>
+      oc.columns(['pipeline', 'asset_id']).doUpdateSet((eb) => ({
+        asset_status: eb.ref('excluded.asset_status'),
+        state: 'stored',
+        path: eb.ref('excluded.path'),
+        size: eb.ref('excluded.size'),
+        sha256: eb.ref('excluded.sha256'),
+        downloaded_at: sql`now()`,
+        removed_at: null,
+        removed_reason: null,
+        updated_at: sql`now()`,
+      })),
+    );
+}
+
+/** Inserts or overwrites one asset's row for a file just removed; the size and sha256 of the file that was there stay, for the record. */
+export async function writeRemovedAsset(db: Db, pipeline: string, a: AssetWrite & { state: 'deleted' | 'removed' }): Promise<void> {
   const values = {
     pipeline,
     ...a,
@@ -107,9 +143,9 @@ export async function writeAsset(db: Db, pipeline: string, a: AssetWrite): Promi
     filename: printable(a.filename ?? null),
     size: a.size ?? null,
     sha256: a.sha256 ?? null,
-    removed_reason: stored ? null : (a.removed_reason ?? null),
-    downloaded_at: stored ? sql<Date>`now()` : null,
-    removed_at: stored ? null : sql<Date>`now()`,
+    removed_reason: a.removed_reason ?? null,
+    downloaded_at: null,
+    removed_at: sql<Date>`now()`,
   };
   await db
     .insertInto('ambita_assets')
@@ -119,32 +155,51 @@ export async function writeAsset(db: Db, pipeline: string, a: AssetWrite): Promi
         asset_status: a.asset_status,
         state: a.state,
         path: a.path,
-        // A removal keeps the size and sha256 of the file that was there, for the record.
-        ...(stored ? { size: values.size, sha256: values.sha256, downloaded_at: sql`now()`, removed_at: null, removed_reason: null } : { removed_at: sql`now()`, removed_reason: values.removed_reason }),
+        removed_at: sql`now()`,
+        removed_reason: values.removed_reason,
         updated_at: sql`now()`,
       }),
     )
     .execute();
 }
 
-export async function recordOrderRead(
-  db: Db,
-  pipeline: string,
-  o: { orderId: number; status: string; priceNet: number | null; priceVat: number | null; dateOrdered: string | null; dateStatus: string | null; reference: string | null; filesRemoved: boolean },
-): Promise<void> {
+export interface OrderRead {
+  orderId: number;
+  status: string;
+  priceNet: number | null;
+  priceVat: number | null;
+  dateOrdered: string | null;
+  dateStatus: string | null;
+  reference: string | null;
+  filesRemoved: boolean;
+  /** Why some of its files are not yet mirrored (retried next run); absent = all went well. */
+  error?: string | undefined;
+}
+
+/**
+ * Records what an order read said, together with the rows of the files it brought (one statement, one round
+ * trip per order: the rows go in a data-modifying CTE).
+ */
+export async function recordOrderRead(db: Db, pipeline: string, o: OrderRead, landed: readonly AssetWrite[] = []): Promise<void> {
+  const read = {
+    status: o.status,
+    price_net: o.priceNet,
+    price_vat: o.priceVat,
+    date_ordered: o.dateOrdered,
+    date_status: o.dateStatus,
+    reference: o.reference,
+    checked_at: sql<Date>`now()`,
+    last_error: o.error === undefined ? null : o.error.slice(0, 1000),
+    ...(o.filesRemoved ? { files_removed_at: sql<Date>`coalesce(files_removed_at, now())` } : {}),
+  };
+  if (landed.length === 0) {
+    await db.updateTable('ambita_orders').set(read).where('pipeline', '=', pipeline).where('order_id', '=', o.orderId).execute();
+    return;
+  }
   await db
+    .with('landed', (qc) => storedAssetsInsert(qc, pipeline, landed))
     .updateTable('ambita_orders')
-    .set({
-      status: o.status,
-      price_net: o.priceNet,
-      price_vat: o.priceVat,
-      date_ordered: o.dateOrdered,
-      date_status: o.dateStatus,
-      reference: o.reference,
-      checked_at: sql`now()`,
-      last_error: null,
-      ...(o.filesRemoved ? { files_removed_at: sql`coalesce(files_removed_at, now())` } : {}),
-    })
+    .set(read)
     .where('pipeline', '=', pipeline)
     .where('order_id', '=', o.orderId)
     .execute();
@@ -154,9 +209,20 @@ export async function recordOrderError(db: Db, pipeline: string, orderId: number
   await db.updateTable('ambita_orders').set({ last_error: message.slice(0, 1000) }).where('pipeline', '=', pipeline).where('order_id', '=', orderId).execute();
 }
 
-export async function requestIdOf(db: Db, pipeline: string, orderId: number): Promise<number | null> {
-  const row = await db.selectFrom('ambita_orders').select('request_id').where('pipeline', '=', pipeline).where('order_id', '=', orderId).executeTakeFirst();
-  return row?.request_id === null || row?.request_id === undefined ? null : Number(row.request_id);
+/** The order requests behind these orders (orders koppel placed), by order; the others have none. */
+export async function requestIdsOf(db: Db, pipeline: string, orderIds: readonly number[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < orderIds.length; i += 5000) {
+    const rows = await db
+      .selectFrom('ambita_orders')
+      .select(['order_id', 'request_id'])
+      .where('pipeline', '=', pipeline)
+      .where('order_id', 'in', orderIds.slice(i, i + 5000))
+      .where('request_id', 'is not', null)
+      .execute();
+    for (const r of rows) out.set(Number(r.order_id), Number(r.request_id));
+  }
+  return out;
 }
 
 /** Marks a stored asset that no longer appears on its order (its file was just removed). */

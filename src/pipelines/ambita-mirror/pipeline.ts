@@ -1,20 +1,22 @@
 /**
  * `ambita-mirror`: places queued Ambita orders, mirrors each municipality's product catalog, and keeps every
  * delivered file of the followed orders on disk and indexed in Postgres — added, replaced, deleted, cancelled
- * and refunded as Ambita reports. Plan reads (orders, catalog, queue); apply writes files and rows.
+ * and refunded as Ambita reports. Plan reads the catalog and the queue (and, for a dry run, the orders); apply
+ * reads each order and writes its files and rows, so order reads, downloads and row writes overlap.
  */
 import { clearDownloadFailures, knownDownloadFailures, recordDownloadFailure } from '../../core/download-failures.js';
 import { DownloadTooLargeError } from '../../core/download-limit.js';
 import { CredentialError, coerceError } from '../../core/errors.js';
-import { removeStaleTemporaries, safeJoin } from '../../core/file-store.js';
+import { removeStaleTemporaries, safeJoin, type StagedFile } from '../../core/file-store.js';
 import { markCompleted, markVendorEnded } from '../../orders/index.js';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { type PlannedAction } from '../../core/types.js';
+import type { Plan, PlannedAction } from '../../core/types.js';
 import { definePipeline, type ContextOf } from '../define-pipeline.js';
 import { applyCatalog, type CatalogPlan, planCatalog } from './catalog.js';
 import { type AmbitaMirrorConfig, ambitaMirrorConfigSchema } from './config.js';
 import * as store from './mirror-store.js';
+import type { StoredAssetRow } from './mirror-store.js';
 import { adoptResolvedOrders, placeOrders, plannedOrders } from './ordering.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import { type OrderPlan, planOrder, removeFile } from './reconcile.js';
@@ -25,12 +27,22 @@ import { ambitaWebhooks } from './webhook.js';
 export interface MirrorPlanState {
   sweepStartedAt: number | null;
   catalog: CatalogPlan | null;
-  orders: OrderPlan[];
+  /**
+   * The orders this run reads. A dry run reads them in plan; a run reads each while applying, so order reads,
+   * downloads and row writes overlap (the plan's order counts and actions are filled in as each is read).
+   */
+  orderIds: number[];
+  /** Known assets of those orders, by order (read once, before any order). */
+  stored: Map<number, Map<string, StoredAssetRow>>;
+  /** The order request behind each order koppel placed (set once, when the order is first followed). */
+  requestIds: Map<number, number>;
   readFailures: { orderId: number; error: string }[];
   /** Pushes this run answers, by order: marked handled once that order is reconciled. */
   pushes: Map<number, number[]>;
   /** Assets with a recorded download failure: a download that lands clears it. */
   failedBefore: Set<string>;
+  /** Assets refused for their size: not fetched again until max_download_bytes is raised (status lists them). */
+  refused: Set<string>;
 }
 
 type Ctx = ContextOf<AmbitaMirrorConfig, 'ambita'>;
@@ -54,37 +66,43 @@ export const ambitaMirror = definePipeline({
     const pushes = new Map<number, number[]>();
     for (const p of await store.pendingPushes(db, pipeline)) pushes.set(p.orderId, [...(pushes.get(p.orderId) ?? []), p.id]);
     const orderIds = [...new Set([...pushes.keys(), ...(await store.ordersToRead(db, pipeline, sweep))])];
-    const { orders, readFailures } = await readOrders(ctx, orderIds);
-    // Assets refused for their size are not fetched again until max_download_bytes is raised (status lists them).
     const failures = await knownDownloadFailures(db, pipeline, ctx.global.upstreams.ambita!.max_download_bytes);
-    const refused: PlannedAction[] = [];
-    for (const o of orders) {
-      for (const d of o.downloads) if (failures.refused.has(d.asset.assetId)) refused.push({ action: 'refused', key: d.asset.assetId, detail: { order: o.orderId, reason: 'larger than max_download_bytes' } });
-      o.downloads = o.downloads.filter((d) => !failures.refused.has(d.asset.assetId));
-    }
 
     const actions: PlannedAction[] = [];
     for (const r of requests) actions.push({ action: 'order', key: `request:${r.id}`, detail: r.request });
     for (const p of catalog?.upserts ?? []) actions.push({ action: 'catalog-upsert', key: `${p.municipality}/${p.code}`, detail: { name: p.name } });
     for (const d of catalog?.deletes ?? []) actions.push({ action: 'catalog-delete', key: `${d.municipality}/${d.code}` });
-    for (const o of orders) {
-      for (const d of o.downloads) actions.push({ action: 'download', key: d.asset.assetId, detail: { order: o.orderId, path: d.path, reason: d.reason } });
-      for (const r of o.removals) actions.push({ action: r.hadFile ? 'delete-file' : 'mark-deleted', key: r.assetId, detail: { order: o.orderId, path: r.path, reason: r.reason } });
-    }
-    actions.push(...refused);
-    for (const f of readFailures) actions.push({ action: 'read-failed', key: `order:${f.orderId}`, detail: { error: f.error } });
     const summary = {
       sweep: sweep ? 1 : 0,
       orders_to_place: requests.length,
-      orders_read: orders.length,
-      read_failures: readFailures.length,
-      downloads: orders.reduce((n, o) => n + o.downloads.length, 0),
-      refused_downloads: refused.length,
-      deletions: orders.reduce((n, o) => n + o.removals.filter((r) => r.hadFile).length, 0),
-      unchanged: orders.reduce((n, o) => n + o.unchanged, 0),
+      orders_read: 0,
+      read_failures: 0,
+      downloads: 0,
+      refused_downloads: 0,
+      deletions: 0,
+      unchanged: 0,
       catalog_changes: (catalog?.upserts.length ?? 0) + (catalog?.deletes.length ?? 0),
     };
-    return { summary, actions, state: { sweepStartedAt: sweep ? now : null, catalog, orders, readFailures, pushes, failedBefore: failures.any } satisfies MirrorPlanState };
+    const state: MirrorPlanState = {
+      sweepStartedAt: sweep ? now : null,
+      catalog,
+      orderIds,
+      stored: await store.assetsOf(db, pipeline, orderIds),
+      requestIds: await store.requestIdsOf(db, pipeline, orderIds),
+      readFailures: [],
+      pushes,
+      failedBefore: failures.any,
+      refused: failures.refused,
+    };
+    const planned = { summary, actions, state };
+    if (ctx.options.dryRun) {
+      let done = 0;
+      await forEachConcurrent(orderIds, config.concurrency, ctx.stopSignal, async (orderId) => {
+        await readOrder(ctx, planned, orderId);
+        ctx.progress(++done, orderIds.length, 'read orders');
+      });
+    }
+    return planned;
   },
 
   async apply(ctx, plan) {
@@ -95,15 +113,16 @@ export const ambitaMirror = definePipeline({
     }
     await placeOrders(ctx);
     let done = 0;
-    await forEachConcurrent(plan.state.orders, ctx.config.concurrency, ctx.stopSignal, async (order) => {
-      const ok = await applyOrder(ctx, order, plan.state.failedBefore);
-      if (ok) await store.markPushesHandled(db, plan.state.pushes.get(order.orderId) ?? [], ctx.runId);
-      ctx.progress(++done, plan.state.orders.length, 'reconcile orders');
+    await forEachConcurrent(plan.state.orderIds, ctx.config.concurrency, ctx.stopSignal, async (orderId) => {
+      const read = await readOrder(ctx, plan, orderId);
+      if ('error' in read) {
+        await store.recordOrderError(db, pipeline, orderId, read.error);
+        ctx.count('failed');
+      } else if (await applyOrder(ctx, read.order, plan.state)) {
+        await store.markPushesHandled(db, plan.state.pushes.get(orderId) ?? [], ctx.runId);
+      }
+      ctx.progress(++done, plan.state.orderIds.length, 'reconcile orders');
     });
-    for (const f of plan.state.readFailures) {
-      await store.recordOrderError(db, pipeline, f.orderId, f.error);
-      ctx.count('failed');
-    }
     const complete = !ctx.stopSignal.aborted && plan.state.readFailures.length === 0;
     if (plan.state.sweepStartedAt !== null && complete) await store.saveSweepAt(db, pipeline, plan.state.sweepStartedAt);
   },
@@ -112,31 +131,47 @@ export const ambitaMirror = definePipeline({
   webhooks: (ctx) => ambitaWebhooks(ctx),
 });
 
-/** Reads the orders (bounded concurrency) and plans each; a failed read is reported, never fatal to the others. */
-async function readOrders(ctx: Ctx, orderIds: number[]): Promise<{ orders: OrderPlan[]; readFailures: MirrorPlanState['readFailures'] }> {
-  const stored = await store.assetsOf(ctx.db, ctx.pipeline, orderIds);
+/**
+ * Reads one order and plans it, adding it to the plan's counts and actions; downloads refused for their size are
+ * left out. A failed read is noted in the plan and returned, never fatal to the other orders.
+ */
+async function readOrder(ctx: Ctx, plan: Plan<MirrorPlanState>, orderId: number): Promise<{ order: OrderPlan } | { error: string }> {
+  const { state, summary, actions } = plan;
   const disk = { root: ctx.global.storage.root, hash: !!ctx.options.full };
-  const orders: OrderPlan[] = [];
-  const readFailures: MirrorPlanState['readFailures'] = [];
-  let done = 0;
-  await forEachConcurrent(orderIds, ctx.config.concurrency, ctx.stopSignal, async (orderId) => {
-    try {
-      const collection = await ctx.upstreams.ambita.getOrder(orderId, ctx.abortSignal);
-      orders.push(await planOrder(collection, stored.get(orderId) ?? new Map(), ctx.config.folder, disk));
-    } catch (thrown) {
-      const err = coerceError(thrown);
-      // Bad credentials fail every read alike: fail the run once instead of once per order.
-      if (err instanceof CredentialError || (err as { op?: string }).op === 'token' || ctx.abortSignal.aborted) throw err;
-      ctx.log.warn({ orderId, err }, 'could not read ambita order');
-      readFailures.push({ orderId, error: err.message });
-    }
-    ctx.progress(++done, orderIds.length, 'read orders');
-  });
-  return { orders, readFailures };
+  let order: OrderPlan;
+  try {
+    const collection = await ctx.upstreams.ambita.getOrder(orderId, ctx.abortSignal);
+    order = await planOrder(collection, state.stored.get(orderId) ?? new Map(), ctx.config.folder, disk);
+  } catch (thrown) {
+    const err = coerceError(thrown);
+    // Bad credentials fail every read alike: fail the run once instead of once per order.
+    if (err instanceof CredentialError || (err as { op?: string }).op === 'token' || ctx.abortSignal.aborted) throw err;
+    ctx.log.warn({ orderId, err }, 'could not read ambita order');
+    state.readFailures.push({ orderId, error: err.message });
+    add(summary, 'read_failures', 1);
+    actions.push({ action: 'read-failed', key: `order:${orderId}`, detail: { error: err.message } });
+    return { error: err.message };
+  }
+  const refused = order.downloads.filter((d) => state.refused.has(d.asset.assetId));
+  order.downloads = order.downloads.filter((d) => !state.refused.has(d.asset.assetId));
+  add(summary, 'orders_read', 1);
+  add(summary, 'downloads', order.downloads.length);
+  add(summary, 'refused_downloads', refused.length);
+  add(summary, 'deletions', order.removals.filter((r) => r.hadFile).length);
+  add(summary, 'unchanged', order.unchanged);
+  for (const d of order.downloads) actions.push({ action: 'download', key: d.asset.assetId, detail: { order: orderId, path: d.path, reason: d.reason } });
+  for (const r of order.removals) actions.push({ action: r.hadFile ? 'delete-file' : 'mark-deleted', key: r.assetId, detail: { order: orderId, path: r.path, reason: r.reason } });
+  for (const d of refused) actions.push({ action: 'refused', key: d.asset.assetId, detail: { order: orderId, reason: 'larger than max_download_bytes' } });
+  return { order };
+}
+
+/** Adds to one of the plan's counts (filled in as orders are read). */
+function add(summary: Record<string, number>, key: string, n: number): void {
+  summary[key] = (summary[key] ?? 0) + n;
 }
 
 /** Removals first (a replaced file never coexists with its successor), then downloads; true when all went well. */
-async function applyOrder(ctx: Ctx, order: OrderPlan, failedBefore: ReadonlySet<string>): Promise<boolean> {
+async function applyOrder(ctx: Ctx, order: OrderPlan, { failedBefore, requestIds }: MirrorPlanState): Promise<boolean> {
   const { db, pipeline, log } = ctx;
   const root = ctx.global.storage.root;
   let failed = 0;
@@ -150,7 +185,7 @@ async function applyOrder(ctx: Ctx, order: OrderPlan, failedBefore: ReadonlySet<
       if (r.path) await removeFile(root, r.path);
       if (r.asset) {
         const a = r.asset;
-        await store.writeAsset(db, pipeline, {
+        await store.writeRemovedAsset(db, pipeline, {
           asset_id: a.assetId, order_id: order.orderId, supplier_order_id: a.supplierOrderId, order_line_id: a.orderLineId, name: a.name, filename: a.filename,
           product_category: a.productCategory, asset_status: a.assetStatus, state: r.state, path: r.path, removed_reason: r.reason,
         });
@@ -164,17 +199,21 @@ async function applyOrder(ctx: Ctx, order: OrderPlan, failedBefore: ReadonlySet<
       log.error({ orderId: order.orderId, assetId: r.assetId, err }, 'could not remove ambita file');
     }
   }
+  const staged: { file: StagedFile; row: store.AssetWrite }[] = [];
+  let stopped = false;
   for (const d of order.downloads) {
-    if (ctx.stopSignal.aborted) return false;
+    if (ctx.stopSignal.aborted) {
+      stopped = true;
+      break;
+    }
     const a = d.asset;
     try {
-      const file = await ctx.upstreams.ambita.download({ id: a.assetId, downloadUrl: a.downloadUrl }, safeJoin(root, ...d.path.split('/')), ctx.abortSignal);
-      await store.writeAsset(db, pipeline, {
+      const file = await ctx.upstreams.ambita.stageDownload({ id: a.assetId, downloadUrl: a.downloadUrl }, safeJoin(root, ...d.path.split('/')), ctx.abortSignal);
+      const row: store.AssetWrite = {
         asset_id: a.assetId, order_id: order.orderId, supplier_order_id: a.supplierOrderId, order_line_id: a.orderLineId, name: a.name, filename: a.filename,
         product_category: a.productCategory, asset_status: a.assetStatus, state: 'stored', path: d.path, size: file.size, sha256: file.sha256,
-      });
-      ctx.count(d.reason === 'new' ? 'created' : 'updated');
-      if (failedBefore.has(a.assetId)) await clearDownloadFailures(db, pipeline, [a.assetId]);
+      };
+      staged.push({ file, row });
     } catch (thrown) {
       const err = coerceError(thrown);
       if (!ctx.abortSignal.aborted) await recordDownloadFailure(db, pipeline, a.assetId, err).catch((e: unknown) => log.warn({ err: e }, 'could not record a download failure'));
@@ -188,25 +227,53 @@ async function applyOrder(ctx: Ctx, order: OrderPlan, failedBefore: ReadonlySet<
       log.error({ orderId: order.orderId, assetId: a.assetId, err }, 'could not download ambita asset');
     }
   }
-  if (order.unknownStatus.length) log.warn({ orderId: order.orderId, assets: order.unknownStatus }, 'assets in an unknown state left alone');
-  if (failed > 0) {
-    await store.recordOrderRead(db, pipeline, { orderId: order.orderId, ...order.order, filesRemoved: false });
-    await store.recordOrderError(db, pipeline, order.orderId, `${failed} file operation(s) failed; retried next run`);
-    return false;
+  // Renamed into place only now, right before their rows are written: a kill while the order's files were still
+  // downloading leaves temporaries (removed next run), never a file without its row.
+  const landed: store.AssetWrite[] = [];
+  for (const { file, row } of staged) {
+    try {
+      await file.publish();
+      landed.push(row);
+    } catch (err) {
+      await file.discard();
+      failed++;
+      ctx.count('failed');
+      log.error({ orderId: order.orderId, assetId: row.asset_id, err }, 'could not store ambita asset');
+    }
   }
-  // One transaction: a cancelled order is read for the last time when files_removed_at is set, so a kill between
-  // the two writes would leave its request 'ordered' for ever.
-  await db.transaction().execute(async (trx) => {
-    await store.recordOrderRead(trx, pipeline, { orderId: order.orderId, ...order.order, filesRemoved: order.filesRemoved });
-    await settleRequest(trx, pipeline, order);
-  });
-  return true;
+  const read = { orderId: order.orderId, ...order.order };
+  const requestId = requestIds.get(order.orderId);
+  // The files' rows go with the order's read: one statement, or one transaction when a request is settled too.
+  if (stopped) {
+    // Stopped part-way: the files that landed get their rows; the order is read again next run.
+    await store.writeStoredAssets(db, pipeline, landed);
+  } else if (failed > 0) {
+    await store.recordOrderRead(db, pipeline, { ...read, filesRemoved: false, error: `${failed} file operation(s) failed; retried next run` }, landed);
+  } else if (requestId === undefined) {
+    await store.recordOrderRead(db, pipeline, { ...read, filesRemoved: order.filesRemoved }, landed);
+  } else {
+    // One transaction: a cancelled order is read for the last time when files_removed_at is set, so a kill between
+    // the two writes would leave its request 'ordered' for ever.
+    await db.transaction().execute(async (trx) => {
+      await store.recordOrderRead(trx, pipeline, { ...read, filesRemoved: order.filesRemoved }, landed);
+      await settleRequest(trx, requestId, order);
+    });
+  }
+  countLanded(ctx, order, landed);
+  const cleared = landed.filter((r) => failedBefore.has(r.asset_id)).map((r) => r.asset_id);
+  if (cleared.length) await clearDownloadFailures(db, pipeline, cleared);
+  if (!stopped && order.unknownStatus.length) log.warn({ orderId: order.orderId, assets: order.unknownStatus }, 'assets in an unknown state left alone');
+  return !stopped && failed === 0;
+}
+
+/** Counts the downloaded files once their rows are written. */
+function countLanded(ctx: Ctx, order: OrderPlan, landed: readonly store.AssetWrite[]): void {
+  const reasons = new Map(order.downloads.map((d) => [d.asset.assetId, d.reason]));
+  for (const row of landed) ctx.count(reasons.get(row.asset_id) === 'new' ? 'created' : 'updated');
 }
 
 /** The order request behind an order is completed once the order is finished and mirrored (files may still follow). */
-async function settleRequest(db: Kysely<DB>, pipeline: string, order: OrderPlan): Promise<void> {
-  const requestId = await store.requestIdOf(db, pipeline, order.orderId);
-  if (requestId === null) return;
+async function settleRequest(db: Kysely<DB>, requestId: number, order: OrderPlan): Promise<void> {
   if (order.order.status === 'FINISHED') await markCompleted(db, requestId, 'finished and mirrored');
   else if (order.filesRemoved) {
     const state = order.order.status === 'REFUNDED' ? 'refunded' : 'cancelled';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { NotConnectedError, PermanentError, RetryableError } from '../../core/errors.js';
-import { type StoredFile, writeFileAtomic } from '../../core/file-store.js';
+import { type StagedFile, type StoredFile, stageFile } from '../../core/file-store.js';
 import { openDownload } from '../../core/http-download.js';
 import { fetchUpstream } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
@@ -82,12 +82,24 @@ export class AmbitaClient {
    * Ambita's own origin: a `downloadUrl` pointing elsewhere is refused rather than handed our token.
    */
   async download(asset: Pick<AmbitaAsset, 'id' | 'downloadUrl'>, path: string, signal?: AbortSignal): Promise<StoredFile> {
+    const staged = await this.stageDownload(asset, path, signal);
+    try {
+      await staged.publish();
+    } catch (err) {
+      await staged.discard();
+      throw err;
+    }
+    return { path: staged.path, size: staged.size, sha256: staged.sha256 };
+  }
+
+  /** `download` that leaves the checked file under its temporary name until the caller publishes it (see stageFile). */
+  async stageDownload(asset: Pick<AmbitaAsset, 'id' | 'downloadUrl'>, path: string, signal?: AbortSignal): Promise<StagedFile> {
     const url = this.#assetUrl(asset);
     return this.#authed('download', signal, async (token, s) => {
       const res = await openDownload({ upstream: UPSTREAM, op: 'download', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.#cfg.timeout_ms, signal: s });
       if (!res.ok || !res.body) throw await ambitaStatusError(res.response(), 'download', asset.id);
       const length = res.headers.get('content-length');
-      return writeFileAtomic(res.body, path, {
+      return stageFile(res.body, path, {
         expectedSize: length === null ? undefined : Number(length),
         expectedSha256: sha256FromDigest(res.headers.get('repr-digest')),
         maxBytes: this.#cfg.max_download_bytes,
