@@ -2,6 +2,7 @@
 import { type Kysely, sql } from 'kysely';
 import { REQUEST_STATES } from '../core/reasons.js';
 import type { DB } from '../db/schema.js';
+import { orderDay } from '../orders/order-day.js';
 import type { OrderDayMark } from './charts.js';
 
 export const ORDER_UPSTREAMS = ['planviewer', 'ambita'] as const;
@@ -53,8 +54,7 @@ export type WaitingJob = Awaited<ReturnType<typeof jobsWaitingForUser>>[number];
 
 /** Orders placed per day over the last `days` days (oldest first, every day listed), with the vendor's stops. */
 export async function orderDays(db: Kysely<DB>, upstream: string, timeZone: string, days = 30, now = new Date()): Promise<OrderDayMark[]> {
-  const dayOf = (d: Date) => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
-  const list = Array.from({ length: days }, (_, i) => dayOf(new Date(now.getTime() - (days - 1 - i) * 86_400_000)));
+  const list = Array.from({ length: days }, (_, i) => orderDay(timeZone, new Date(now.getTime() - (days - 1 - i) * 86_400_000)));
   const placed = await db
     .selectFrom('order_placements')
     .select(['order_day', (eb) => eb.fn.countAll<number>().as('n')])
