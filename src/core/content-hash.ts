@@ -11,15 +11,7 @@ const stringify = configure({ deterministic: true, circularValue: TypeError });
 
 /** sha256 hex of a value's canonical JSON, so equal content always hashes equal. */
 export function contentHash(value: unknown): string {
-  return contentHashOfJson(canonicalJson(value));
-}
-
-/**
- * `contentHash` of a value whose canonical JSON the caller wrote itself (keys in sorted order), for hot paths
- * where the generic canonical stringify is the cost; a test of the caller holds its text to `canonicalJson`.
- */
-export function contentHashOfJson(canonical: string): string {
-  return hash('sha256', canonical, 'hex');
+  return hash('sha256', canonicalJson(value), 'hex');
 }
 
 /** `JSON.stringify` with every object's keys sorted (by UTF-16 code unit). */

@@ -52,21 +52,28 @@ const MAX_DESC = 255;
  * check except fleet membership (the pipeline does that against the mirrored fleet).
  */
 export function mapAvailabilityRow(values: Record<string, unknown>, m: AvailabilityMapping): AvailabilityEntry | RowProblem {
-  if (!(m.boat in values)) return { field: m.boat, reason: `column "${m.boat}" is missing from the source` };
-  if (!(m.date in values)) return { field: m.date, reason: `column "${m.date}" is missing from the source` };
-  const boat = cell(values, m.boat);
+  const cell = (column: string): string => {
+    const v = values[column];
+    if (v === null || v === undefined) return '';
+    // Sources hand over text (the SQL source reads date columns as text too), never a JS Date.
+    return String(v).trim();
+  };
+  for (const column of [m.boat, m.date]) {
+    if (!(column in values)) return { field: column, reason: `column "${column}" is missing from the source` };
+  }
+  const boat = cell(m.boat);
   if (!boat) return { field: m.boat, reason: 'boat id is empty' };
-  const date = normaliseDate(cell(values, m.date));
-  if (!date) return { field: m.date, reason: 'expected a date YYYY-MM-DD', value: cell(values, m.date) };
+  const date = normaliseDate(cell(m.date));
+  if (!date) return { field: m.date, reason: 'expected a date YYYY-MM-DD', value: cell(m.date) };
 
-  if (m.available && notAvailableValues(m).has(cell(values, m.available).toLowerCase())) {
+  if (m.available && m.not_available_values.some((v) => v.toLowerCase() === cell(m.available!).toLowerCase())) {
     return { boat, date, prizes: null };
   }
   const prizes: Prize[] = [];
   for (const group of m.prices) {
-    const desc = cell(values, group.desc);
-    const descDe = group.desc_de ? cell(values, group.desc_de) : '';
-    const amount = cell(values, group.cents);
+    const desc = cell(group.desc);
+    const descDe = group.desc_de ? cell(group.desc_de) : '';
+    const amount = cell(group.cents);
     if (!desc && !amount && !descDe) continue;
     if (!desc) return { field: group.desc, reason: 'price option has an amount but no description', value: amount };
     if (desc.length > MAX_DESC) return { field: group.desc, reason: `description longer than ${MAX_DESC} characters`, value: desc };
@@ -80,23 +87,6 @@ export function mapAvailabilityRow(values: Record<string, unknown>, m: Availabil
     return { field: m.prices[0]!.cents, reason: 'no price options and not marked as not available' };
   }
   return { boat, date, prizes };
-}
-
-/** A column's text, trimmed; '' when absent. */
-function cell(values: Record<string, unknown>, column: string): string {
-  const v = values[column];
-  if (v === null || v === undefined) return '';
-  // Sources hand over text (the SQL source reads date columns as text too), never a JS Date.
-  return String(v).trim();
-}
-
-const lowerCased = new WeakMap<AvailabilityMapping, ReadonlySet<string>>();
-
-/** `not_available_values` lower-cased, once per mapping rather than once per row. */
-function notAvailableValues(m: AvailabilityMapping): ReadonlySet<string> {
-  let set = lowerCased.get(m);
-  if (!set) lowerCased.set(m, (set = new Set(m.not_available_values.map((v) => v.toLowerCase()))));
-  return set;
 }
 
 /**
@@ -119,21 +109,4 @@ export function parseAmount(text: string, unit: 'cents' | 'euros'): number | und
   const m = /^(\d{1,10})(?:[.,](\d{1,2}))?$/.exec(text);
   if (!m) return undefined;
   return Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
-}
-
-/**
- * `canonicalJson(prizes)` written directly: the generic stringify sorts every prize's keys and was a tenth of
- * a first push's CPU. Keys in code-unit order (cents, desc, desc_de); a test holds it to `canonicalJson`.
- */
-export function canonicalPrizesJson(prizes: readonly Prize[] | null): string {
-  if (prizes === null) return 'null';
-  let out = '[';
-  for (let i = 0; i < prizes.length; i++) {
-    const p = prizes[i]!;
-    if (i > 0) out += ',';
-    out += `{"cents":${JSON.stringify(p.cents)},"desc":${JSON.stringify(p.desc)}`;
-    if (p.desc_de !== undefined) out += `,"desc_de":${JSON.stringify(p.desc_de)}`;
-    out += '}';
-  }
-  return `${out}]`;
 }

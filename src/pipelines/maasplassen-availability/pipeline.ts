@@ -1,4 +1,4 @@
-import { contentHashOfJson } from '../../core/content-hash.js';
+import { contentHash } from '../../core/content-hash.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { ItemState } from '../../core/item-state.js';
 import { StateWriter } from '../../core/state-writer.js';
@@ -6,7 +6,7 @@ import { type ContextOf, definePipeline } from '../define-pipeline.js';
 import type { AvailabilityEntry, MaasplassenClient } from '../../upstreams/maasplassen/client.js';
 import { type MaasplassenAvailabilityConfig, maasplassenAvailabilityConfigSchema } from './config.js';
 import { mirrorFleet, readFleet } from './fleet-mirror.js';
-import { canonicalPrizesJson, loadAvailabilityMapping, mapAvailabilityRow } from './mapping.js';
+import { loadAvailabilityMapping, mapAvailabilityRow } from './mapping.js';
 import { pushWithBisection } from './push-chunk.js';
 import { readAvailabilitySource } from './source.js';
 
@@ -90,7 +90,7 @@ export const maasplassenAvailability = definePipeline({
     const previous = ctx.options.full ? await ctx.state.getMany(keys) : stored;
     const pushes: PendingPush[] = [];
     for (const p of latest.values()) {
-      p.hash = contentHashOfJson(canonicalPrizesJson(p.entry.prizes));
+      p.hash = contentHash(p.entry.prizes);
       if (stored.get(p.key)?.hash === p.hash) continue;
       p.isNew = !previous.has(p.key);
       pushes.push(p);

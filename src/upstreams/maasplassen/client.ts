@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RetryableError } from '../../core/errors.js';
-import { formUrlEncoded } from '../../core/form-body.js';
 import { fetchUpstream } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import { type MaasplassenConfig, TRAILING_SLASH } from './config.js';
@@ -114,8 +113,9 @@ export class MaasplassenClient {
     url.searchParams.set('apikey', this.#cfg.apikey);
     const signedPath = payload === undefined && slash === 'signed_only' ? `${url.pathname}/` : url.pathname;
     // Sign the exact string that is sent: never re-serialise between signing and sending.
-    const hmac = maasplassenSignature(this.#cfg.secret, payload ?? signedPath);
-    const form = formUrlEncoded(payload === undefined ? [['hmac', hmac]] : [['payload', payload], ['hmac', hmac]]);
+    const form = new URLSearchParams();
+    if (payload !== undefined) form.set('payload', payload);
+    form.set('hmac', maasplassenSignature(this.#cfg.secret, payload ?? signedPath));
     // Only a path signature depends on the slash; a payload signature only on the secret.
     const hmacHint =
       payload === undefined
@@ -130,7 +130,7 @@ export class MaasplassenClient {
           url,
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-          body: form,
+          body: form.toString(),
           timeoutMs: this.#cfg.timeout_ms,
           signal: attemptSignal,
         });
