@@ -7,6 +7,7 @@ import { inject } from 'vitest';
 import type { DatabaseConfig } from '../../src/db/config.js';
 import { type Database, openDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { pollUntil } from '../fixtures/poll.js';
 
 export type TestDatabaseKind = 'postgres' | 'pglite';
 
@@ -75,6 +76,29 @@ async function adminQuery(adminUrl: string, sql: string): Promise<void> {
   await client.connect();
   try {
     await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** `url` with its sessions named `name`, so a child process's sessions can be told apart from the test's own. */
+export function withApplicationName(url: string, name: string): string {
+  const u = new URL(url);
+  u.searchParams.set('application_name', name);
+  return u.toString();
+}
+
+/**
+ * Waits until no session named `name` is left on the server. A SIGKILLed client's backend still runs the
+ * statement it had sent (and commits it) before it notices the client is gone: only then is the database
+ * what the killed process left.
+ */
+export async function waitForSessionsToEnd(url: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const left = async () => (await client.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = $1', [name])).rows[0]!.n;
+    await pollUntil(`the sessions of ${name} to end`, async () => (await left()) === 0);
   } finally {
     await client.end();
   }

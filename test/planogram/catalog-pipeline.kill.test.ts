@@ -10,7 +10,7 @@ import { openApp, parseConfig } from '../../src/registries.js';
 import { tinyPng, writeExampleCatalog } from '../../demo/planogram-catalog-data.js';
 import type { ItemKind } from '../../src/upstreams/planogrambuilder/wire.js';
 import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
-import { createServerDatabase, hasPostgres } from '../helpers/database.js';
+import { createServerDatabase, hasPostgres, waitForSessionsToEnd, withApplicationName } from '../helpers/database.js';
 import { catalogPipeline, sandboxUpstreamConfig } from './plano-fixtures.js';
 
 // A killed process leaves PGlite's files to one owner at a time; the real server is what replicas share anyway.
@@ -82,7 +82,9 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL mid-run', (
     expect(users.length).toBeGreaterThan(0);
 
     sandbox.resetCalls();
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/run-catalog.ts'), JSON.stringify(raw)], { stdio: 'inherit' });
+    // Its sessions named, to wait below for the statements it had sent when killed.
+    const killedRun = { ...raw, database: { url: withApplicationName(raw.database.url, 'koppel-killed-run') } };
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/run-catalog.ts'), JSON.stringify(killedRun)], { stdio: 'inherit' });
     let uploads = 0;
     // Killed while uploading: some images are on the service, no item has been refreshed yet.
     const stop = sandbox.onCall((m) => {
@@ -94,6 +96,9 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL mid-run', (
     const killed = sandbox.calls();
     expect(killed.RefreshProduct + killed.RefreshAccessory + killed.RefreshMaterial).toBe(0);
 
+    // The record of an upload the kill interrupted may still be on its way: the server commits a statement the
+    // killed process had sent. Read only once its sessions are gone, or the re-run sees a record this read missed.
+    await waitForSessionsToEnd(raw.database.url, 'koppel-killed-run');
     // What koppel recorded as on the service: same name and hash as the local file, its users not yet refreshed.
     const rows = await app.db.kysely.selectFrom('item_state').select(['item_key', 'content_hash', 'data']).where('pipeline', '=', 'catalog').where('item_key', 'like', 'file:%').execute();
     const recorded: string[] = [];
