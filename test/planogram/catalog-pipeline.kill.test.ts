@@ -42,7 +42,8 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL mid-run', (
 
   it('converges on the re-run: every item once, every image uploaded, nothing stale, then idle', async () => {
     const { catalog, raw } = await world('plano-kill-', 2);
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/run-catalog.ts'), JSON.stringify(raw)], { stdio: 'inherit' });
+    const killedRun = { ...raw, database: { url: withApplicationName(raw.database.url, 'koppel-killed-run') } };
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures/run-catalog.ts'), JSON.stringify(killedRun)], { stdio: 'inherit' });
     let creates = 0;
     // Killed in the middle of the creates: images are uploaded, some items exist, their checkpoints may not.
     const stop = sandbox.onCall((m) => {
@@ -52,6 +53,8 @@ describe.skipIf(!hasPostgres)('planogram-catalog killed with SIGKILL mid-run', (
     stop();
     expect(signal).toBe('SIGKILL');
     expect(sandbox.items('product').length).toBeLessThan(60);
+    // Its session holds the pipeline's lock until the server notices it is gone: a re-run before that is skipped.
+    await waitForSessionsToEnd(raw.database.url, 'koppel-killed-run');
 
     const app = await openApp(parseConfig(stringify(raw), {}));
     cleanup.push(() => app.close());
