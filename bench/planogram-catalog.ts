@@ -360,7 +360,7 @@ async function adminQuery(url: string, sql: string): Promise<void> {
   }
 }
 
-async function measure(runScript: string, sandbox: Sandbox, database: Record<string, unknown>, catalog: { products: string }, dir: string, label: string, without = '', flags = ''): Promise<Record<string, unknown>> {
+async function measure(runScript: string, sandbox: Sandbox, database: Record<string, unknown>, catalog: { products: string }, dir: string, label: string, without = process.env.KOPPEL_BENCH_WITHOUT ?? '', flags = ''): Promise<Record<string, unknown>> {
   const concurrency = Number(args.concurrency);
   const a = sandbox.address;
   const config = {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { createGunzip } from 'node:zlib';
 import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
+import { tuningOff } from '../core/bench-switch.js';
 import { extractTar } from './untar.js';
 
 /**
@@ -26,6 +27,10 @@ import { extractTar } from './untar.js';
  *   data folder prepared once (pglite-template/, made by `npm run pglite-template`); see prepareDataDir.
  *   The prepared folder has the migrations of its day applied, so `koppel migrate` on a new folder runs only
  *   those added since (test/db/pglite.test.ts checks it matches initdb + migrations).
+ * - The JS heap grown by half, not V8's default factor, once a process opens PGlite (`--heap-growing-percent=50`):
+ *   the WASM memory already takes ~85 MiB of the budget, and a 100k catalog import let the old generation reach
+ *   ~140 MiB over ~35 MiB live. Set here, not in the image's flags, because on the server it only cost CPU
+ *   (Planviewer +17 %, Maasplassen +14 %); figures in bench/REPORT.md.
  */
 export const PGLITE_SETTINGS = ['shared_buffers=16MB'];
 
@@ -128,6 +133,7 @@ let assets: Promise<PgliteAssets> | undefined;
 function pgliteAssets(): Promise<PgliteAssets> {
   assets ??= (async () => {
     setFlagsFromString('--liftoff-only'); // before the compile below; see PGLITE_SETTINGS
+    if (!tuningOff('heap-growing')) setFlagsFromString('--heap-growing-percent=50'); // see PGLITE_SETTINGS
     const [wasm, data] = await Promise.all([readFile(join(PGLITE_DIST, 'pglite.wasm')), readFile(join(PGLITE_DIST, 'pglite.data'))]);
     // The WebAssembly global exists in Node, but this project's lib settings only declare its types.
     const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<PgliteAssets['pgliteWasmModule']> } }).WebAssembly;
