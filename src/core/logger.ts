@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { createScrubber, redactSecrets } from '../config/secrets.js';
 
@@ -50,20 +49,10 @@ const RUN_LINES = Symbol('koppel.runLines');
 export type LogRecord = Record<string, unknown>;
 
 /**
- * The run whose work is executing: a line logged by a logger without a `runId` binding (an upstream client's
- * retry warning, say, made once per process and shared by runs) still belongs to the run that caused it.
- */
-const currentRun = new AsyncLocalStorage<number>();
-
-/** Runs `fn` as part of run `runId`: lines logged from it and its continuations go to that run's listener. */
-export function inRun<T>(runId: number, fn: () => T): T {
-  return currentRun.run(runId, fn);
-}
-
-/**
- * Hands each finished line to whoever listens for its run: the `runId` binding, else the run executing when it
- * was logged (pino calls the hook synchronously, in the caller's async context). Idle (no JSON parsing) unless a
- * run is listening.
+ * Hands each finished line to whoever listens for its run, by the line's `runId`: the runner's per-run child
+ * binds it, and the upstream gateway adds it to a line about a call from the call's signal (run-signal.ts). A
+ * line with no `runId` (a shared logger's, outside the gateway) stays out of every run's journal. Idle (no JSON
+ * parsing) unless a run is listening.
  */
 class RunLineTap {
   readonly #listeners = new Map<number, (line: LogRecord) => void>();
@@ -75,20 +64,18 @@ class RunLineTap {
 
   write(line: string): string {
     if (this.#listeners.size === 0) return line;
-    const executing = currentRun.getStore();
-    if (executing === undefined && !line.includes('"runId":')) return line;
+    if (!line.includes('"runId":')) return line;
     const record = JSON.parse(line) as LogRecord;
-    const runId = typeof record.runId === 'number' ? record.runId : executing;
-    if (runId !== undefined) this.#listeners.get(runId)?.(record);
+    if (typeof record.runId === 'number') this.#listeners.get(record.runId)?.(record);
     return line;
   }
 }
 
 /**
  * Calls `listener` with every line logged, until the returned function is called, by any logger descended from
- * `log`'s root that carries `runId` (the runner's per-run child and its children) or logs from inside
- * `inRun(runId, …)`, as written: redacted and scrubbed. A logger not made by `createLogger` (a test's bare
- * pino) has no lines to give: nothing is called.
+ * `log`'s root that carries `runId` (the runner's per-run child and its children, or the upstream gateway's
+ * line about a call made with the run's signal), as written: redacted and scrubbed. A logger not made by
+ * `createLogger` (a test's bare pino) has no lines to give: nothing is called.
  */
 export function listenToRunLines(log: Logger, runId: number, listener: (line: LogRecord) => void): () => void {
   // pino's children are `Object.create(parent)`, so the root's tap is found from any descendant.

@@ -7,7 +7,8 @@ import { sleep } from './abortable-sleep.js';
 import { ConfigError, coerceError } from './errors.js';
 import type { KoppelEvents } from './events.js';
 import { ItemStateStore } from './item-state.js';
-import { inRun, listenToRunLines } from './logger.js';
+import { listenToRunLines } from './logger.js';
+import { type RunSignal, startRunSignal } from './run-signal.js';
 import { findPipelineType, loadPipeline, type Registries } from './registries.js';
 import { RejectionReporter } from './rejections.js';
 import { RunJournal } from './run-journal.js';
@@ -163,6 +164,7 @@ export class Runner {
     const counts = emptyCounts();
     let runId: number | null = null;
     let unlisten = (): void => undefined;
+    let runSignal: RunSignal | undefined;
     const started = performance.now();
     try {
       if (options.tick && !(await this.#claimTick(entry.name, options.tick))) {
@@ -173,8 +175,9 @@ export class Runner {
       const log = rootLog.child({ pipeline: entry.name, runId });
       const journal = new RunJournal(db.kysely, runId);
       unlisten = listenToRunLines(log, runId, (line) => journal.line(line));
+      runSignal = startRunSignal(this.#abort.signal, runId);
       const waiting = { n: 0 }; // items left for a person's choice: reported apart from the recorded counts
-      const ctx = this.#context(entry, def, options, runId, log, counts, waiting, journal);
+      const ctx = this.#context(entry, def, options, runId, runSignal.signal, log, counts, waiting, journal);
       events.emit('run:start', { pipeline: entry.name, type: def.type, runId, dryRun: !!options.dryRun });
       log.info({ type: def.type, dryRun: !!options.dryRun, full: !!options.full, tick: options.tick?.toISOString() }, 'run started');
 
@@ -183,13 +186,12 @@ export class Runner {
       let plan;
       try {
         journal.phase('plan');
-        plan = await inRun(runId, () => def.plan(ctx));
+        plan = await def.plan(ctx);
         if (options.dryRun) {
           outcome = 'dry-run';
         } else {
           journal.phase('apply');
-          const planned = plan;
-          await inRun(runId, () => def.apply(ctx, planned));
+          await def.apply(ctx, plan);
           // A shutdown may have cut the work short: say so rather than record a partial run as a success. Items
           // that failed or wait for a person are the run's finished result, not a koppel fault: `failed` is kept
           // for an error that ended the run, so the recorded word and the exit code say the same thing.
@@ -219,6 +221,7 @@ export class Runner {
       return { runId, pipeline: entry.name, outcome: 'failed', counts, error };
     } finally {
       unlisten();
+      runSignal?.end();
       await release();
     }
   }
@@ -228,6 +231,7 @@ export class Runner {
     def: PipelineDefinition,
     options: RunOptions,
     runId: number,
+    abortSignal: AbortSignal,
     log: Logger,
     counts: RunCounts,
     waiting: { n: number },
@@ -248,7 +252,8 @@ export class Runner {
       reject: new RejectionReporter(db.kysely, entry.name, runId, log),
       events,
       stopSignal: this.#stop.signal,
-      abortSignal: this.#abort.signal,
+      // The run's own: it names the run to the upstream gateway (see run-signal.ts).
+      abortSignal,
       count(status: ItemStatus | 'seen', n = 1) {
         // Rejections are counted once, by the rejection reporter (and reach metrics through run:end).
         if (status === 'rejected') return;

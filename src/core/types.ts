@@ -122,7 +122,10 @@ export interface PipelineContext<Config = unknown, Kinds extends UpstreamKindMap
   readonly events: KoppelEvents;
   /** Aborts when shutdown begins: finish or checkpoint the item in hand, start nothing new. */
   readonly stopSignal: AbortSignal;
-  /** Aborts when the grace period ends (or on a second signal): pass it to upstream calls. */
+  /**
+   * Aborts when the grace period ends (or on a second signal): pass it to upstream calls. It is this run's own,
+   * so it also tells the upstream gateway which run a call is for (its retry warnings go to the run's journal).
+   */
   readonly abortSignal: AbortSignal;
   /** Count an item outcome. Rejections are counted by `reject.add`, not here. */
   count(status: ItemStatus | 'seen', n?: number): void;

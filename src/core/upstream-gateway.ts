@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { KoppelEvents } from './events.js';
 import { BackOffError, coerceError } from './errors.js';
 import { type RetryPolicy, retryPolicySchema, withRetry } from './retry.js';
+import { runIdOf } from './run-signal.js';
 
 /** Rate limit of one upstream, shared by every pipeline in the process. */
 export interface RateLimit {
@@ -95,7 +96,9 @@ export class UpstreamGateway {
         signal: options.signal,
         reconnect: options.reconnect,
         onRetry: ({ attempt, delayMs, reason, error }) => {
-          this.#log?.warn({ op, attempt, delayMs, reason, err: { type: error.name, message: error.message } }, 'upstream call failed, retrying');
+          // The logger is shared by every run: the call's signal names the run, whose journal keeps the line.
+          const runId = runIdOf(options.signal);
+          this.#log?.warn({ ...(runId === undefined ? {} : { runId }), op, attempt, delayMs, reason, err: { type: error.name, message: error.message } }, 'upstream call failed, retrying');
           this.#events.emit('upstream:backoff', { upstream: this.upstream, op, attempt, delayMs, reason });
         },
       },

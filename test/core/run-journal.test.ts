@@ -1,10 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createLogger, inRun, listenToRunLines } from '../../src/core/logger.js';
+import { RetryableError } from '../../src/core/errors.js';
+import { KoppelEvents } from '../../src/core/events.js';
+import { createLogger, listenToRunLines } from '../../src/core/logger.js';
+import { retryPolicySchema } from '../../src/core/retry.js';
+import { startRunSignal } from '../../src/core/run-signal.js';
+import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
 import { RUN_LOG_HEAD, RUN_LOG_TAIL, RUN_PHASES_MAX, RunJournal } from '../../src/core/run-journal.js';
 import { type TestDatabase, createTestDatabase, testDatabaseKinds } from '../helpers/database.js';
 import { LogSink } from '../helpers/logs.js';
 
 const SECRET = 'hunter2-config-secret';
+// Zero backoff: a retry adds no wait of its own.
+const zeroBackoff = retryPolicySchema.parse({ max_attempts: 3, base_delay_ms: 0, max_delay_ms: 0 });
 
 describe.each(testDatabaseKinds)('RunJournal on %s', (kind) => {
   let t: TestDatabase;
@@ -45,30 +52,44 @@ describe.each(testDatabaseKinds)('RunJournal on %s', (kind) => {
     expect(JSON.stringify(rows)).not.toContain('a-runtime-token');
   });
 
-  it('keeps lines a shared logger writes while the run executes (an upstream retry), and only those', async () => {
+  it("keeps a shared gateway's warnings about calls made with the run's signal, and only those", async () => {
     const runId = await newRun();
     const root = createLogger({ level: 'info', destination: new LogSink() });
     const journal = new RunJournal(t.db.kysely, runId);
-    // Made once per process, like an upstream's gateway logger: no runId binding.
-    const upstream = root.child({ upstream: 'maasplassen' });
+    const others: string[] = [];
+    // Made once per process, like an upstream's gateway: its logger has no runId binding.
+    const gateway = new UpstreamGateway('maasplassen', { concurrency: 4, per_second: 1000 }, zeroBackoff, new KoppelEvents(), root.child({ upstream: 'maasplassen' }));
+    const failOnce = () => {
+      let attempts = 0;
+      return async () => {
+        if (attempts++ === 0) throw new RetryableError('reset');
+      };
+    };
+    const shutdown = new AbortController(); // the process's signal, which every run's follows
     const unlisten = listenToRunLines(root.child({ runId }), runId, (line) => journal.line(line));
-    upstream.warn('before the run');
-    await inRun(runId, async () => {
-      upstream.warn({ attempt: 1 }, 'upstream call failed, retrying');
-      await new Promise((resolve) => setTimeout(resolve, 5)); // a continuation is still the run's
-      upstream.warn({ attempt: 2 }, 'upstream call failed, retrying');
-      root.child({ runId: runId + 1 }).info('bound to another run'); // the binding wins
-    });
-    await inRun(runId + 1, async () => upstream.warn('during another run'));
-    upstream.warn('after the run');
+    const unlistenOther = listenToRunLines(root, runId + 1, (line) => others.push(line.op as string));
+    await gateway.call('before', failOnce(), { signal: shutdown.signal }); // no run's signal: no run's line
+    const run = startRunSignal(shutdown.signal, runId);
+    const other = startRunSignal(shutdown.signal, runId + 1);
+    await Promise.all([
+      gateway.call('ours', failOnce(), { signal: run.signal }),
+      gateway.call('theirs', failOnce(), { signal: other.signal }),
+      gateway.call('unsignalled', failOnce()),
+      gateway.call('ours-again', failOnce(), { signal: run.signal }),
+    ]);
+    run.end();
+    other.end();
+    await gateway.call('after', failOnce(), { signal: run.signal }); // the run is over: its signal names no run
     unlisten();
+    unlistenOther();
     await journal.close();
 
     const rows = (await events(runId)).filter((r) => r.kind === 'log');
     expect(rows.map((r) => [r.message, r.fields])).toEqual([
-      ['upstream call failed, retrying', { upstream: 'maasplassen', attempt: 1 }],
-      ['upstream call failed, retrying', { upstream: 'maasplassen', attempt: 2 }],
+      ['upstream call failed, retrying', { upstream: 'maasplassen', op: 'ours', attempt: 1, delayMs: 0, reason: 'transient error', err: 'Object: reset' }],
+      ['upstream call failed, retrying', { upstream: 'maasplassen', op: 'ours-again', attempt: 1, delayMs: 0, reason: 'transient error', err: 'Object: reset' }],
     ]);
+    expect(others).toEqual(['theirs']);
   });
 
   it('records phases one after another, each with its last progress, and ends the last at close', async () => {
