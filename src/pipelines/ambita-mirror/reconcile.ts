@@ -77,7 +77,11 @@ export async function planOrder(
     const row = stored.get(asset.assetId);
     const path = assetRelativePath(folder, orderId, asset);
     if (gone) {
-      if (row?.state === 'stored') plan.removals.push({ asset, assetId: asset.assetId, path: row.path, state: 'removed', reason: status === 'REFUNDED' ? 'order-refunded' : 'order-cancelled', hadFile: true });
+      const reason = status === 'REFUNDED' ? 'order-refunded' : 'order-cancelled';
+      if (row?.state === 'stored') plan.removals.push({ asset, assetId: asset.assetId, path: row.path, state: 'removed', reason, hadFile: true });
+      // No row, yet a file under this asset's own path: a run killed between its rename and its row (pipeline.ts)
+      // left it. The order is read for the last time now, so this is the only chance to take it away.
+      else if (!row && (await onDisk(disk.root, path))) plan.removals.push({ asset, assetId: asset.assetId, path, state: 'removed', reason, hadFile: true });
       else plan.unchanged++;
     } else if (asset.assetStatus === 'DELETED') {
       if (row?.state === 'deleted' || row?.state === 'removed') plan.unchanged++;
@@ -99,6 +103,13 @@ export async function planOrder(
     }
   }
   return plan;
+}
+
+async function onDisk(root: string, relativePath: string): Promise<boolean> {
+  return stat(safeJoin(root, ...relativePath.split('/'))).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function checkOnDisk(disk: DiskCheck, row: StoredAssetRow): Promise<'missing-on-disk' | 'changed-on-disk' | undefined> {
