@@ -30,7 +30,7 @@ import { extractTar } from './untar.js';
  * - The JS heap grown by half, not V8's default factor, once a process opens PGlite (`--heap-growing-percent=50`):
  *   the WASM memory already takes ~85 MiB of the budget, and a 100k catalog import let the old generation reach
  *   ~140 MiB over ~35 MiB live. Set here, not in the image's flags, because on the server it only cost CPU
- *   (Planviewer +17 %, Maasplassen +14 %); figures in bench/REPORT.md.
+ *   (+14-17 % in two pipelines measured); figures in bench/REPORT.md.
  */
 export const PGLITE_SETTINGS = ['shared_buffers=16MB'];
 
