@@ -24,8 +24,8 @@ COPY pglite-template ./pglite-template
 COPY mappings ./mappings
 COPY config/koppel.example.yaml ./config/koppel.example.yaml
 # /data holds the embedded database (when no DATABASE_URL is given) and mirrored files.
-# Memory limit (README, memory table): 256 MiB with a DATABASE_URL; 384 MiB on the embedded database (100k-row
-# catalog import 290 MiB; PGlite runs in koppel's process and keeps the memory its largest run grew to).
+# Memory limit (README, memory table): 256 MiB with a DATABASE_URL; 320 MiB on the embedded database (largest
+# measured command ~241 MiB; PGlite runs in koppel's process and keeps the memory its largest run grew to).
 RUN mkdir -p /data /config && chown -R node:node /data
 USER node
 VOLUME ["/data"]
