@@ -163,14 +163,18 @@ export async function writeRemovedAsset(db: Db, pipeline: string, a: AssetWrite 
     .execute();
 }
 
-export interface OrderRead {
-  orderId: number;
+/** What one read of an order says about the order itself (its files aside). */
+export interface OrderFacts {
   status: string;
   priceNet: number | null;
   priceVat: number | null;
   dateOrdered: string | null;
   dateStatus: string | null;
   reference: string | null;
+}
+
+export interface OrderRead extends OrderFacts {
+  orderId: number;
   filesRemoved: boolean;
   /** Why some of its files are not yet mirrored (retried next run); absent = all went well. */
   error?: string | undefined;

@@ -10,7 +10,7 @@ import { hashFile, safeJoin } from '../../core/file-store.js';
 import type { AmbitaOrderCollection } from '../../upstreams/ambita/wire.js';
 import { parseAmbitaDate, REMOVED_ORDER_STATUSES } from '../../upstreams/ambita/wire.js';
 import { assetRelativePath, type FoundAsset, flattenAssets } from './mapping.js';
-import type { StoredAssetRow } from './mirror-store.js';
+import type { OrderFacts, StoredAssetRow } from './mirror-store.js';
 
 export interface Removal {
   asset: FoundAsset | null;
@@ -24,14 +24,7 @@ export interface Removal {
 
 export interface OrderPlan {
   orderId: number;
-  order: {
-    status: string;
-    priceNet: number | null;
-    priceVat: number | null;
-    dateOrdered: string | null;
-    dateStatus: string | null;
-    reference: string | null;
-  };
+  order: OrderFacts;
   filesRemoved: boolean;
   downloads: { asset: FoundAsset; path: string; reason: 'new' | 'missing-on-disk' | 'changed-on-disk' }[];
   removals: Removal[];
