@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import { sql } from 'kysely';
 import type { DB } from '../db/schema.js';
 
@@ -76,16 +76,12 @@ export class ItemStateStore {
    * column arrays: six bind parameters instead of six per row, which is what makes it as fast as a raw upsert.
    */
   async putMany(items: readonly ItemState[]): Promise<void> {
-    for (let i = 0; i < items.length; i += WRITE_BATCH) {
-      const chunk = items.slice(i, i + WRITE_BATCH);
-      await sql`
-        insert into item_state (pipeline, item_key, content_hash, remote_id, data, last_run_id)
-        select ${this.#pipeline}, k, h, r, d::jsonb, ${this.#runId}::bigint
-        from unnest(${chunk.map((s) => s.key)}::text[], ${chunk.map((s) => s.hash)}::text[], ${chunk.map((s) => s.remoteId)}::text[], ${chunk.map((s) => (s.data === null ? null : JSON.stringify(s.data)))}::text[]) as t(k, h, r, d)
-        on conflict (pipeline, item_key) do update set
+    await this.#insertRows(
+      items,
+      sql`on conflict (pipeline, item_key) do update set
           content_hash = excluded.content_hash, remote_id = excluded.remote_id, data = excluded.data,
-          last_run_id = excluded.last_run_id, updated_at = now()`.execute(this.#db);
-    }
+          last_run_id = excluded.last_run_id, updated_at = now()`,
+    );
   }
 
   /**
@@ -94,12 +90,18 @@ export class ItemStateStore {
    * a state after all fails the write, so the run stops rather than guess.
    */
   async insertMany(items: readonly ItemState[]): Promise<void> {
+    await this.#insertRows(items, sql``);
+  }
+
+  /** `insert … select from unnest(column arrays)` in batches, then `onConflict` (empty: a plain insert). */
+  async #insertRows(items: readonly ItemState[], onConflict: RawBuilder<unknown>): Promise<void> {
     for (let i = 0; i < items.length; i += WRITE_BATCH) {
       const chunk = items.slice(i, i + WRITE_BATCH);
       await sql`
         insert into item_state (pipeline, item_key, content_hash, remote_id, data, last_run_id)
         select ${this.#pipeline}, k, h, r, d::jsonb, ${this.#runId}::bigint
-        from unnest(${chunk.map((s) => s.key)}::text[], ${chunk.map((s) => s.hash)}::text[], ${chunk.map((s) => s.remoteId)}::text[], ${chunk.map((s) => (s.data === null ? null : JSON.stringify(s.data)))}::text[]) as t(k, h, r, d)`.execute(this.#db);
+        from unnest(${chunk.map((s) => s.key)}::text[], ${chunk.map((s) => s.hash)}::text[], ${chunk.map((s) => s.remoteId)}::text[], ${chunk.map((s) => (s.data === null ? null : JSON.stringify(s.data)))}::text[]) as t(k, h, r, d)
+        ${onConflict}`.execute(this.#db);
     }
   }
 
