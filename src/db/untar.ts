@@ -22,9 +22,9 @@ export async function extractTar(source: AsyncIterable<Uint8Array> | Uint8Array,
     const size = Number.parseInt(text(header, 124, 12).trim() || '0', 8);
     const type = String.fromCharCode(header[156] ?? 0);
     const entry = (prefix ? `${prefix}/${name}` : name).replace(/^\/+/, '');
-    if (!Number.isSafeInteger(size) || size < 0) throw new Error(`tar entry ${entry}: size ${size} runs past the archive`);
-    const padding = Math.ceil(size / 512) * 512 - size;
     const pastEnd = () => new Error(`tar entry ${entry}: size ${size} runs past the archive`);
+    if (!Number.isSafeInteger(size) || size < 0) throw pastEnd();
+    const padding = Math.ceil(size / 512) * 512 - size;
     const rel = normalize(entry);
     if (entry === '' || entry === '.') {
       if (!(await input.skip(size + padding))) throw pastEnd();
