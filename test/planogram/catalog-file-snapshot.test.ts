@@ -19,6 +19,8 @@ describe.each(testDatabaseKinds)('planogram-catalog: an unchanged catalog file i
   let app: TestApp;
   /** Kinds taken from their snapshot in the run with this id. */
   const fromSnapshot = (runId: number | null) => app.logs.records.filter((r) => r.runId === runId && r.msg === NOT_READ).map((r) => r.kind);
+  /** How the run with this id read each kind's remote catalog, in order: decoded item by item (true) or by its bytes alone. */
+  const listedBy = (runId: number | null) => app.logs.records.filter((r) => r.runId === runId && r.msg === 'read the remote catalog').map((r) => `${r.kind}:${r.decoded ? 'decoded' : 'bytes'}`);
   const rejectionsOf = (runId: number | null) =>
     app.db.kysely.selectFrom('rejections').select(['item_key', 'source', 'line', 'field', 'reason', 'value']).where('run_id', '=', runId!).orderBy('id').execute();
 
@@ -70,6 +72,47 @@ describe.each(testDatabaseKinds)('planogram-catalog: an unchanged catalog file i
     expect(fromSnapshot(third.runId)).toEqual(['product', 'accessory', 'material']);
     expect(third.counts).toEqual({ ...ALL_ROWS, created: 0, updated: 0, failed: 0 });
     expect(sandbox.mutatingCalls()).toBe(0);
+  });
+
+  it('trusts a listing it checked item by item by its bytes next time; an edit or a new order is decoded again', async () => {
+    ({ app } = await catalogApp(kind, sandbox));
+    await app.runner.run('catalog');
+    const checked = await app.runner.run('catalog');
+    expect(fromSnapshot(checked.runId)).toEqual(['product', 'accessory', 'material']);
+    expect(listedBy(checked.runId)).toEqual(['product:decoded', 'accessory:decoded', 'material:decoded']);
+    const trusted = await app.runner.run('catalog');
+    expect(fromSnapshot(trusted.runId)).toEqual(['product', 'accessory', 'material']);
+    expect(listedBy(trusted.runId)).toEqual(['product:bytes', 'accessory:bytes', 'material:bytes']);
+    expect(trusted.counts).toEqual({ ...ALL_ROWS, created: 0, updated: 0, failed: 0 });
+
+    // An item edited elsewhere: other bytes, so the items are decoded, the file is read and the edit undone.
+    const [edited, moved] = sandbox.items('product');
+    const { client } = makeClient(sandbox);
+    let release = await client.connect();
+    await client.call('UpdateProduct', { product: { ...edited!, name: 'edited elsewhere' } });
+    await release();
+    sandbox.resetCalls();
+    const afterEdit = await app.runner.run('catalog');
+    expect(listedBy(afterEdit.runId)).toEqual(['product:bytes', 'product:decoded', 'accessory:bytes', 'material:bytes']);
+    expect(fromSnapshot(afterEdit.runId)).toEqual(['accessory', 'material']);
+    expect(afterEdit.counts).toEqual({ ...ALL_ROWS, unchanged: 47, created: 0, updated: 1, failed: 0 });
+    expect(sandbox.mutatingCalls()).toBe(1);
+    expect(sandbox.items('product').find((p) => p.reference === edited!.reference)?.name).toBe(edited!.name);
+
+    // The same items in another order (one deleted and made again as it was): other bytes, the same catalog. The
+    // snapshot still holds, but these bytes are not trusted again until a new snapshot.
+    await app.runner.run('catalog');
+    release = await client.connect();
+    await client.call('DeleteProduct', { reference: moved!.reference });
+    await client.call('CreateProduct', { product: moved! });
+    await release();
+    const reordered = await app.runner.run('catalog');
+    expect(listedBy(reordered.runId)).toEqual(['product:bytes', 'product:decoded', 'accessory:bytes', 'material:bytes']);
+    expect(fromSnapshot(reordered.runId)).toEqual(['product', 'accessory', 'material']);
+    const after = await app.runner.run('catalog');
+    expect(listedBy(after.runId)).toEqual(['product:decoded', 'accessory:bytes', 'material:bytes']);
+    expect(fromSnapshot(after.runId)).toEqual(['product', 'accessory', 'material']);
+    expect(after.counts).toEqual({ ...ALL_ROWS, created: 0, updated: 0, failed: 0 });
   });
 
   it('reads a file again when its bytes or its mapping changed, and under --full', async () => {

@@ -37,6 +37,19 @@ describe('List pages decoded item by item', () => {
     expect((err as Error).message).toMatch(/^ListProducts: unexpected response \(products\.1\.enabled: .*\); does the \.proto match the service\?$/);
   });
 
+  it("gives the items' bytes as received without decoding any, adjacent entries as one view", () => {
+    const split = splitRepeated(encoded, 1);
+    const page = itemPage(split, 'products', productSchema, () => expect.unreachable('decoded'), 'ListProducts');
+    const entries = Buffer.concat(split.starts.map((start, i) => encoded.subarray(start, split.ends[i])));
+    expect(page.encoded()).toHaveLength(1);
+    expect(Buffer.concat(page.encoded())).toEqual(entries);
+    // Entries split by another field: one view per run of adjacent entries.
+    const apart = Buffer.concat([entries.subarray(0, split.ends[0]! - split.starts[0]!), split.rest, entries.subarray(split.ends[0]! - split.starts[0]!)]);
+    const parts = itemPage(splitRepeated(apart, 1), 'products', productSchema, () => expect.unreachable('decoded'), 'ListProducts').encoded();
+    expect(parts).toHaveLength(2);
+    expect(Buffer.concat(parts)).toEqual(entries);
+  });
+
   it('refuses a truncated message instead of reading past it', () => {
     expect(() => splitRepeated(encoded.subarray(0, encoded.length - 5), 1)).toThrow(/truncated/);
   });

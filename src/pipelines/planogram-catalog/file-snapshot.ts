@@ -18,8 +18,8 @@ import type { CatalogSource } from './catalog-rows.js';
 import type { PlanogramCatalogConfig } from './config.js';
 
 /**
- * Part of every input digest. Raise it whenever a release changes what a row becomes (mapping, validation,
- * the item hash), so snapshots written by the old code are not trusted by the new.
+ * Part of every input digest. Raise it whenever a release changes what a row or a listed item becomes
+ * (mapping, decoding, validation, the item hash), so snapshots written by the old code are not trusted by the new.
  */
 const SNAPSHOT_FORMAT = 2;
 
@@ -41,6 +41,12 @@ const snapshotDataSchema = z.object({
   remote: z.string(),
   /** The image names the rows use, with how many rows use each. */
   images: z.array(z.tuple([z.string(), z.number().int().positive()])),
+  /**
+   * A listing a later run decoded item by item and found to be `remote`: its digest as received
+   * (listing-digest.ts), so the next run that receives the same bytes need not decode them. Absent: no run has
+   * listed this catalog since; null: the bytes changed while the items did not (not trusted for this snapshot).
+   */
+  listed: z.object({ wire: z.string(), remote: z.string() }).nullable().optional(),
 });
 
 export type FileSnapshot = z.output<typeof snapshotDataSchema>;
@@ -76,6 +82,12 @@ export async function loadSnapshot(state: ItemStateStore, kind: ItemKind, input:
 
 export async function voidSnapshots(state: ItemStateStore, kinds: ItemKind[]): Promise<void> {
   await state.voidMany(kinds.map(snapshotKey));
+}
+
+/** Records on the stored snapshot what a run found listing the catalog it describes (see `listed`). */
+export async function recordListing(state: ItemStateStore, kind: ItemKind, input: string, snapshot: FileSnapshot, listed: FileSnapshot['listed']): Promise<void> {
+  const data: FileSnapshot = { ...snapshot, listed };
+  await state.putMany([{ key: snapshotKey(kind), hash: input, remoteId: null, data }]);
 }
 
 /** Stores the snapshot, with the digest of the kind's checkpoints as they are now (apply has written them all). */

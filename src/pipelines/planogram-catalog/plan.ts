@@ -5,7 +5,8 @@
  * The CSVs are parsed, mapped and hashed on a worker thread (catalog-scan.ts), started before the remote listing
  * so the two overlap; this thread decides row by row once the remote side is in the index. A file exactly as the
  * last run that changed anything left it in step (file-snapshot.ts) is read only if the remote catalog listed
- * is not the one that run left: otherwise its plan is known without reading it.
+ * is not the one that run left: otherwise its plan is known without reading it. A listing with the same bytes
+ * as one a run already decoded and checked is not decoded again (listing-digest.ts).
  *
  * No item stays in memory: the remote side is kept as a fingerprint and a content hash per reference, off the
  * heap, and the decisions as flag bits (reference-index.ts); stored checkpoints are read once and kept there as a
@@ -17,14 +18,15 @@ import type { Rejection } from '../../core/rejections.js';
 import type { Plan } from '../../core/types.js';
 import type { ContextOf } from '../define-pipeline.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
-import type { ListedPage } from '../../upstreams/planogrambuilder/list-page.js';
+import type { EncodedPage } from '../../upstreams/planogrambuilder/list-page.js';
 import { type AnyItem, ITEM_KINDS, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
 import { type CatalogSource, catalogRows, loadSources } from './catalog-rows.js';
 import { CatalogScan, type ScannedRow } from './catalog-scan.js';
 import { changedFields, ITEM_HASH_BYTES, itemHashInto, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
-import { checkpointsDigest, type FileSnapshot, inputDigest, loadSnapshot } from './file-snapshot.js';
+import { checkpointsDigest, type FileSnapshot, inputDigest, loadSnapshot, recordListing } from './file-snapshot.js';
 import { FP_BYTES, fingerprintInto } from './fingerprint.js';
+import { ListingDigest, pageDigest } from './listing-digest.js';
 import { SECTION_OF } from './mapping.js';
 import { addImageUse, type ImageUse, planImages, type Reject } from './plan-images.js';
 import { ActionSample, type CatalogPlanState, type KindPlan } from './plan-state.js';
@@ -82,12 +84,21 @@ async function buildPlan(ctx: Ctx, client: PlanogramBuilderClient, sources: Cata
     // The database digests the checkpoints while this thread lists.
     const checkpoints = new Map([...known.keys()].map((k) => [k, checkpointsDigest(ctx.state, k.src.kind)]));
     for (const digest of checkpoints.values()) digest.catch(() => undefined); // awaited below, after the listing
-    const remoteTotals = new Map<KindPlan, number>();
-    for (const kind of kinds) remoteTotals.set(kind, await readRemote(ctx, client, kind));
+    const listings = new Map<KindPlan, Listing>();
+    for (const kind of kinds) listings.set(kind, await listRemote(ctx, client, kind, known.get(kind)?.listed));
     for (const [kind, snapshot] of known) {
-      const asLeft = kind.index.remoteDigest === snapshot.remote && (await checkpoints.get(kind)) === snapshot.state;
-      if (asLeft && (await reuseSnapshot(ctx, kind, snapshot, images))) unchanged += snapshot.accepted;
+      const listing = listings.get(kind)!;
+      const asLeft = listing.remote === snapshot.remote && (await checkpoints.get(kind)) === snapshot.state;
+      if (asLeft && (await reuseSnapshot(ctx, kind, snapshot, images))) {
+        unchanged += snapshot.accepted;
+        // Decoded and found as that run left it: the next run with the same bytes need not decode them.
+        const listed = listing.bytesDiffered || !listing.wire ? null : { wire: listing.wire, remote: listing.remote };
+        if (!ctx.options.dryRun && listing.indexed && snapshot.listed !== null) await recordListing(ctx.state, kind.src.kind, inputOf.get(kind)!, snapshot, listed);
+      }
     }
+    // A kind to read whose listing was taken from its bytes alone: its items are needed one by one after all.
+    for (const kind of kinds) if (!kind.fromSnapshot && !listings.get(kind)!.indexed) listings.set(kind, await listRemote(ctx, client, kind, undefined));
+    const remoteTotals = new Map([...listings].map(([kind, listing]) => [kind, listing.total]));
     const late = kinds.filter((k) => known.has(k) && !k.fromSnapshot);
     for (const [kind, rows] of late.length ? scanOf(late) : []) rowsOf.set(kind, rows);
     if (!ctx.options.full && rowsOf.size > 0) await markCheckpointed(ctx, kinds);
@@ -166,30 +177,69 @@ interface ListedUpdate {
   detail: Record<string, unknown>;
 }
 
-/** Lists one kind's remote items into its index; returns how many there are. */
-async function readRemote(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan): Promise<number> {
+/** One kind's remote catalog as listed. */
+interface Listing {
+  /** The listing's digest as received (listing-digest.ts); undefined when the client cannot name its definition. */
+  wire: string | undefined;
+  /** The remote catalog's set digest (reference-index.ts): computed, or known from an earlier run's check. */
+  remote: string;
+  /** The items are in the kind's index (false: taken from their bytes alone, the index is empty). */
+  indexed: boolean;
+  /** The bytes differed from the trusted listing's, so the items were decoded after all. */
+  bytesDiffered: boolean;
+  total: number;
+}
+
+/**
+ * Lists one kind's remote catalog. With `trusted` (a listing an earlier run decoded and checked, file-snapshot.ts),
+ * first by its bytes alone: the same bytes are that catalog, without decoding an item. Otherwise (or when the
+ * bytes differ) item by item into the kind's index.
+ */
+async function listRemote(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan, trusted: FileSnapshot['listed']): Promise<Listing> {
+  const definition = await client.definitionDigest();
+  if (trusted && definition) {
+    const wire = await readRemote(ctx, client, plan, definition, false);
+    if (wire.digest() === trusted.wire) return { wire: trusted.wire, remote: trusted.remote, indexed: false, bytesDiffered: false, total: wire.count };
+    ctx.log.info({ kind: plan.src.kind }, 'the remote catalog is not the listing an earlier run checked, byte for byte: reading it item by item');
+  }
+  const wire = await readRemote(ctx, client, plan, definition ?? '', true);
+  return { wire: definition && wire.digest(), remote: plan.index.remoteDigest, indexed: true, bytesDiffered: !!trusted, total: plan.index.size };
+}
+
+/** Lists one kind's remote items, into its index when `decode` (else only their bytes are digested). */
+async function readRemote(ctx: Ctx, client: PlanogramBuilderClient, plan: KindPlan, definition: string, decode: boolean): Promise<ListingDigest> {
   const { kind } = plan.src;
   ctx.progress(0, 0, `reading remote ${SECTION_OF[kind]}`);
   const started = performance.now();
-  for await (const page of client.listPages(kind, remotePage, { signal: ctx.abortSignal })) {
-    for (let at = 0; at < page.length; at += REMOTE_ENTRY) plan.index.addRemoteFingerprint(page, at, page, at + FP_BYTES);
+  const wire = new ListingDigest(definition);
+  const project = (page: EncodedPage<AnyItem>): RemotePage => (decode ? remotePage(page) : { digest: pageDigest(page), items: page.length, entries: undefined });
+  for await (const { digest, items, entries } of client.listPages(kind, project, { signal: ctx.abortSignal })) {
+    wire.add(digest, items);
+    if (entries) for (let at = 0; at < entries.length; at += REMOTE_ENTRY) plan.index.addRemoteFingerprint(entries, at, entries, at + FP_BYTES);
   }
-  ctx.log.info({ kind, remote: plan.index.size, ms: Math.round(performance.now() - started) }, 'read the remote catalog');
-  return plan.index.size;
+  ctx.log.info({ kind, remote: wire.count, decoded: decode, ms: Math.round(performance.now() - started) }, 'read the remote catalog');
+  return wire;
 }
 
 /** Bytes per remote item in a page as `remotePage` keeps it: its reference's fingerprint, then its item hash. */
 const REMOTE_ENTRY = FP_BYTES + ITEM_HASH_BYTES;
 
+/** A listed page as kept until its turn: its `pageDigest`, its length, and (when decoded) its index entries. */
+interface RemotePage {
+  digest: Uint8Array;
+  items: number;
+  entries: Uint8Array | undefined;
+}
+
 /** A listed page as the index takes it: run as the page arrives, each item decoded, hashed and dropped in turn. */
-function remotePage(items: ListedPage<AnyItem>): Uint8Array {
+function remotePage(items: EncodedPage<AnyItem>): RemotePage {
   const out = new Uint8Array(items.length * REMOTE_ENTRY);
   for (let i = 0; i < items.length; i++) {
     const item = items.item(i);
     fingerprintInto(item.reference.toLowerCase(), out, i * REMOTE_ENTRY);
     itemHashInto(item, out, i * REMOTE_ENTRY + FP_BYTES);
   }
-  return out;
+  return { digest: pageDigest(items), items: items.length, entries: out };
 }
 
 /**

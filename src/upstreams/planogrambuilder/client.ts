@@ -3,6 +3,7 @@
  * upstream gateway (rate limit + the one retry policy), a deadline on every call, every response validated and
  * its `error` field turned into a typed error.
  */
+import { createHash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import type { z } from 'zod';
 import type { Logger } from 'pino';
@@ -11,7 +12,7 @@ import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import type { PlanogrambuilderConfig } from './config.js';
 import { grpcError, planoError } from './errors.js';
 import { MAX_FILE_BYTES } from './limits.js';
-import { decodedPage, itemPage, type ListedPage, type SplitResponse, splitRepeated, unexpectedResponse } from './list-page.js';
+import { decodedPage, type EncodedPage, itemPage, type ListedPage, type SplitResponse, splitRepeated, unexpectedResponse } from './list-page.js';
 import { type AnyItem, type ItemByKind, type ItemKind, ITEM_KINDS, listMethod, type MethodName, RESPONSES, type Requests, type ResponseOf } from './wire.js';
 
 export interface PlanoCallOptions {
@@ -22,6 +23,8 @@ export interface PlanoCallOptions {
 
 /** What `list` yields: items of a kind, or file names. */
 export type Listed<K extends ItemKind | 'file'> = K extends ItemKind ? ItemByKind[K] : string;
+/** What `listPages` passes on: items of a kind still encoded (list-page.ts), or file names. */
+export type PageOf<K extends ItemKind | 'file'> = K extends ItemKind ? EncodedPage<ItemByKind[K]> : ListedPage<string>;
 
 interface Session {
   token: string;
@@ -103,7 +106,7 @@ export class PlanogramBuilderClient {
 
   /** Every item of a kind (or every file name), read with List in pages of `page_size`. */
   async *list<K extends ItemKind | 'file'>(kind: K, options: PlanoCallOptions = {}): AsyncGenerator<Listed<K>> {
-    for await (const page of this.listPages(kind, (p) => Array.from({ length: p.length }, (_, i) => p.item(i)), options)) yield* page;
+    for await (const page of this.listPages(kind, (p) => Array.from({ length: p.length }, (_, i) => p.item(i) as Listed<K>), options)) yield* page;
   }
 
   /**
@@ -111,13 +114,13 @@ export class PlanogramBuilderClient {
    * `project` reads them (list-page.ts): a caller that keeps less than the items (a hash, a name) lets each
    * decoded item die young instead of holding the page, whole, in the read-ahead.
    */
-  async *listPages<K extends ItemKind | 'file', T>(kind: K, project: (page: ListedPage<Listed<K>>) => T, options: PlanoCallOptions = {}): AsyncGenerator<T> {
+  async *listPages<K extends ItemKind | 'file', T>(kind: K, project: (page: PageOf<K>) => T, options: PlanoCallOptions = {}): AsyncGenerator<T> {
     const method = kind === 'file' ? 'ListFiles' : listMethod(kind as ItemKind);
     // Ask for the count first: the guide allows end_ind only up to total_size.
     let total = (await this.call(method, { start_ind: 0, end_ind: 0 }, options) as { total_size: number }).total_size;
-    const fetchPage = (request: { start_ind: number; end_ind: number }): Promise<{ page: ListedPage<Listed<K>>; total: number }> => {
-      if (kind === 'file') return this.call('ListFiles', request, options).then((p) => ({ page: decodedPage(p.filenames) as ListedPage<Listed<K>>, total: p.total_size }));
-      return this.#listItems(kind as ItemKind, method, request, options) as Promise<{ page: ListedPage<Listed<K>>; total: number }>;
+    const fetchPage = (request: { start_ind: number; end_ind: number }): Promise<{ page: PageOf<K>; total: number }> => {
+      if (kind === 'file') return this.call('ListFiles', request, options).then((p) => ({ page: decodedPage(p.filenames) as PageOf<K>, total: p.total_size }));
+      return this.#listItems(kind as ItemKind, method, request, options) as Promise<{ page: PageOf<K>; total: number }>;
     };
     // Pages are fetched ahead (as many as the rate limit lets run at once) and yielded in order: a long
     // listing costs its slowest pages, not the sum of all round trips. At most `lookahead` pages are in memory.
@@ -143,7 +146,7 @@ export class PlanogramBuilderClient {
   }
 
   /** One List call of an item kind, its items left encoded until read (list-page.ts). */
-  async #listItems(kind: ItemKind, method: MethodName, request: { start_ind: number; end_ind: number }, options: PlanoCallOptions): Promise<{ page: ListedPage<AnyItem>; total: number }> {
+  async #listItems(kind: ItemKind, method: MethodName, request: { start_ind: number; end_ind: number }, options: PlanoCallOptions): Promise<{ page: EncodedPage<AnyItem>; total: number }> {
     const { listField, schema } = ITEM_KINDS[kind];
     const { service } = await this.#openTransport();
     const def = service[method]!;
@@ -154,6 +157,20 @@ export class PlanogramBuilderClient {
     const { body, split } = await this.#call(method, request as Requests[typeof method], options, itemField);
     const page = itemPage(split!, listField, schema as unknown as z.ZodType<AnyItem>, (bytes) => def.responseDeserialize(bytes), method);
     return { page, total: (body as { total_size: number }).total_size };
+  }
+
+  /**
+   * A digest of the service definition as loaded (the descriptors of every file of the .proto): while it stays
+   * the same, equal bytes of a listing decode to equal items. Undefined when the loader gave no descriptors.
+   */
+  async definitionDigest(): Promise<string | undefined> {
+    const { service } = await this.#openTransport();
+    // proto-loader keeps the loaded files' descriptors beside each method, the same list for every method.
+    const files = (service.SignIn as { responseType?: { fileDescriptorProtos?: Uint8Array[] } } | undefined)?.responseType?.fileDescriptorProtos;
+    if (!files?.length) return undefined;
+    const digest = createHash('sha256');
+    for (const file of files) digest.update(String(file.byteLength)).update(file);
+    return digest.digest('hex');
   }
 
   /** Signs out (whoever still holds the session) and closes the channel. */

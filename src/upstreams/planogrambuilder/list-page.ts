@@ -77,11 +77,17 @@ export interface ListedPage<T> {
   item(i: number): T;
 }
 
+/** A page of items still in their wire bytes: `encoded()` gives those bytes, in order, without decoding any. */
+export interface EncodedPage<T> extends ListedPage<T> {
+  /** The items' entries as received (tag and length included), adjacent entries as one view. */
+  encoded(): Uint8Array[];
+}
+
 /**
  * The items of a split List response of `kind`. `decode` is the response's own deserializer: the bytes of one
  * entry are a response holding just that item, so each item decodes exactly as it would within the page.
  */
-export function itemPage<K extends ItemKind>(split: SplitResponse, listField: string, schema: z.ZodType<ItemByKind[K]>, decode: (bytes: Buffer) => unknown, method: string): ListedPage<ItemByKind[K]> {
+export function itemPage<K extends ItemKind>(split: SplitResponse, listField: string, schema: z.ZodType<ItemByKind[K]>, decode: (bytes: Buffer) => unknown, method: string): EncodedPage<ItemByKind[K]> {
   const { bytes, starts, ends } = split;
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return {
@@ -91,6 +97,16 @@ export function itemPage<K extends ItemKind>(split: SplitResponse, listField: st
       const parsed = schema.safeParse(one[listField]![0]);
       if (!parsed.success) throw unexpectedResponse(method, parsed.error, [listField, i]);
       return parsed.data;
+    },
+    encoded() {
+      const runs: Uint8Array[] = [];
+      for (let i = 0; i < starts.length; ) {
+        let j = i;
+        while (j + 1 < starts.length && starts[j + 1] === ends[j]) j++;
+        runs.push(bytes.subarray(starts[i]!, ends[j]!));
+        i = j + 1;
+      }
+      return runs;
     },
   };
 }
