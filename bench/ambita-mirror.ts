@@ -10,7 +10,9 @@
  * and koppel measured as production runs it: `node <the image's flags> dist/src/cli/main.js run` (built JS, no
  * tsx), log level info; peak RSS is that process's VmHWM, time the run's own `durationMs`. Rounds are
  * interleaved and best and median printed. A third child measures the raw building block: the same asset
- * files fetched with the bearer token and streamed to disk, same concurrency.
+ * files fetched with the bearer token and streamed to disk, same concurrency. CPU seconds are printed for both
+ * (koppel's whole process; raw's timed section), as they move far less than wall time on a loaded machine.
+ * BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured koppel runs.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
@@ -121,6 +123,7 @@ async function rawDownloads(): Promise<void> {
   });
   const { access_token: token } = (await tokenRes.json()) as { access_token: string };
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let next = 0;
   await Promise.all(
     Array.from({ length: Number(args.concurrency) }, async () => {
@@ -133,8 +136,10 @@ async function rawDownloads(): Promise<void> {
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  process.stdout.write(`raw       fetch-to-file of the same ${assets.length} assets: ${(assets.length / seconds).toFixed(1)} files/s  ${seconds.toFixed(2)} s\n`);
-  process.stdout.write(`FIGURES ${JSON.stringify({ label: 'raw', filesPerSec: assets.length / seconds })}\n`);
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  process.stdout.write(`raw       fetch-to-file of the same ${assets.length} assets: ${(assets.length / seconds).toFixed(1)} files/s  ${seconds.toFixed(2)} s  CPU ${cpuSeconds.toFixed(2)} s\n`);
+  process.stdout.write(`FIGURES ${JSON.stringify({ label: 'raw', filesPerSec: assets.length / seconds, cpuSeconds })}\n`);
   await host.stop();
   await rm(root, { recursive: true, force: true });
 }
@@ -176,7 +181,8 @@ async function bench(label: string, database: { url: string; pglite_dir: string 
   await db.close();
   for (const phase of ['first sweep (download all)', 'second sweep (nothing new)']) {
     const before = await host.requestCount();
-    const run = await measureProcess(process.execPath, [...productionNodeFlags(), CLI, 'run', 'ambita-bench'], env);
+    const flags = [...productionNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+    const run = await measureProcess(process.execPath, [...flags, CLI, 'run', 'ambita-bench'], env);
     if (run.code !== 0) throw new Error(`koppel run exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
     const result = runFinished(run.stdout);
     const seconds = result.durationMs / 1000;
@@ -184,11 +190,11 @@ async function bench(label: string, database: { url: string; pglite_dir: string 
     process.stdout.write(
       `${label.padEnd(9)} ${phase.padEnd(28)} ${result.outcome.padEnd(9)} ${(ORDERS / seconds).toFixed(1).padStart(7)} orders/s  ` +
         `${seconds.toFixed(2).padStart(6)} s  ${String(requests).padStart(5)} requests  created ${result.counts.created}  unchanged ${result.counts.unchanged}  ` +
-        `peak RSS ${run.peakRssMiB} MiB\n`,
+        `CPU ${run.cpuSeconds.toFixed(2)} s  peak RSS ${run.peakRssMiB} MiB\n`,
     );
     if (phase.startsWith('first')) {
       process.stdout.write(`${label.padEnd(9)} first sweep: ${(assets.length / seconds).toFixed(1)} asset files/s (${result.counts.created} created)\n`);
-      process.stdout.write(`FIGURES ${JSON.stringify({ label, filesPerSec: assets.length / seconds, ordersPerSec: ORDERS / seconds, peakRssMiB: run.peakRssMiB })}\n`);
+      process.stdout.write(`FIGURES ${JSON.stringify({ label, filesPerSec: assets.length / seconds, ordersPerSec: ORDERS / seconds, peakRssMiB: run.peakRssMiB, cpuSeconds: run.cpuSeconds })}\n`);
     }
   }
   await host.stop();
@@ -204,19 +210,27 @@ if (args.serve) {
   const self = fileURLToPath(import.meta.url);
   const rest = ['--orders', args.orders!, '--concurrency', args.concurrency!, '--kb', args.kb!, '--no-build'];
   const figures = new Map<string, number[]>();
+  const cpus = new Map<string, number[]>();
   for (let round = 0; round < Number(args.rounds); round++) {
     for (const db of ['raw', 'pglite', 'postgres']) {
       const r = spawnSync(process.execPath, [...process.execArgv, self, '--db', db, ...rest], { stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
       for (const line of r.stdout.toString().split('\n')) {
         if (line.startsWith('FIGURES ')) {
-          const f = JSON.parse(line.slice('FIGURES '.length)) as { label: string; filesPerSec: number };
+          const f = JSON.parse(line.slice('FIGURES '.length)) as { label: string; filesPerSec: number; cpuSeconds: number };
           figures.set(f.label, [...(figures.get(f.label) ?? []), f.filesPerSec]);
+          cpus.set(f.label, [...(cpus.get(f.label) ?? []), f.cpuSeconds]);
         } else if (line) process.stdout.write(`round ${round + 1} ${line}\n`);
       }
     }
   }
   const rates = new Map([...figures].map(([label, list]) => [label, bestAndMedian(list)]));
-  for (const [label, r] of rates) process.stdout.write(`${label.padEnd(9)} first sweep asset files/s over ${args.rounds} rounds: best ${r.best.toFixed(1)}, median ${r.median.toFixed(1)}\n`);
+  for (const [label, r] of rates) {
+    const cpu = bestAndMedian(cpus.get(label) ?? [], false);
+    process.stdout.write(
+      `${label.padEnd(9)} first sweep asset files/s over ${args.rounds} rounds: best ${r.best.toFixed(1)}, median ${r.median.toFixed(1)}; ` +
+        `CPU s (${label === 'raw' ? 'its downloads' : 'whole koppel process'}): best ${cpu.best.toFixed(2)}, median ${cpu.median.toFixed(2)}\n`,
+    );
+  }
   const raw = rates.get('raw');
   const mainLabel = rates.has('postgres') ? 'postgres' : 'pglite';
   const main = rates.get(mainLabel);
