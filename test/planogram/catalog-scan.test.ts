@@ -6,7 +6,7 @@ import { ConfigError } from '../../src/core/errors.js';
 import { writeExampleCatalog } from '../../demo/planogram-catalog-data.js';
 import type { PlanogramCatalogConfig } from '../../src/pipelines/planogram-catalog/config.js';
 import { type CatalogSource, catalogRows, loadSources } from '../../src/pipelines/planogram-catalog/catalog-rows.js';
-import { CatalogScan, type ScannedRow } from '../../src/pipelines/planogram-catalog/catalog-scan.js';
+import { CatalogScan, type ScannedRow, scanSources } from '../../src/pipelines/planogram-catalog/catalog-scan.js';
 import { imagesOf, itemHash } from '../../src/pipelines/planogram-catalog/compare.js';
 import { FP_BYTES, fingerprintInto } from '../../src/pipelines/planogram-catalog/fingerprint.js';
 import { HASH_BYTES } from '../../src/pipelines/planogram-catalog/reference-index.js';
@@ -70,6 +70,27 @@ describe('catalog scan (worker thread)', () => {
     expect(products.filter((r) => r.images.length).length).toBeGreaterThan(50);
     const accessories = await expectedRows(sources[1]!);
     expect(accessories.find((r) => r.problem && 'error' in r.problem)).toMatchObject({ line: 14, problem: { error: expect.stringMatching(/wrong number of columns/) } });
+  });
+
+  it('fills the batch buffers the plan hands back instead of new ones, zeroing what a row leaves unset', async () => {
+    const catalog = await writeExampleCatalog({ dir: join(dir, 'reuse'), products: 100, badRows: true, imageShare: 0 });
+    const [src] = await sourcesOf({ products: catalog.products });
+    const buffers = new Set<ArrayBuffer>();
+    const spare: ArrayBuffer[] = [];
+    let rows = 0;
+    let zeroHashes = 0;
+    await scanSources([src!], 7, (message) => {
+      if ('failed' in message) throw new Error(message.failed.message);
+      buffers.add(message.bytes);
+      rows += message.rows;
+      // A row without an item (a bad value) has a zero hash, in a buffer a good row filled before.
+      const hashes = new Uint8Array(message.bytes, message.bytes.byteLength - 7 * 16);
+      for (let i = 0; i < message.rows; i++) if (hashes.subarray(i * 16, (i + 1) * 16).every((b) => b === 0)) zeroHashes++;
+      spare.push(message.bytes); // read at once, as the plan does, and handed back
+    }, async () => undefined, () => spare.pop());
+    expect(rows).toBe(106);
+    expect(zeroHashes).toBe(5);
+    expect(buffers.size).toBe(1);
   });
 
   it('passes a file-level problem on as the ConfigError it is, naming the file', async () => {

@@ -7,8 +7,11 @@ const { sources, pacing } = workerData as { sources: CatalogSource[]; pacing: Sc
 const port = parentPort!;
 let unread = 0;
 let resume: (() => void) | undefined;
-port.on('message', () => {
+/** Batch buffers the plan has read and handed back, to be filled again. */
+const spare: ArrayBuffer[] = [];
+port.on('message', (bytes: ArrayBuffer) => {
   unread--;
+  spare.push(bytes);
   resume?.();
 });
 
@@ -23,5 +26,6 @@ await scanSources(
     while (unread >= pacing.batchesAhead) await new Promise<void>((r) => (resume = r));
     resume = undefined;
   },
+  () => spare.pop(),
 );
 // The thread stays up (its port listens) until the plan terminates it: an exit before that means a crash.
