@@ -39,6 +39,31 @@ describe('ReferenceIndex', () => {
   });
 });
 
+describe('ReferenceIndex across chunks', () => {
+  it('keeps every column right past several chunks, the remote hashes added after the catalog filled them', () => {
+    const index = new ReferenceIndex();
+    const n = 150_000; // three chunks of 65,536 slots
+    const hash = (i: number) => Buffer.from(itemHash({ ...defaultItem('product', `P${i}`), width: i % 1000, height: i % 997 }), 'hex');
+    for (let i = 0; i < n; i++) expect(index.see(`p${i}`, i + 2).firstLine).toBeUndefined();
+    for (let i = 0; i < n; i += 3) index.addRemote(`p${i}`, hash(i));
+    for (let i = n; i < n + 70_000; i++) index.addRemote(`p${i}`, hash(i));
+    expect(index.size).toBe(n + 70_000);
+    for (const i of [0, 65_535, 65_536, 131_071, 131_072, 149_999]) {
+      const slot = index.slot(`p${i}`)!;
+      expect(index.line(slot)).toBe(i + 2);
+      expect(index.see(`p${i}`, 1).firstLine).toBe(i + 2);
+      expect(index.has(slot, Flag.REMOTE)).toBe(i % 3 === 0);
+      expect(index.sameAsRemoteBytes(slot, hash(i))).toBe(i % 3 === 0);
+    }
+    const last = index.slot(`p${n + 69_999}`)!;
+    expect(index.sameAsRemote(last, hash(n + 69_999).toString('hex'))).toBe(true);
+    expect(index.line(last)).toBe(0);
+    expect(index.count(Flag.REMOTE, Flag.SEEN)).toBe(70_000);
+    expect(index.count(Flag.SEEN | Flag.REMOTE)).toBe(n / 3);
+    expect([index.absent(`p${n + 5}`), index.absent('p3'), index.absent('p4')]).toEqual([true, false, false]);
+  });
+});
+
 describe('ActionSample', () => {
   it('keeps the first N of each action and counts the rest', () => {
     const sample = new ActionSample(2);

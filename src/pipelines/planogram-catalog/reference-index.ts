@@ -24,17 +24,26 @@ export const Flag = {
 
 /** The bytes of an item's content hash (compare.ts): 128 bits, like the fingerprint. */
 export const HASH_BYTES = 16;
-const INITIAL = 1024;
+/** Slots per chunk of each column (2^16: a 1 MiB chunk of fingerprints). */
+const CHUNK_BITS = 16;
+const CHUNK = 1 << CHUNK_BITS;
+const IN_CHUNK = CHUNK - 1;
+const INITIAL_BUCKETS = 2048;
 
+/**
+ * The columns are kept in chunks of CHUNK slots that are never copied or freed while the index lives: doubling
+ * whole columns left the old copies (half the new size) for the collector, which the plan thread, allocating
+ * little, did not run for a long while (at 1M rows ~30 MiB of dead columns next to the live ones).
+ */
 export class ReferenceIndex {
   /** Open-addressing table: bucket → slot + 1 (0 = empty). Kept at most half full, so probes stay short. */
-  #buckets = new Uint32Array(INITIAL * 2);
+  #buckets = new Uint32Array(INITIAL_BUCKETS);
   /** Per slot, in the order references were added; slots are never reused. */
-  #fps = Buffer.alloc(INITIAL * FP_BYTES);
+  readonly #fps: Buffer[] = [];
   /** Only once there is a remote item: a first import (empty remote side) never pays for the column. */
-  #hashes: Buffer | undefined;
-  #flags = new Uint8Array(INITIAL);
-  #lines = new Uint32Array(INITIAL);
+  #hashes: Buffer[] | undefined;
+  readonly #flags: Uint8Array[] = [];
+  readonly #lines: Uint32Array[] = [];
   #size = 0;
   /** The remote catalog as listed, and what the planned writes and deletions change in it (see set-digest.ts). */
   readonly #remote = new SetDigest();
@@ -60,12 +69,16 @@ export class ReferenceIndex {
    */
   addRemoteFingerprint(fps: Uint8Array, fpAt: number, hashes: Uint8Array, hashAt: number): void {
     const slot = this.#slotFor(fps, fpAt);
-    this.#hashes ??= Buffer.alloc(this.#flags.length * HASH_BYTES);
+    this.#hashes ??= this.#fps.map(() => Buffer.alloc(CHUNK * HASH_BYTES));
+    const c = slot >>> CHUNK_BITS;
+    const fp = this.#fps[c]!;
+    const hash = this.#hashes[c]!;
+    const at = (slot & IN_CHUNK) * HASH_BYTES;
     // Listed twice (items added while listing shift the pages): the last copy counts, once.
-    if (this.has(slot, Flag.REMOTE)) this.#remote.remove(this.#fps, slot * FP_BYTES, this.#hashes, slot * HASH_BYTES);
-    for (let i = 0; i < HASH_BYTES; i++) this.#hashes[slot * HASH_BYTES + i] = hashes[hashAt + i]!;
-    this.#remote.add(this.#fps, slot * FP_BYTES, this.#hashes, slot * HASH_BYTES);
-    this.#flags[slot]! |= Flag.REMOTE;
+    if (this.has(slot, Flag.REMOTE)) this.#remote.remove(fp, at, hash, at);
+    for (let i = 0; i < HASH_BYTES; i++) hash[at + i] = hashes[hashAt + i]!;
+    this.#remote.add(fp, at, hash, at);
+    this.set(slot, Flag.REMOTE);
   }
 
   /** The remote catalog as listed: `count:digest` of its references and item hashes. */
@@ -80,14 +93,19 @@ export class ReferenceIndex {
 
   /** Plans a create or update of the reference at `slot` to an item with content hash `hash`. */
   planWrite(slot: number, hash: Uint8Array): void {
-    if (this.has(slot, Flag.REMOTE)) this.#planned.remove(this.#fps, slot * FP_BYTES, this.#hashes!, slot * HASH_BYTES);
-    this.#planned.add(this.#fps, slot * FP_BYTES, hash, 0);
+    const c = slot >>> CHUNK_BITS;
+    const at = (slot & IN_CHUNK) * FP_BYTES;
+    if (this.has(slot, Flag.REMOTE)) this.#planned.remove(this.#fps[c]!, at, this.#hashes![c]!, at);
+    this.#planned.add(this.#fps[c]!, at, hash, 0);
   }
 
   /** Plans the deletion of every remote item the catalog does not name (pruning). */
   planPrune(): void {
     for (let slot = 0; slot < this.#size; slot++) {
-      if ((this.#flags[slot]! & (Flag.REMOTE | Flag.SEEN)) === Flag.REMOTE) this.#planned.remove(this.#fps, slot * FP_BYTES, this.#hashes!, slot * HASH_BYTES);
+      if (!this.#only(slot, Flag.REMOTE, Flag.SEEN)) continue;
+      const c = slot >>> CHUNK_BITS;
+      const at = (slot & IN_CHUNK) * FP_BYTES;
+      this.#planned.remove(this.#fps[c]!, at, this.#hashes![c]!, at);
     }
   }
 
@@ -108,47 +126,54 @@ export class ReferenceIndex {
   /** `see` for a reference whose fingerprint was taken elsewhere (the catalog scan's worker). */
   seeFingerprint(fp: Uint8Array, line: number): { slot: number; firstLine: number | undefined } {
     const slot = this.#slotFor(fp);
-    if (this.#flags[slot]! & Flag.SEEN) return { slot, firstLine: this.#lines[slot] };
-    this.#flags[slot]! |= Flag.SEEN;
-    this.#lines[slot] = line;
+    const lines = this.#lines[slot >>> CHUNK_BITS]!;
+    if (this.has(slot, Flag.SEEN)) return { slot, firstLine: lines[slot & IN_CHUNK] };
+    this.set(slot, Flag.SEEN);
+    lines[slot & IN_CHUNK] = line;
     return { slot, firstLine: undefined };
   }
 
   has(slot: number, flag: number): boolean {
-    return (this.#flags[slot]! & flag) !== 0;
+    return (this.#flags[slot >>> CHUNK_BITS]![slot & IN_CHUNK]! & flag) !== 0;
   }
 
   set(slot: number, flag: number): void {
-    this.#flags[slot]! |= flag;
+    this.#flags[slot >>> CHUNK_BITS]![slot & IN_CHUNK]! |= flag;
   }
 
   /** The catalog line a reference was first seen on (0: never). */
   line(slot: number): number {
-    return this.#lines[slot]!;
+    return this.#lines[slot >>> CHUNK_BITS]![slot & IN_CHUNK]!;
   }
 
   /** True when the remote item's hash is `hashHex` (compared on the stored 128 bits). */
   sameAsRemote(slot: number, hashHex: string): boolean {
-    const at = slot * HASH_BYTES;
-    return !!this.#hashes && this.#hashes.toString('hex', at, at + HASH_BYTES) === hashHex.slice(0, HASH_BYTES * 2);
+    const at = (slot & IN_CHUNK) * HASH_BYTES;
+    return !!this.#hashes && this.#hashes[slot >>> CHUNK_BITS]!.toString('hex', at, at + HASH_BYTES) === hashHex.slice(0, HASH_BYTES * 2);
   }
 
   /** True when the remote item's hash starts with the bytes `hash` (HASH_BYTES of them). */
   sameAsRemoteBytes(slot: number, hash: Uint8Array): boolean {
-    return !!this.#hashes && this.#hashes.compare(hash, 0, HASH_BYTES, slot * HASH_BYTES, (slot + 1) * HASH_BYTES) === 0;
+    const at = (slot & IN_CHUNK) * HASH_BYTES;
+    return !!this.#hashes && this.#hashes[slot >>> CHUNK_BITS]!.compare(hash, 0, HASH_BYTES, at, at + HASH_BYTES) === 0;
   }
 
   /** How many references have every bit of `flag` and none of `without`. */
   count(flag: number, without = 0): number {
     let n = 0;
-    for (let i = 0; i < this.#size; i++) if ((this.#flags[i]! & (flag | without)) === flag) n++;
+    for (let i = 0; i < this.#size; i++) if (this.#only(i, flag, without)) n++;
     return n;
   }
 
   /** A remote item the catalog does not name: what pruning would delete. */
   absent(lower: string): boolean {
     const slot = this.#find(fingerprint(lower));
-    return slot >= 0 && (this.#flags[slot]! & (Flag.REMOTE | Flag.SEEN)) === Flag.REMOTE;
+    return slot >= 0 && this.#only(slot, Flag.REMOTE, Flag.SEEN);
+  }
+
+  /** The slot has every bit of `flag` and none of `without`. */
+  #only(slot: number, flag: number, without: number): boolean {
+    return (this.#flags[slot >>> CHUNK_BITS]![slot & IN_CHUNK]! & (flag | without)) === flag;
   }
 
   /** The slot of the fingerprint at `fp[at…]`, or -1. */
@@ -157,39 +182,42 @@ export class ReferenceIndex {
     for (let b = (fp[at]! | (fp[at + 1]! << 8) | (fp[at + 2]! << 16) | (fp[at + 3]! << 24)) & mask; ; b = (b + 1) & mask) {
       const entry = this.#buckets[b]!;
       if (entry === 0) return -1;
-      if (this.#fps.compare(fp, at, at + FP_BYTES, (entry - 1) * FP_BYTES, entry * FP_BYTES) === 0) return entry - 1;
+      const slot = entry - 1;
+      const from = (slot & IN_CHUNK) * FP_BYTES;
+      if (this.#fps[slot >>> CHUNK_BITS]!.compare(fp, at, at + FP_BYTES, from, from + FP_BYTES) === 0) return slot;
     }
   }
 
   #slotFor(fp: Uint8Array, at = 0): number {
     const found = this.#find(fp, at);
     if (found >= 0) return found;
-    if (this.#size === this.#flags.length) this.#grow();
+    if ((this.#size & IN_CHUNK) === 0) this.#addChunk();
     const slot = this.#size++;
-    for (let i = 0; i < FP_BYTES; i++) this.#fps[slot * FP_BYTES + i] = fp[at + i]!;
-    this.#place(slot);
+    const chunk = this.#fps[slot >>> CHUNK_BITS]!;
+    const to = (slot & IN_CHUNK) * FP_BYTES;
+    for (let i = 0; i < FP_BYTES; i++) chunk[to + i] = fp[at + i]!;
+    if (this.#size * 2 > this.#buckets.length) this.#rehash();
+    else this.#place(slot);
     return slot;
+  }
+
+  #addChunk(): void {
+    this.#fps.push(Buffer.alloc(CHUNK * FP_BYTES));
+    this.#hashes?.push(Buffer.alloc(CHUNK * HASH_BYTES));
+    this.#flags.push(new Uint8Array(CHUNK));
+    this.#lines.push(new Uint32Array(CHUNK));
   }
 
   #place(slot: number): void {
     const mask = this.#buckets.length - 1;
-    let b = this.#fps.readUInt32LE(slot * FP_BYTES) & mask;
+    let b = this.#fps[slot >>> CHUNK_BITS]!.readUInt32LE((slot & IN_CHUNK) * FP_BYTES) & mask;
     while (this.#buckets[b] !== 0) b = (b + 1) & mask;
     this.#buckets[b] = slot + 1;
   }
 
-  #grow(): void {
-    const slots = this.#flags.length * 2;
-    const grown = <T extends Buffer | Uint8Array | Uint32Array>(old: T, make: (n: number) => T, per: number): T => {
-      const next = make(slots * per);
-      next.set(old);
-      return next;
-    };
-    this.#fps = grown(this.#fps, (n) => Buffer.alloc(n), FP_BYTES);
-    if (this.#hashes) this.#hashes = grown(this.#hashes, (n) => Buffer.alloc(n), HASH_BYTES);
-    this.#flags = grown(this.#flags, (n) => new Uint8Array(n), 1);
-    this.#lines = grown(this.#lines, (n) => new Uint32Array(n), 1);
-    this.#buckets = new Uint32Array(slots * 2);
+  /** Doubles the bucket table (the only part that is copied as the index grows: 8 bytes a slot at most). */
+  #rehash(): void {
+    this.#buckets = new Uint32Array(this.#buckets.length * 2);
     for (let s = 0; s < this.#size; s++) this.#place(s);
   }
 }
