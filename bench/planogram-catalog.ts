@@ -3,7 +3,8 @@
  * PlanogramBuilder sandbox, then re-run without changes; items/s, calls per item and the peak RSS of each run,
  * next to the raw @grpc/grpc-js unary rate against the same sandbox at the same concurrency (the ratio shows
  * what koppel adds: CSV, mapping, validation, hashing, queue, retry, state in the database). Then the memory
- * run: a 1M-row first import, whose peak RSS must stay flat (issue 6: < 256 MB).
+ * run: a 1M-row first import, whose peak RSS must stay flat (issue 6: < 256 MB) and whose time must stay within
+ * 1.1 x ten of the headline imports (issue 16: <= 11 x the 100k import; wall and CPU, against their medians).
  *
  * Every koppel run is its own process, so its peak RSS (getrusage maxrss) is that run's alone; every scenario
  * gets a fresh sandbox process and a fresh database (a new database on the server, a new PGlite folder).
@@ -137,6 +138,9 @@ async function main(): Promise<void> {
     const kinds = (serverUrl ? (['postgres', 'pglite'] as const) : (['pglite'] as const)).filter((k) => wanted.includes(k));
     const rounds = Number(args.rounds);
     const imports: number[] = [];
+    /** Wall and CPU seconds of each headline first import: the yardstick of the 1M-row run (issue 16: <= 11 x). */
+    const importSeconds: number[] = [];
+    const importCpu: number[] = [];
     const raws: number[] = [];
     const rerunTimes = new Map<string, number[]>();
     const rawListTimes = new Map<string, number[]>();
@@ -148,7 +152,11 @@ async function main(): Promise<void> {
         cleanups.push(sandbox.stop);
         const database = await freshDatabase(kind, dir, serverUrl, cleanups);
         const first = await measure(runScript, sandbox, database, catalog, dir, `${kind}-first import${k === 0 ? ` (round ${round + 1})` : ''}`);
-        if (k === 0) imports.push(first['items/s'] as number);
+        if (k === 0) {
+          imports.push(first['items/s'] as number);
+          importSeconds.push(first.seconds as number);
+          importCpu.push(first['cpu s'] as number);
+        }
         const last = round === (k === 0 ? rounds : 1) - 1;
         if (last) {
           scenarios.push({ database: kind, rows: products, run: 'first import', ...first });
@@ -212,6 +220,10 @@ async function main(): Promise<void> {
     const first = scenarios[0]!;
     const rerun = scenarios[1]!;
     const big = scenarios.find((s) => s.rows === large);
+    // The large run against `large / products` first imports of the headline size, on the same kind of database.
+    const scale = large / products;
+    const largeVsFirst = big && big.database === first.database ? { seconds: (big.seconds as number) / (scale * median(importSeconds)), cpu: (big['cpu s'] as number) / (scale * median(importCpu)) } : undefined;
+    if (largeVsFirst) log(`${big!.database} first import of ${large} vs ${scale} x the ${products}-row one (median of ${rounds}): wall ${largeVsFirst.seconds.toFixed(2)} x, CPU ${largeVsFirst.cpu.toFixed(2)} x; peak RSS ${big!['peak RSS MiB']} MiB`);
     reportResult({
       bench: 'planogram-catalog',
       figure: { name: `items/s, first import of ${products} products (${first.database}, median of ${rounds})`, value: first['items/s'] },
@@ -225,6 +237,7 @@ async function main(): Promise<void> {
         ...(pgliteVsServer !== undefined ? { 'no-change re-run, pglite / postgres (medians) <= 1.5': +pgliteVsServer.toFixed(2) } : {}),
         'no-change re-run mutating calls = 0': rerun.mutating,
         ...(big ? { 'peak RSS MiB for a 1M-row CSV < 256 MB': big['peak RSS MiB'] } : {}),
+        ...(largeVsFirst ? { [`first import of ${large} / ${scale} x the ${products}-row one (wall, medians) <= 1.1`]: +largeVsFirst.seconds.toFixed(2), [`the same in CPU seconds <= 1.1`]: +largeVsFirst.cpu.toFixed(2) } : {}),
       },
       scenarios,
     });
