@@ -211,6 +211,16 @@ export async function removeStaleTemporaries(folder: string): Promise<number> {
   return stale.length;
 }
 
+/**
+ * Readies the folder of files about to be written, in a folder that one writer owns (under its lock): made when
+ * missing, and then nothing can be stale in it; otherwise cleared of the temporaries a killed write left. One
+ * call instead of listing a missing folder, then failing the first file's open, then making the folder.
+ */
+export async function prepareFolder(folder: string): Promise<void> {
+  // mkdir -p names the first folder it made, and nothing when the folder was already there.
+  if ((await mkdir(folder, { recursive: true })) === undefined) await removeStaleTemporaries(folder);
+}
+
 /** Size and sha256 of a file already on disk (streamed: memory stays flat). */
 export async function hashFile(path: string): Promise<Omit<StoredFile, 'path'>> {
   const hash = createHash('sha256');

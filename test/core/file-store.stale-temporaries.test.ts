@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { removeStaleTemporaries } from '../../src/core/file-store.js';
+import { prepareFolder, removeStaleTemporaries } from '../../src/core/file-store.js';
 
 describe('removeStaleTemporaries', () => {
   let dir: string;
@@ -21,5 +21,17 @@ describe('removeStaleTemporaries', () => {
     expect(await removeStaleTemporaries(dir)).toBe(1);
     expect((await readdir(dir)).sort()).toEqual(['.hidden.part', 'notes.part', 'report.pdf']);
     expect(await removeStaleTemporaries(join(dir, 'missing'))).toBe(0);
+  });
+
+  it('prepareFolder makes a missing folder (and its parents), and clears an existing one of temporaries only', async () => {
+    const fresh = join(dir, 'ambita', '1234');
+    await prepareFolder(fresh);
+    expect((await stat(fresh)).isDirectory()).toBe(true);
+    expect(await readdir(fresh)).toEqual([]);
+
+    await writeFile(join(fresh, '.report.pdf.0123456789ab.part'), 'half');
+    await writeFile(join(fresh, 'report.pdf'), 'final');
+    await prepareFolder(fresh);
+    expect(await readdir(fresh)).toEqual(['report.pdf']);
   });
 });

@@ -7,7 +7,7 @@
 import { clearDownloadFailures, knownDownloadFailures, recordDownloadFailure } from '../../core/download-failures.js';
 import { DownloadTooLargeError } from '../../core/download-limit.js';
 import { CredentialError, coerceError } from '../../core/errors.js';
-import { removeStaleTemporaries, safeJoin, type StagedFile } from '../../core/file-store.js';
+import { prepareFolder, removeStaleTemporaries, safeJoin, type StagedFile } from '../../core/file-store.js';
 import { markCompleted, markVendorEnded } from '../../orders/index.js';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
@@ -178,7 +178,9 @@ async function applyOrder(ctx: Ctx, order: OrderPlan, { failedBefore, requestIds
   ctx.count('seen', order.downloads.length + order.removals.length + order.unchanged);
   ctx.count('unchanged', order.unchanged);
   // A run killed mid-download leaves a temporary in the order's folder; this runner alone writes there now.
-  await removeStaleTemporaries(safeJoin(root, ctx.config.folder, String(order.orderId)));
+  const folder = safeJoin(root, ctx.config.folder, String(order.orderId));
+  if (order.downloads.length > 0) await prepareFolder(folder);
+  else await removeStaleTemporaries(folder);
   for (const r of order.removals) {
     if (ctx.stopSignal.aborted) return false;
     try {
