@@ -16,6 +16,13 @@ export const VOIDED_HASH = 'voided';
 // Rows per upsert statement: large enough to amortise the round trip, small enough to keep memory flat.
 const WRITE_BATCH = 2000;
 const READ_BATCH = 5000;
+/**
+ * Rows a run writes before it has the table analysed once. Without statistics (PGlite has no autovacuum; a
+ * server's may be off or not yet round to a bulk load) the planner probes the primary key for `pipeline` only and
+ * filters every row of the pipeline for `item_key = any(…)`: each batch then reads the whole pipeline (n² over a
+ * large import). Once analysed, the plan probes each key, and the statistics stay valid as the table grows.
+ */
+const ANALYZE_AFTER = 10_000;
 
 /** Keys as one array parameter: `in (…)` binds one parameter per key, which costs PGlite most of a lookup's CPU. */
 const anyOf = (keys: readonly string[]) => sql<string>`any(${keys}::text[])`;
@@ -25,6 +32,8 @@ export class ItemStateStore {
   readonly #db: Kysely<DB>;
   readonly #pipeline: string;
   readonly #runId: number | null;
+  /** Rows this store has written (see ANALYZE_AFTER). */
+  #written = 0;
 
   constructor(db: Kysely<DB>, pipeline: string, runId: number | null) {
     this.#db = db;
@@ -102,6 +111,9 @@ export class ItemStateStore {
         select ${this.#pipeline}, k, h, r, d::jsonb, ${this.#runId}::bigint
         from unnest(${chunk.map((s) => s.key)}::text[], ${chunk.map((s) => s.hash)}::text[], ${chunk.map((s) => s.remoteId)}::text[], ${chunk.map((s) => (s.data === null ? null : JSON.stringify(s.data)))}::text[]) as t(k, h, r, d)
         ${onConflict}`.execute(this.#db);
+      const before = this.#written;
+      this.#written += chunk.length;
+      if (before < ANALYZE_AFTER && this.#written >= ANALYZE_AFTER) await sql`analyze item_state`.execute(this.#db);
     }
   }
 
