@@ -74,10 +74,11 @@ export class ReferenceIndex {
     const fp = this.#fps[c]!;
     const hash = this.#hashes[c]!;
     const at = (slot & IN_CHUNK) * HASH_BYTES;
+    const ownFpAt = (slot & IN_CHUNK) * FP_BYTES;
     // Listed twice (items added while listing shift the pages): the last copy counts, once.
-    if (this.has(slot, Flag.REMOTE)) this.#remote.remove(fp, at, hash, at);
+    if (this.has(slot, Flag.REMOTE)) this.#remote.remove(fp, ownFpAt, hash, at);
     for (let i = 0; i < HASH_BYTES; i++) hash[at + i] = hashes[hashAt + i]!;
-    this.#remote.add(fp, at, hash, at);
+    this.#remote.add(fp, ownFpAt, hash, at);
     this.set(slot, Flag.REMOTE);
   }
 
@@ -95,7 +96,7 @@ export class ReferenceIndex {
   planWrite(slot: number, hash: Uint8Array): void {
     const c = slot >>> CHUNK_BITS;
     const at = (slot & IN_CHUNK) * FP_BYTES;
-    if (this.has(slot, Flag.REMOTE)) this.#planned.remove(this.#fps[c]!, at, this.#hashes![c]!, at);
+    if (this.has(slot, Flag.REMOTE)) this.#planned.remove(this.#fps[c]!, at, this.#hashes![c]!, (slot & IN_CHUNK) * HASH_BYTES);
     this.#planned.add(this.#fps[c]!, at, hash, 0);
   }
 
@@ -105,7 +106,7 @@ export class ReferenceIndex {
       if (!this.#only(slot, Flag.REMOTE, Flag.SEEN)) continue;
       const c = slot >>> CHUNK_BITS;
       const at = (slot & IN_CHUNK) * FP_BYTES;
-      this.#planned.remove(this.#fps[c]!, at, this.#hashes![c]!, at);
+      this.#planned.remove(this.#fps[c]!, at, this.#hashes![c]!, (slot & IN_CHUNK) * HASH_BYTES);
     }
   }
 
