@@ -54,9 +54,18 @@ export function upstreamCallOptionsSchema(upstream: string, defaultRate: RateDef
 }
 
 export interface CallOptions {
+  /**
+   * Aborts the call (its wait for a queue slot, its backoff, its attempt). A run's signal also names the run the
+   * call is for (run-signal.ts), so the call's retry warnings go to that run's journal.
+   */
   signal?: AbortSignal | undefined;
   /** See RetryHooks.reconnect. */
   reconnect?: (() => Promise<void>) | undefined;
+  /**
+   * false: `signal` only names the run; it aborts nothing. For an order, which an abort once sent would leave
+   * with its outcome unknown. @default true
+   */
+  abortable?: boolean | undefined;
 }
 
 /**
@@ -89,11 +98,12 @@ export class UpstreamGateway {
 
   /** Runs one upstream operation through the queue, with retries. `op` names it in metrics and errors. */
   call<T>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    const signal = options.abortable === false ? undefined : options.signal;
     return withRetry(
-      () => this.#attempt(op, fn, options.signal),
+      () => this.#attempt(op, fn, signal),
       this.#policy,
       {
-        signal: options.signal,
+        signal,
         reconnect: options.reconnect,
         onRetry: ({ attempt, delayMs, reason, error }) => {
           // The logger is shared by every run: the call's signal names the run, whose journal keeps the line.

@@ -1,9 +1,9 @@
-/** A planviewer-mirror world for tests: sandbox on a real socket, a migrated database, a runner, a log sink. */
+/** A planviewer-mirror world for tests: sandbox on a real socket, a migrated database, a runner, the app's logger into a sink. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import type { KoppelConfig } from '../../src/config/schema.js';
+import { createAppLogger } from '../../src/core/app.js';
 import { KoppelEvents } from '../../src/core/events.js';
 import { enqueueOrderRequest } from '../../src/orders/index.js';
 import { Runner } from '../../src/core/runner.js';
@@ -78,7 +78,8 @@ export async function createWorld(
   const root = await mkdtemp(join(tmpdir(), 'koppel-pv-files-'));
   const config = worldConfig(sandbox.url, root, options);
   const logs = new LogSink();
-  const log = pino({ level: 'info' }, logs);
+  // The app's own logger: a run's journal (run_events) gets the lines of that run, as in production.
+  const log = createAppLogger(config, logs);
   const events = new KoppelEvents(log);
   const upstreams = new UpstreamClients(registries.upstreams, config.upstreams, events, log);
   const runner = new Runner({ config, db: t.db, registries, upstreams, events, log });

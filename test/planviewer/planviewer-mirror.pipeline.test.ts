@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimForOrdering, requeueOrderRequest, resolveInterruptedOrder } from '../../src/orders/index.js';
 import { planviewerMirror } from '../../src/pipelines/planviewer-mirror/pipeline.js';
+import { onRequest } from '../resilience/crash-harness.js';
 import { createWorld, PIPELINE, requestStates, type World } from './harness.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 
@@ -122,6 +123,24 @@ describe.each(testDatabaseKinds)('planviewer-mirror on %s', (kind) => {
     expect(states.get(b)).toMatchObject({ status: 'needs-attention', reason: expect.stringMatching(/402/) });
     expect(states.get(c)).toMatchObject({ status: 'pending', reason: expect.stringMatching(/stopped .*payment on account is not enabled \(402\)/) });
     expect(orderCalls()).toBe(3);
+  });
+
+  it("journals an order call's retries under its run, and orders once", async () => {
+    w = await createWorld(kind);
+    const id = await w.enqueue({ address: '6512EX 2', product: 'vraagprijsrapport' });
+    // The first order call is rate limited (a plain 429 with Retry-After: nothing was ordered); the retry gets through.
+    let orderCalls = 0;
+    onRequest(w.sandbox.requests, (r) => {
+      if (r.path.endsWith('/jobs/order')) w.sandbox.faults.set({ rateLimitRate: ++orderCalls === 1 ? 1 : 0, retryAfterSeconds: 0 });
+    });
+    const result = await w.run();
+    expect(result.outcome).toBe('succeeded');
+    expect((await requestStates(w)).get(id)!.status).toBe('completed');
+    expect(orderCalls).toBe(2);
+    expect(w.sandbox.ordersPlaced()).toHaveLength(1);
+    const lines = await w.t.db.kysely.selectFrom('run_events').select(['message', 'fields']).where('run_id', '=', result.runId!).where('kind', '=', 'log').execute();
+    const retries = lines.filter((l) => l.message === 'upstream call failed, retrying');
+    expect(retries.map((l) => l.fields)).toEqual([expect.objectContaining({ upstream: 'planviewer', op: 'order', attempt: 1, reason: 'backoff requested' })]);
   });
 
   it('leaves an order with an unknown outcome for a human, never re-ordered', async () => {

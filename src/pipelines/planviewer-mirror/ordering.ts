@@ -51,7 +51,7 @@ export async function placeOrder(ctx: ContextOf<PlanviewerMirrorConfig, 'planvie
 
   let jobUuid: string;
   try {
-    jobUuid = await ctx.upstreams.planviewer.order(order.intention.uuid);
+    jobUuid = await ctx.upstreams.planviewer.order(order.intention.uuid, { signal: ctx.abortSignal });
   } catch (err) {
     return settleFailedOrder(ctx, requestId, order, err as Error);
   }

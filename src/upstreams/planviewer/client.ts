@@ -81,6 +81,7 @@ export class PlanviewerClient {
    * `POST jobs/order` for ONE intention (one order per call keeps a failure attributable to one request).
    * Returns the job uuid. Throws PlanviewerDailyCapError (429), PlanviewerPaymentRequiredError (402),
    * PermanentError (400: not ordered) or PlanviewerOrderOutcomeUnknownError (may or may not be ordered).
+   * `options.signal` names the run ordering (its journal shows the call's retries) but never aborts the call.
    */
   async order(intentionUuid: string, options: CallOptions = {}): Promise<string> {
     const placed = await this.#gateway.call(
@@ -93,7 +94,7 @@ export class PlanviewerClient {
           throw orderOutcomeError(err as Error);
         }
       },
-      { reconnect: options.reconnect },
+      { signal: options.signal, reconnect: options.reconnect, abortable: false },
     );
     const job = placed.find((p) => p.uuid === intentionUuid)?.job.uuid ?? (placed.length === 1 ? placed[0]?.job.uuid : undefined);
     if (!job) {
