@@ -66,6 +66,11 @@ export interface CallOptions {
    * with its outcome unknown. @default true
    */
   abortable?: boolean | undefined;
+  /**
+   * true: one call made for every run that needs its result (a cached token): its retry warnings name no run,
+   * so they go to the process log only, not to the journal of whichever run happened to ask first. @default false
+   */
+  shared?: boolean | undefined;
 }
 
 /**
@@ -107,7 +112,7 @@ export class UpstreamGateway {
         reconnect: options.reconnect,
         onRetry: ({ attempt, delayMs, reason, error }) => {
           // The logger is shared by every run: the call's signal names the run, whose journal keeps the line.
-          const runId = runIdOf(options.signal);
+          const runId = options.shared ? undefined : runIdOf(options.signal);
           this.#log?.warn({ ...(runId === undefined ? {} : { runId }), op, attempt, delayMs, reason, err: { type: error.name, message: error.message } }, 'upstream call failed, retrying');
           this.#events.emit('upstream:backoff', { upstream: this.upstream, op, attempt, delayMs, reason });
         },

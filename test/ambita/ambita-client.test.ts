@@ -6,6 +6,11 @@ import { NotConnectedError, PermanentError } from '../../src/core/errors.js';
 import { OrderOutcomeUnknownError } from '../../src/upstreams/ambita/errors.js';
 import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { parseAmbitaDate } from '../../src/upstreams/ambita/wire.js';
+import { createLogger, listenToRunLines } from '../../src/core/logger.js';
+import { startRunSignal } from '../../src/core/run-signal.js';
+import type { ReceivedRequest } from '../../sandbox/kit.js';
+import { LogSink } from '../helpers/logs.js';
+import { onRequest } from '../resilience/crash-harness.js';
 import { makeClient } from './fixtures.js';
 
 let sandbox: AmbitaSandbox;
@@ -50,6 +55,32 @@ describe('AmbitaClient token', () => {
     sandbox.revokeTokens();
     await Promise.all(Array.from({ length: 6 }, () => client.products('9999')));
     expect(sandbox.tokensIssued()).toBe(2);
+  });
+
+  it("fetches the token shared by runs on no run's account: its retries stay out of every run's journal", async () => {
+    const sink = new LogSink();
+    const root = createLogger({ level: 'info', destination: sink });
+    const { client } = makeClient(sandbox, {}, now, root.child({ upstream: 'ambita' }));
+    // The first token request and the first products request each fail once with a 5xx, then get through.
+    const seen = new Set<string>();
+    onRequest(sandbox.requests as ReceivedRequest[], (r) => {
+      sandbox.faults.set({ errorRate: seen.has(r.path) ? 0 : 1 });
+      seen.add(r.path);
+    });
+    const journals = new Map<number, string[]>([[1, []], [2, []]]);
+    const unlisten = [...journals].map(([runId, ops]) => listenToRunLines(root, runId, (line) => ops.push(String(line.op))));
+    const shutdown = new AbortController();
+    const runs = [startRunSignal(shutdown.signal, 1), startRunSignal(shutdown.signal, 2)];
+    // Two runs need a token at once: run 1's call starts the one fetch, run 2's waits for it.
+    await Promise.all(runs.map((run) => client.products('9999', run.signal)));
+    for (const run of runs) run.end();
+    for (const stop of unlisten) stop();
+
+    expect(sandbox.tokensIssued()).toBe(1);
+    const retries = sink.records.filter((r) => r.msg === 'upstream call failed, retrying');
+    expect(retries.map((r) => [r.op, r.runId]).sort()).toEqual([['products', expect.any(Number)], ['token', undefined]]);
+    // The run whose products call failed has that retry in its journal; neither has the token's.
+    expect([...journals.values()].flat()).toEqual(['products']);
   });
 
   it('refuses wrong credentials permanently, naming the keys', async () => {

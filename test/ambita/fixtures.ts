@@ -1,4 +1,4 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { KoppelEvents } from '../../src/core/events.js';
 import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
 import { AmbitaClient } from '../../src/upstreams/ambita/client.js';
@@ -24,12 +24,13 @@ export function sandboxAmbitaConfig(sandbox: AmbitaSandbox, overrides: Record<st
   };
 }
 
-export function makeClient(sandbox: AmbitaSandbox, overrides: Record<string, unknown> = {}, now?: () => number) {
+/** A client on the sandbox; `log` (silent by default) is the upstream's logger, its gateway's too. */
+export function makeClient(sandbox: AmbitaSandbox, overrides: Record<string, unknown> = {}, now?: () => number, log?: Logger) {
   const cfg: AmbitaConfig = ambitaConfigSchema.parse(sandboxAmbitaConfig(sandbox, overrides));
   const events = new KoppelEvents();
-  const gateway = new UpstreamGateway('ambita', cfg.rate, cfg.retry, events);
+  const gateway = new UpstreamGateway('ambita', cfg.rate, cfg.retry, events, log);
   const calls: { op: string; ok: boolean; errorKind?: string | undefined }[] = [];
   events.on('upstream:request', (e) => calls.push({ op: e.op, ok: e.ok, errorKind: e.errorKind }));
-  const client = new AmbitaClient(cfg, gateway, pino({ level: 'silent' }), now ? { now } : {});
+  const client = new AmbitaClient(cfg, gateway, log ?? pino({ level: 'silent' }), now ? { now } : {});
   return { client, cfg, calls };
 }

@@ -19,6 +19,8 @@ interface CachedToken {
  * Token requests go through the gateway (rate limit, retry) but never from inside another call's queue
  * slot: the client asks for a token before queueing its call, and renews from the reconnect hook, which the
  * retry loop runs between attempts. A token fetched inside a slot could deadlock a queue of concurrency 1.
+ * The token serves every run and pipeline of the process, so its fetch is attributed to none of them (a
+ * shared call: its retries are logged, but kept out of the journal of the run that happened to ask first).
  */
 export class TokenSource {
   readonly #cfg: AmbitaConfig;
@@ -95,7 +97,7 @@ export class TokenSource {
           throw notJsonError('token', err);
         }
       },
-      { signal },
+      { signal, shared: true },
     );
     const parsed = tokenResponseSchema.safeParse(body);
     if (!parsed.success) throw shapeError('token', parsed.error);
