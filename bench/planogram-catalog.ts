@@ -13,6 +13,7 @@
  *                                      [--db postgres,pglite] [--rounds 3]: the first import and the raw unary
  *                                      run `--rounds` interleaved rounds on the first database (median, best);
  *                                      on each database, `--rounds` rounds of raw List and no-change re-run, interleaved.
+ *                                      [--no-build]: run the build `npm run build` left in dist/ instead of compiling one.
  *   npx tsx bench/planogram-catalog.ts --tunings [--products 20000] [--rounds 3]: each tuning that stayed with
  *                                      and without: MurmurHash3, the semi-space cap (Postgres only; see tunings()).
  * BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured koppel runs.
@@ -25,7 +26,7 @@ import { once } from 'node:events';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import pino from 'pino';
@@ -47,6 +48,7 @@ const { values: args } = parseArgs({
     /** Instead of the scenarios: the change-hash tunings with and without (Postgres), interleaved, `--rounds` each. */
     tunings: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
+    'no-build': { type: 'boolean', default: false },
   },
 });
 const SELF = fileURLToPath(import.meta.url);
@@ -88,11 +90,11 @@ async function serve(): Promise<void> {
  * build with the image's node flags (as the production image runs koppel), not under tsx: the tsx loader alone
  * adds ~95 MiB of RSS.
  */
-const RUN_PART = `
+const runPart = (registries: string) => `
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { stringify } from 'yaml';
-import { openApp, parseConfig } from './src/registries.js';
+import { openApp, parseConfig } from '${registries}';
 const config = parseConfig(stringify(JSON.parse(process.env.BENCH_CONFIG)), {});
 const app = await openApp(config, { logDestination: pino.destination({ dest: process.env.BENCH_LOG, sync: false }) });
 const rssAfterOpenMiB = Math.round(process.memoryUsage.rss() / 1048576);
@@ -106,18 +108,24 @@ const figures = { outcome: result.outcome, ...result.counts, seconds: +seconds.t
 process.stdout.write(JSON.stringify(figures) + '\\n');
 `;
 
-/** Compiles koppel into `dir` (with node_modules linked beside it) and writes the run script there. */
+/**
+ * Compiles koppel into `dir` (with node_modules linked beside it) and writes the run script there. With
+ * `--no-build`, like the other benchmarks, nothing is compiled: the script runs the build in dist/.
+ */
 async function build(dir: string): Promise<string> {
   const t = performance.now();
-  await new Promise<void>((resolve, reject) =>
-    execFile(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', dir, '--sourceMap', 'false'], (err, stdout) =>
-      err ? reject(new Error(`build failed: ${stdout || err.message}`)) : resolve(),
-    ),
-  );
+  if (args['no-build']) await mkdir(dir, { recursive: true });
+  else {
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', dir, '--sourceMap', 'false'], (err, stdout) =>
+        err ? reject(new Error(`build failed: ${stdout || err.message}`)) : resolve(),
+      ),
+    );
+  }
   await symlink(resolve('node_modules'), join(dir, 'node_modules'));
   const script = join(dir, 'run-part.mjs');
-  await writeFile(script, RUN_PART);
-  log(`compiled koppel for the runs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  await writeFile(script, runPart(args['no-build'] ? pathToFileURL(resolve('dist/src/registries.js')).href : './src/registries.js'));
+  log(args['no-build'] ? 'running the build in dist/ (--no-build)' : `compiled koppel for the runs in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   return script;
 }
 
