@@ -33,7 +33,7 @@ import { trackOrder } from '../src/pipelines/ambita-mirror/mirror-store.js';
 import { startAmbitaSandbox } from '../sandbox/ambita/server.js';
 import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
 import { productionNodeFlags } from './lib/production-node-flags.js';
-import { reportResult } from './lib/sandbox-process.js';
+import { reportResult } from './lib/bench-result.js';
 
 const { values: args } = parseArgs({
   options: {

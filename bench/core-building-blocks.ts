@@ -20,7 +20,7 @@ import { ItemStateStore } from '../src/core/item-state.js';
 import { openDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { bestAndMedian } from './lib/measure-process.js';
-import { peakRssMiB, reportResult } from './lib/sandbox-process.js';
+import { peakRssMiB, reportResult } from './lib/bench-result.js';
 
 const CSV_ROWS = Number(process.env.BENCH_CSV_ROWS ?? 1_000_000);
 const STATE_ROWS = Number(process.env.BENCH_STATE_ROWS ?? 100_000);

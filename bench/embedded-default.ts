@@ -23,10 +23,11 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
+import { startSandboxProcess } from '../demo/sandbox-process.js';
 import { PLANVIEWER_DEMO_CREDENTIALS } from '../sandbox/planviewer/server.js';
 import { buildDist, measureProcess } from './lib/measure-process.js';
 import { demoCommand, productionNodeFlags } from './lib/production-node-flags.js';
-import { reportResult, startSandboxProcess } from './lib/sandbox-process.js';
+import { reportResult } from './lib/bench-result.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -241,7 +242,7 @@ async function daemonRows(dir: string): Promise<string[]> {
           storage: { root: join(root, 'files') },
           http: { port: 0, host: '127.0.0.1' },
           log: { level: 'info' },
-          upstreams: { planviewer: { base_url: sandbox.url('planviewer'), access_key: PLANVIEWER_DEMO_CREDENTIALS.access_key, secret: PLANVIEWER_DEMO_CREDENTIALS.secret } },
+          upstreams: { planviewer: { base_url: sandbox.sandboxes.find((s) => s.name === 'planviewer')!.sandbox.url, access_key: PLANVIEWER_DEMO_CREDENTIALS.access_key, secret: PLANVIEWER_DEMO_CREDENTIALS.secret } },
           pipelines: [{ name: 'pv', type: 'planviewer-mirror', schedule: '* * * * *' }],
         }),
       );

@@ -17,10 +17,11 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../demo/availability-data.js';
+import { startSandboxProcess } from '../demo/sandbox-process.js';
 import { maasplassenSignature } from '../src/upstreams/maasplassen/hmac.js';
 import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
 import { productionNodeFlags } from './lib/production-node-flags.js';
-import { peakRssMiB, reportResult, startSandboxProcess } from './lib/sandbox-process.js';
+import { peakRssMiB, reportResult } from './lib/bench-result.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -39,12 +40,13 @@ const isChild = args.part !== undefined; // only `--part raw` runs as a child
 const boats = ['91', '92', '93', '94', '95', '96', '97', '98', '99'];
 const rows = exampleAvailability(boats, dateRange('2027-01-01', Math.ceil(ENTRIES / boats.length))).slice(0, ENTRIES);
 const sandbox = isChild ? undefined : await startSandboxProcess();
+const maasplassen = sandbox?.sandboxes.find((s) => s.name === 'maasplassen')!.sandbox;
 const dir = isChild ? dirname(process.env.BENCH_CSV!) : await mkdtemp(join(tmpdir(), 'koppel-bench-maas-'));
 const csv = isChild ? process.env.BENCH_CSV! : join(dir, 'availability.csv');
 if (!isChild) await writeAvailabilityCsv(csv, rows);
-const shared = isChild ? (JSON.parse(process.env.BENCH_SANDBOX!) as { base: string; creds: Record<string, string> }) : undefined;
-const creds = shared?.creds ?? sandbox!.credentials('maasplassen');
-const base = shared?.base ?? sandbox!.url('maasplassen');
+const shared = isChild ? (JSON.parse(process.env.BENCH_SANDBOX!) as { base: string; creds: Record<string, string | number> }) : undefined;
+const creds = shared?.creds ?? maasplassen!.credentials;
+const base = shared?.base ?? maasplassen!.url;
 
 /** koppel's first push (`run --full`) and a no-change re-run, each a `koppel run` process of its own. */
 async function measure(database: Record<string, unknown>, label: string) {
@@ -109,7 +111,7 @@ async function rawFetch() {
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < chunks.length) {
         const payload = chunks[next++]!;
-        const body = new URLSearchParams({ payload, hmac: maasplassenSignature(creds.secret!, payload) });
+        const body = new URLSearchParams({ payload, hmac: maasplassenSignature(String(creds.secret), payload) });
         const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
         if (!res.ok) throw new Error(`raw push failed: ${res.status} ${await res.text()}`);
         await res.arrayBuffer();

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { templateFile } from '../src/db/pglite.js';
 import { measureProcess } from './lib/measure-process.js';
-import { reportResult } from './lib/sandbox-process.js';
+import { reportResult } from './lib/bench-result.js';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
 const PROBE = resolve('bench/lib/pglite-probe.mjs');

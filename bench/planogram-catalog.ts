@@ -34,7 +34,7 @@ import { stringify } from 'yaml';
 import { rawListSeconds, rawUnaryRate, type SandboxAddress } from './lib/grpc-raw-rate.js';
 import { bestAndMedian } from './lib/measure-process.js';
 import { productionNodeFlags } from './lib/production-node-flags.js';
-import { reportResult } from './lib/sandbox-process.js';
+import { reportResult } from './lib/bench-result.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -34,7 +34,7 @@ import { openDatabase } from '../src/db/database.js';
 import { PLANVIEWER_DEMO_CREDENTIALS, startPlanviewerSandbox } from '../sandbox/planviewer/server.js';
 import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
 import { productionNodeFlags } from './lib/production-node-flags.js';
-import { reportResult } from './lib/sandbox-process.js';
+import { reportResult } from './lib/bench-result.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -1,7 +1,8 @@
 /**
  * Starts demo/sandbox-host.ts in a child process and talks to it over IPC: the sandboxes' addresses and
  * credentials, their operations, and a stop. The child exits when this process closes the channel or dies,
- * so no sandbox outlives the demo.
+ * so no sandbox outlives the demo. Benchmarks start the sandboxes with it too, so that a run's peak RSS
+ * and CPU are koppel's alone.
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
