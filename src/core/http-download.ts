@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { RetryableError } from './errors.js';
 import { tuningOff } from './bench-switch.js';
 import type { DownloadResponse } from './download-response.js';
-import { type HttpRequest, transportError } from './http-request.js';
+import { headersOf, type HttpRequest, transportError } from './http-request.js';
 
 /**
  * How deliverables are fetched (by the mirroring pipelines): node:http(s), because it keeps download peak RSS
@@ -80,8 +80,7 @@ function downloadResponse(body: IncomingMessage, status: number): DownloadRespon
   body.on('error', () => undefined);
   const empty = NO_BODY.has(status);
   if (empty) body.resume(); // nothing to read: the socket goes back to the pool
-  const headers = new Headers();
-  for (let i = 0; i < body.rawHeaders.length; i += 2) headers.append(body.rawHeaders[i]!, body.rawHeaders[i + 1]!);
+  const headers = headersOf(body.rawHeaders);
   return {
     status,
     ok: status >= 200 && status < 300,

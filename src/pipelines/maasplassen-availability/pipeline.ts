@@ -170,9 +170,9 @@ async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush
       ctx.abortSignal,
     ),
   );
-  const landed = (isNew: boolean) => outcome.pushed.flatMap((p) => (p.isNew === isNew ? [{ key: p.key, hash: p.hash, remoteId: null, data: null }] : []));
-  const created = landed(true);
-  const updated = landed(false);
+  const created: ItemState[] = [];
+  const updated: ItemState[] = [];
+  for (const p of outcome.pushed) (p.isNew ? created : updated).push({ key: p.key, hash: p.hash, remoteId: null, data: null });
   await Promise.all([writers.created.record(created), writers.updated.record(updated)]);
   if (created.length > 0) ctx.count('created', created.length);
   if (updated.length > 0) ctx.count('updated', updated.length);

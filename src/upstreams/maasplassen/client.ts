@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RetryableError } from '../../core/errors.js';
-import { fetchUpstream } from '../../core/http-request.js';
+import { requestUpstreamText } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import { type MaasplassenConfig, TRAILING_SLASH } from './config.js';
 import { maasplassenError } from './errors.js';
@@ -112,10 +112,10 @@ export class MaasplassenClient {
     const url = new URL(this.#cfg.base_url.replace(/\/+$/, '') + sent);
     url.searchParams.set('apikey', this.#cfg.apikey);
     const signedPath = payload === undefined && slash === 'signed_only' ? `${url.pathname}/` : url.pathname;
-    // Sign the exact string that is sent: never re-serialise between signing and sending.
-    const form = new URLSearchParams();
-    if (payload !== undefined) form.set('payload', payload);
-    form.set('hmac', maasplassenSignature(this.#cfg.secret, payload ?? signedPath));
+    // Sign the exact string that is sent: never re-serialise between signing and sending. encodeURIComponent is
+    // a valid form encoding (the server decodes the same string) and far cheaper than URLSearchParams's.
+    const hmac = maasplassenSignature(this.#cfg.secret, payload ?? signedPath);
+    const form = payload === undefined ? `hmac=${hmac}` : `payload=${encodeURIComponent(payload)}&hmac=${hmac}`;
     // Only a path signature depends on the slash; a payload signature only on the secret.
     const hmacHint =
       payload === undefined
@@ -124,17 +124,17 @@ export class MaasplassenClient {
     return this.#gateway.call(
       op,
       async (attemptSignal) => {
-        const res = await fetchUpstream({
+        const res = await requestUpstreamText({
           upstream: 'maasplassen',
           op,
           url,
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-          body: form.toString(),
+          body: form,
           timeoutMs: this.#cfg.timeout_ms,
           signal: attemptSignal,
         });
-        const text = await res.text();
+        const text = res.text;
         let json: unknown;
         try {
           json = text ? JSON.parse(text) : undefined;
