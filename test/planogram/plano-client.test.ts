@@ -45,6 +45,19 @@ describe('PlanogramBuilderClient.call', () => {
     await client.close();
   });
 
+  it('writeItem creates and updates an item, and throws the vendor error of a refused write', async () => {
+    const { client } = makeClient(sandbox);
+    await client.writeItem('product', 'Create', product('W-1', { name: 'Cola' }), { itemKey: 'product:w-1' });
+    await client.writeItem('product', 'Update', product('w-1', { name: 'Cola zero', width: 7.5 }));
+    expect(sandbox.items('product')).toMatchObject([{ reference: 'W-1', name: 'Cola zero', width: 7.5 }]);
+    const dup = await client.writeItem('product', 'Create', product('w-1'), { itemKey: 'product:w-1' }).catch((e: unknown) => e);
+    expect(dup).toBeInstanceOf(PermanentError);
+    expect(dup).toMatchObject({ code: 'PAE_ALREADY_EXISTS', op: 'CreateProduct', itemKey: 'product:w-1' });
+    const missing = await client.writeItem('product', 'Update', product('W-2')).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 'PAE_NOT_FOUND', op: 'UpdateProduct' });
+    await client.close();
+  });
+
   it('refuses bad credentials permanently, with the code SignIn answered', async () => {
     for (const [overrides, code] of [
       [{ password: 'wrong' }, 'PAE_UNAUTHENTICATED'],

@@ -13,7 +13,7 @@ import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { Plan } from '../../core/types.js';
 import type { ContextOf } from '../define-pipeline.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
-import { type AnyItem, type ItemKind, ITEM_KINDS, itemMethod, type Requests } from '../../upstreams/planogrambuilder/wire.js';
+import { type AnyItem, type ItemKind, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
 import { type AcceptedRow, acceptedRows } from './catalog-rows.js';
 import { imagesOf, itemHash, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
@@ -211,8 +211,7 @@ async function write(
   item: AnyItem,
   opts: { signal: AbortSignal; itemKey: string },
 ): Promise<'created' | 'updated'> {
-  const send = (verb: 'Create' | 'Update') =>
-    client.call(itemMethod(kind, verb) as 'CreateProduct', { [ITEM_KINDS[kind].field]: item } as unknown as Requests['CreateProduct'], opts);
+  const send = (verb: 'Create' | 'Update') => client.writeItem(kind, verb, item, opts);
   try {
     await send(first);
     return first === 'Create' ? 'created' : 'updated';

@@ -1,7 +1,7 @@
 /**
  * koppel's PlanogramBuilder client: one gRPC channel and one API session per process, every call through the
  * upstream gateway (rate limit + the one retry policy), a deadline on every call, every response validated and
- * its `error` field turned into a typed error.
+ * its `error` field turned into a typed error (an item write's echo of the item, which nothing reads, is not decoded).
  */
 import { createHash } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
@@ -13,7 +13,7 @@ import type { PlanogrambuilderConfig } from './config.js';
 import { grpcError, planoError } from './errors.js';
 import { MAX_FILE_BYTES } from './limits.js';
 import { decodedPage, type EncodedPage, itemPage, type ListedPage, type SplitResponse, splitRepeated, unexpectedResponse } from './list-page.js';
-import { type AnyItem, type ItemByKind, type ItemKind, ITEM_KINDS, listMethod, type MethodName, RESPONSES, type Requests, type ResponseOf } from './wire.js';
+import { type AnyItem, type ItemByKind, type ItemKind, ITEM_KINDS, itemMethod, listMethod, type MethodName, RESPONSES, type Requests, type ResponseOf } from './wire.js';
 
 export interface PlanoCallOptions {
   signal?: AbortSignal | undefined;
@@ -53,6 +53,8 @@ export class PlanogramBuilderClient {
   #signingIn: Promise<void> | null = null;
   /** Runs holding the session (see `connect`); SignOut when the last one releases it. */
   #holders = 0;
+  /** Per method, the response field `#call` splits out undecoded (List: the items; Create/Update: the item). */
+  readonly #responseFields = new Map<MethodName, number>();
 
   constructor(cfg: PlanogrambuilderConfig, gateway: UpstreamGateway, log: Logger) {
     this.#cfg = cfg;
@@ -89,7 +91,7 @@ export class PlanogramBuilderClient {
     return (await this.#call(method, request, options)).body;
   }
 
-  /** `call`, optionally with the response's repeated field `split` out undecoded (list-page.ts). */
+  /** `call`, optionally with the response's field number `split` left undecoded (list-page.ts): a List's items, a write's item. */
   async #call<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions, split?: number): Promise<Invoked<M>> {
     await this.#ensureSession(options.signal);
     let used = '';
@@ -150,13 +152,34 @@ export class PlanogramBuilderClient {
     const { listField, schema } = ITEM_KINDS[kind];
     const { service } = await this.#openTransport();
     const def = service[method]!;
-    // proto-loader keeps each method's response descriptor beside its (de)serializers.
-    const responseType = (def as { responseType?: { type?: { field?: { name: string; number: number }[] } } }).responseType;
-    const itemField = responseType?.type?.field?.find((f) => f.name === listField)?.number;
-    if (itemField === undefined) throw new PermanentError(`${method}: the .proto's response has no field ${listField}`, { upstream: 'planogrambuilder', op: method });
-    const { body, split } = await this.#call(method, request as Requests[typeof method], options, itemField);
+    const { body, split } = await this.#call(method, request as Requests[typeof method], options, this.#responseField(service, method, listField));
     const page = itemPage(split!, listField, schema as unknown as z.ZodType<AnyItem>, (bytes) => def.responseDeserialize(bytes), method);
     return { page, total: (body as { total_size: number }).total_size };
+  }
+
+  /**
+   * Creates or updates one item. The service answers with the item as it stored it, which no caller reads: that
+   * copy is left in its wire bytes (split out like a List page's items), and only the answer's `error` is decoded
+   * and checked, so a write costs no item decode and no item copy through zod.
+   */
+  async writeItem<K extends ItemKind>(kind: K, verb: 'Create' | 'Update', item: ItemByKind[K], options: PlanoCallOptions = {}): Promise<void> {
+    const { field } = ITEM_KINDS[kind];
+    const method = itemMethod(kind, verb);
+    const { service } = await this.#openTransport();
+    await this.#call(method, { [field]: item } as unknown as Requests[typeof method], options, this.#responseField(service, method, field));
+  }
+
+  /** The number of the field `name` in `method`'s response message, read from the .proto as loaded (once per method). */
+  #responseField(service: grpc.ServiceDefinition, method: MethodName, name: string): number {
+    let number = this.#responseFields.get(method);
+    if (number === undefined) {
+      // proto-loader keeps each method's response descriptor beside its (de)serializers.
+      const responseType = (service[method] as { responseType?: { type?: { field?: { name: string; number: number }[] } } }).responseType;
+      number = responseType?.type?.field?.find((f) => f.name === name)?.number;
+      if (number === undefined) throw new PermanentError(`${method}: the .proto's response has no field ${name}`, { upstream: 'planogrambuilder', op: method });
+      this.#responseFields.set(method, number);
+    }
+    return number;
   }
 
   /**
@@ -235,7 +258,7 @@ export class PlanogramBuilderClient {
 
   /**
    * One attempt: unary call with a deadline, cancelled by `signal`, response validated and its error translated.
-   * With `split`, that repeated field's entries are left encoded (`split` in the result) and the rest validated.
+   * With `split`, that field's entries are left encoded (`split` in the result) and the rest validated.
    */
   async #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string, split?: number): Promise<Invoked<M>> {
     const { channel, service, Metadata } = await this.#openTransport();
