@@ -112,17 +112,39 @@ export const ambitaMirror = definePipeline({
       log.info({ upserts: plan.state.catalog.upserts.length, deletes: plan.state.catalog.deletes.length }, 'ambita catalog updated');
     }
     await placeOrders(ctx);
+    const total = plan.state.orderIds.length;
     let done = 0;
-    await forEachConcurrent(plan.state.orderIds, ctx.config.concurrency, ctx.stopSignal, async (orderId) => {
-      const read = await readOrder(ctx, plan, orderId);
-      if ('error' in read) {
-        await store.recordOrderError(db, pipeline, orderId, read.error);
-        ctx.count('failed');
-      } else if (await applyOrder(ctx, read.order, plan.state)) {
-        await store.markPushesHandled(db, plan.state.pushes.get(orderId) ?? [], ctx.runId);
-      }
-      ctx.progress(++done, plan.state.orderIds.length, 'reconcile orders');
-    });
+    // An order's files are renamed and its rows written while its slot reads the next order, so the upstream's
+    // queue is not left idle through every order's row write. At most `concurrency` orders are being recorded at
+    // once, and all of them are before apply ends (or rethrows).
+    const recording = new Set<Promise<void>>();
+    let recordFailure: { error: unknown } | undefined;
+    try {
+      await forEachConcurrent(plan.state.orderIds, ctx.config.concurrency, ctx.stopSignal, async (orderId) => {
+        if (recordFailure) throw recordFailure.error;
+        const read = await readOrder(ctx, plan, orderId);
+        if ('error' in read) {
+          await store.recordOrderError(db, pipeline, orderId, read.error);
+          ctx.count('failed');
+          ctx.progress(++done, total, 'reconcile orders');
+          return;
+        }
+        const record = await applyOrder(ctx, read.order, plan.state);
+        const recorded: Promise<void> = (async () => {
+          if (await record()) await store.markPushesHandled(db, plan.state.pushes.get(orderId) ?? [], ctx.runId);
+          ctx.progress(++done, total, 'reconcile orders');
+        })()
+          .catch((error: unknown) => {
+            recordFailure ??= { error };
+          })
+          .finally(() => recording.delete(recorded));
+        recording.add(recorded);
+        while (recording.size >= ctx.config.concurrency) await Promise.race(recording);
+      });
+    } finally {
+      await Promise.all(recording);
+    }
+    if (recordFailure) throw recordFailure.error;
     const complete = !ctx.stopSignal.aborted && plan.state.readFailures.length === 0;
     if (plan.state.sweepStartedAt !== null && complete) await store.saveSweepAt(db, pipeline, plan.state.sweepStartedAt);
   },
@@ -170,8 +192,11 @@ function add(summary: Record<string, number>, key: string, n: number): void {
   summary[key] = (summary[key] ?? 0) + n;
 }
 
-/** Removals first (a replaced file never coexists with its successor), then downloads; true when all went well. */
-async function applyOrder(ctx: Ctx, order: OrderPlan, { failedBefore, requestIds }: MirrorPlanState): Promise<boolean> {
+/**
+ * Removals first (a replaced file never coexists with its successor), then downloads; resolves to the order's
+ * record step: its files renamed into place and its rows written, true when all went well.
+ */
+async function applyOrder(ctx: Ctx, order: OrderPlan, state: MirrorPlanState): Promise<() => Promise<boolean>> {
   const { db, pipeline, log } = ctx;
   const root = ctx.global.storage.root;
   let failed = 0;
@@ -182,7 +207,7 @@ async function applyOrder(ctx: Ctx, order: OrderPlan, { failedBefore, requestIds
   if (order.downloads.length > 0) await prepareFolder(folder);
   else await removeStaleTemporaries(folder);
   for (const r of order.removals) {
-    if (ctx.stopSignal.aborted) return false;
+    if (ctx.stopSignal.aborted) return async () => false;
     try {
       if (r.path) await removeFile(root, r.path);
       if (r.asset) {
@@ -201,13 +226,12 @@ async function applyOrder(ctx: Ctx, order: OrderPlan, { failedBefore, requestIds
       log.error({ orderId: order.orderId, assetId: r.assetId, err }, 'could not remove ambita file');
     }
   }
-  const staged: { file: StagedFile; row: store.AssetWrite }[] = [];
-  let stopped = false;
-  for (const d of order.downloads) {
-    if (ctx.stopSignal.aborted) {
-      stopped = true;
-      break;
-    }
+  // The order's downloads go to the upstream's queue together (its rate limit bounds them), so one slow file does
+  // not leave the queue idle; no new one starts once a stop is asked for. Slot i is download i's, empty if it failed.
+  const staged: ({ file: StagedFile; row: store.AssetWrite } | undefined)[] = order.downloads.map(() => undefined);
+  let started = 0;
+  await forEachConcurrent(order.downloads, ctx.config.concurrency, ctx.stopSignal, async (d, i) => {
+    started++;
     const a = d.asset;
     try {
       const file = await ctx.upstreams.ambita.stageDownload({ id: a.assetId, downloadUrl: a.downloadUrl }, safeJoin(root, ...d.path.split('/')), ctx.abortSignal);
@@ -215,34 +239,52 @@ async function applyOrder(ctx: Ctx, order: OrderPlan, { failedBefore, requestIds
         asset_id: a.assetId, order_id: order.orderId, supplier_order_id: a.supplierOrderId, order_line_id: a.orderLineId, name: a.name, filename: a.filename,
         product_category: a.productCategory, asset_status: a.assetStatus, state: 'stored', path: d.path, size: file.size, sha256: file.sha256,
       };
-      staged.push({ file, row });
+      staged[i] = { file, row };
     } catch (thrown) {
       const err = coerceError(thrown);
       if (!ctx.abortSignal.aborted) await recordDownloadFailure(db, pipeline, a.assetId, err).catch((e: unknown) => log.warn({ err: e }, 'could not record a download failure'));
       if (err instanceof DownloadTooLargeError) {
         // The same answer would come back every run: refused (exit 3, listed by status) until the limit is raised.
         await ctx.reject.add({ itemKey: a.assetId, source: `order ${order.orderId}`, field: 'max_download_bytes', reason: err.message });
-        continue;
+        return;
       }
       failed++;
       ctx.count('failed');
       log.error({ orderId: order.orderId, assetId: a.assetId, err }, 'could not download ambita asset');
     }
-  }
+  });
+  const stopped = started < order.downloads.length;
+  return () => recordOrder(ctx, order, state, { staged, failed, stopped });
+}
+
+/** Publishes an order's staged files and writes their rows with the order's read; true when all went well. */
+async function recordOrder(
+  ctx: Ctx,
+  order: OrderPlan,
+  { failedBefore, requestIds }: MirrorPlanState,
+  result: { staged: readonly ({ file: StagedFile; row: store.AssetWrite } | undefined)[]; failed: number; stopped: boolean },
+): Promise<boolean> {
+  const { db, pipeline, log } = ctx;
+  const { staged, stopped } = result;
+  let failed = result.failed;
   // Renamed into place only now, right before their rows are written: a kill while the order's files were still
   // downloading leaves temporaries (removed next run), never a file without its row.
-  const landed: store.AssetWrite[] = [];
-  for (const { file, row } of staged) {
-    try {
-      await file.publish();
-      landed.push(row);
-    } catch (err) {
-      await file.discard();
-      failed++;
-      ctx.count('failed');
-      log.error({ orderId: order.orderId, assetId: row.asset_id, err }, 'could not store ambita asset');
-    }
-  }
+  const published = await Promise.all(
+    staged.map(async (s) => {
+      if (!s) return undefined;
+      try {
+        await s.file.publish();
+        return s.row;
+      } catch (err) {
+        await s.file.discard();
+        failed++;
+        ctx.count('failed');
+        log.error({ orderId: order.orderId, assetId: s.row.asset_id, err }, 'could not store ambita asset');
+        return undefined;
+      }
+    }),
+  );
+  const landed = published.filter((row) => row !== undefined);
   const read = { orderId: order.orderId, ...order.order };
   const requestId = requestIds.get(order.orderId);
   // The files' rows go with the order's read: one statement, or one transaction when a request is settled too.
