@@ -10,7 +10,7 @@ import { headersOf, type HttpRequest, transportError } from './http-request.js';
  * How deliverables are fetched (by the mirroring pipelines): node:http(s), because it keeps download peak RSS
  * ~16 % below undici.request (bench/REPORT.md, the download benchmark's tunings). The body is the response stream itself. No
  * Accept-Encoding is sent, so the bytes on disk are the ones Content-Length and a digest describe. The rest is
- * fetchUpstream's: one deadline for the whole download, the caller's abort passed through, transport failures and
+ * requestUpstreamText's: one deadline for the whole download, the caller's abort passed through, transport failures and
  * redirects retryable.
  */
 

@@ -1,8 +1,8 @@
-import { type ClientRequest, request as httpRequest } from 'node:http';
+import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BackOffError, PermanentError, RetryableError, type ErrorContext } from './errors.js';
 
-/** How REST clients send a request: fetch with a deadline, transport failures already classified. */
+/** How REST clients send a request: with a deadline, transport failures already classified. */
 export interface HttpRequest {
   upstream: string;
   op: string;
@@ -14,27 +14,6 @@ export interface HttpRequest {
   signal?: AbortSignal | undefined;
 }
 
-/**
- * fetch() with a per-attempt deadline. Connection failures and timeouts become RetryableError; an abort
- * from the caller's signal is passed through untouched so shutdown is not mistaken for a flaky network.
- */
-export async function fetchUpstream(req: HttpRequest): Promise<Response> {
-  const deadline = AbortSignal.timeout(req.timeoutMs);
-  const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
-  try {
-    return await fetch(req.url, {
-      method: req.method ?? 'GET',
-      headers: req.headers,
-      body: req.body,
-      signal,
-      redirect: 'error',
-    });
-  } catch (err) {
-    // undici reports "fetch failed"; the useful part (ECONNREFUSED, ENOTFOUND, …) is in its cause.
-    throw transportError(req, deadline, (err as Error & { cause?: Error }).cause ?? (err as Error), err);
-  }
-}
-
 /** A whole answer as text: what a call to a JSON API needs. `headers` is built when first read. */
 export interface TextAnswer {
   status: number;
@@ -44,12 +23,16 @@ export interface TextAnswer {
 }
 
 /**
- * fetchUpstream for a call whose answer is read whole as text (a JSON API's), through node:http(s): without
- * fetch's Request/Response and web-stream layers it costs about half the CPU per call. The same contract: one
- * deadline for the attempt, answer included; the caller's abort passed through; transport failures retryable; a
- * redirect is not followed but fails the attempt, as fetch's `redirect: 'error'`; a BOM is dropped.
+ * How REST clients make a call whose answer is read whole as text (a JSON API's), through node:http(s): without
+ * fetch's Request/Response and web-stream layers it costs about half the CPU per call. One deadline for the
+ * attempt, answer included; the caller's abort passed through; transport failures retryable; a redirect is not
+ * followed but fails the attempt, as fetch's `redirect: 'error'`; a BOM is dropped.
+ *
+ * With `errorTextLimit`, a failure status's body is read as readErrorText reads it: at most that many bytes
+ * (more is cut off and marked `…`, so a huge error page is never held in memory), and a body that breaks off
+ * leaves what was read; the status is the answer.
  */
-export function requestUpstreamText(req: Omit<HttpRequest, 'body'> & { body?: string | undefined }): Promise<TextAnswer> {
+export function requestUpstreamText(req: Omit<HttpRequest, 'body'> & { body?: string | undefined; errorTextLimit?: number | undefined }): Promise<TextAnswer> {
   const url = new URL(req.url);
   const deadline = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
@@ -71,24 +54,56 @@ export function requestUpstreamText(req: Omit<HttpRequest, 'body'> & { body?: st
         reject(new RetryableError(`${req.upstream} ${req.op} failed: unexpected redirect (${url.host})`, { upstream: req.upstream, op: req.op }));
         return;
       }
-      let text = '';
-      answer.setEncoding('utf8');
-      answer.on('data', (chunk: string) => (text += chunk));
-      answer.on('error', fail);
-      answer.on('end', () => {
+      const ok = status >= 200 && status < 300;
+      const done = (text: string) => {
         let parsed: Headers | undefined;
         resolve({
           status,
-          ok: status >= 200 && status < 300,
+          ok,
           get headers() {
             return (parsed ??= headersOf(answer.rawHeaders));
           },
           text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text,
         });
-      });
+      };
+      const limit = req.errorTextLimit;
+      if (!ok && limit !== undefined) {
+        readLimited(answer, limit, done);
+        return;
+      }
+      let text = '';
+      answer.setEncoding('utf8');
+      answer.on('data', (chunk: string) => (text += chunk));
+      answer.on('error', fail);
+      answer.on('end', () => done(text));
     });
     request.end(req.body);
   });
+}
+
+/** readErrorText's reading of a failure body from node:http: at most `limit` bytes, a broken body leaving what was read. */
+function readLimited(answer: IncomingMessage, limit: number, done: (text: string) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    const text = Buffer.concat(chunks).toString('utf8');
+    done(size > limit ? `${text.slice(0, limit)}…` : text);
+  };
+  answer.on('data', (chunk: Buffer) => {
+    if (finished) return;
+    chunks.push(chunk);
+    size += chunk.length;
+    if (size > limit) {
+      finish();
+      answer.destroy(); // the rest is never read
+    }
+  });
+  answer.on('error', finish);
+  answer.on('end', finish);
+  answer.on('close', finish);
 }
 
 /** node:http's raw header list (name, value, name, value…) as fetch's Headers. */

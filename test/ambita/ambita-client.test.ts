@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NotConnectedError, PermanentError } from '../../src/core/errors.js';
+import { NotConnectedError, PermanentError, RetryableError } from '../../src/core/errors.js';
 import { OrderOutcomeUnknownError } from '../../src/upstreams/ambita/errors.js';
 import { type AmbitaSandbox, startAmbitaSandbox } from '../../sandbox/ambita/server.js';
 import { parseAmbitaDate } from '../../src/upstreams/ambita/wire.js';
@@ -159,6 +159,15 @@ describe('AmbitaClient orders', () => {
     sandbox.faults.set({ errorRate: 0 });
     expect(sandbox.requestCount('/kode/v1/orders/cadastre')).toBe(2); // one attempt each
     expect([...sandbox.book.orders.values()].map((o) => o.technicalReference)).toEqual(['lost']);
+  });
+
+  it('retries an order whose connection was refused: it never reached Ambita', async () => {
+    const { client, calls } = makeClient(sandbox, { base_url: 'http://127.0.0.1:1' }, now);
+    const err = await client.createOrder('cadastre', cadastreOrder('refused')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryableError);
+    expect(err).not.toBeInstanceOf(OrderOutcomeUnknownError);
+    expect((err as Error).message).toMatch(/^ambita createOrder failed: ECONNREFUSED/);
+    expect(calls.filter((c) => c.op === 'createOrder')).toHaveLength(6);
   });
 
   it('retries reads through 5xx and 429', async () => {

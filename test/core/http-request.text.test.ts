@@ -19,7 +19,7 @@ async function serve(handle: (req: IncomingMessage, res: ServerResponse) => void
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, server };
 }
 
-const call = (url: string, extra: { timeoutMs?: number; signal?: AbortSignal; body?: string } = {}) =>
+const call = (url: string, extra: { timeoutMs?: number; signal?: AbortSignal; body?: string; errorTextLimit?: number } = {}) =>
   requestUpstreamText({
     upstream: 'test',
     op: 'call',
@@ -93,5 +93,28 @@ describe('requestUpstreamText', () => {
     const err = await call(url).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RetryableError);
     expect((err as Error).message).toMatch(/^test call failed: ECONNREFUSED \(127\.0\.0\.1:\d+\)$/);
+  });
+
+  it('with errorTextLimit, reads at most that much of a failure body, marking the cut; a success body whole', async () => {
+    const big = 'x'.repeat(1_000_000);
+    const { url } = await start((req, res) => {
+      res.writeHead(req.url === '/api' ? 502 : 200, { 'retry-after': '4' });
+      res.end(big);
+    });
+    const failed = await call(url, { errorTextLimit: 10 });
+    expect([failed.status, failed.ok, failed.text, failed.headers.get('retry-after')]).toEqual([502, false, 'xxxxxxxxxx…', '4']);
+    const short = await call(url, { errorTextLimit: 2_000_000 });
+    expect(short.text.length).toBe(1_000_000);
+    const whole = await requestUpstreamText({ upstream: 'test', op: 'call', url: `${url}/ok`, timeoutMs: 5000, errorTextLimit: 10 });
+    expect([whole.ok, whole.text.length]).toEqual([true, 1_000_000]);
+  });
+
+  it('with errorTextLimit, a failure body that breaks off leaves what was read', async () => {
+    const { url } = await start((_req, res) => {
+      res.writeHead(500, { 'content-length': '1000' });
+      res.write('{"error":', () => setImmediate(() => res.destroy()));
+    });
+    const res = await call(url, { errorTextLimit: 500 });
+    expect([res.status, res.text]).toEqual([500, '{"error":']);
   });
 });

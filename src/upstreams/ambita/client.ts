@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import { NotConnectedError, PermanentError, RetryableError } from '../../core/errors.js';
 import { type StagedFile, type StoredFile, stageFile } from '../../core/file-store.js';
 import { openDownload } from '../../core/http-download.js';
-import { fetchUpstream } from '../../core/http-request.js';
+import { readErrorText, requestUpstreamText, type TextAnswer } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import type { z } from 'zod';
 import type { AmbitaConfig } from './config.js';
-import { ambitaStatusError, notJsonError, OrderOutcomeUnknownError, shapeError, UPSTREAM } from './errors.js';
+import { ambitaStatusError, ERROR_TEXT_LIMIT, notJsonError, OrderOutcomeUnknownError, shapeError, UPSTREAM } from './errors.js';
 import { TokenSource } from './token-source.js';
 import {
   AMBITA_PATHS,
@@ -97,7 +97,9 @@ export class AmbitaClient {
     const url = this.#assetUrl(asset);
     return this.#authed('download', signal, async (token, s) => {
       const res = await openDownload({ upstream: UPSTREAM, op: 'download', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.#cfg.timeout_ms, signal: s });
-      if (!res.ok || !res.body) throw await ambitaStatusError(res.response(), 'download', asset.id);
+      if (!res.ok || !res.body) {
+        throw ambitaStatusError({ status: res.status, headers: res.headers, text: await readErrorText(res.response(), ERROR_TEXT_LIMIT) }, 'download', asset.id);
+      }
       const length = res.headers.get('content-length');
       return stageFile(res.body, path, {
         expectedSize: length === null ? undefined : Number(length),
@@ -139,9 +141,9 @@ export class AmbitaClient {
     opts: { signal?: AbortSignal | undefined; itemKey?: string | undefined; body?: string; mayHaveHappened?: (err: Error) => Error },
   ): Promise<z.output<S>> {
     const raw = await this.#authed(op, opts.signal, async (token, s) => {
-      let res: Response;
+      let res: TextAnswer;
       try {
-        res = await fetchUpstream({
+        res = await requestUpstreamText({
           upstream: UPSTREAM,
           op,
           url,
@@ -150,18 +152,21 @@ export class AmbitaClient {
           body: opts.body,
           timeoutMs: this.#cfg.timeout_ms,
           signal: s,
+          errorTextLimit: ERROR_TEXT_LIMIT,
         });
       } catch (err) {
+        // Includes a 2xx whose body broke off: for an order that means it was placed, the answer lost.
+        // A refused connection (node's error is the cause) proves nothing reached Ambita.
         throw opts.mayHaveHappened && !refusedBeforeSending(err) ? opts.mayHaveHappened(err as Error) : err;
       }
       if (!res.ok) {
-        const error = await ambitaStatusError(res, op, opts.itemKey);
+        const error = ambitaStatusError(res, op, opts.itemKey);
         throw opts.mayHaveHappened && res.status >= 500 ? opts.mayHaveHappened(error) : error;
       }
       try {
-        return (await res.json()) as unknown;
+        return JSON.parse(res.text) as unknown;
       } catch (err) {
-        // For an order, a 2xx whose body broke off means it was placed: the answer is lost, not the order.
+        // For an order, a 2xx that is not JSON means it was placed: the answer is unreadable, not the order.
         throw opts.mayHaveHappened ? opts.mayHaveHappened(err as Error) : notJsonError(op, err);
       }
     });
@@ -192,8 +197,7 @@ export class AmbitaClient {
 /** A refused connection proves the request never reached the server, so even an order may be retried. */
 function refusedBeforeSending(err: unknown): boolean {
   if (!(err instanceof RetryableError)) return false;
-  const cause = (err.cause as { cause?: { code?: string } } | undefined)?.cause;
-  return cause?.code === 'ECONNREFUSED';
+  return (err.cause as { code?: string } | undefined)?.code === 'ECONNREFUSED';
 }
 
 /**

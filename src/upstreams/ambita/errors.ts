@@ -1,15 +1,25 @@
 import { CredentialError, NotConnectedError, PermanentError, RetryableError } from '../../core/errors.js';
-import { httpStatusError, readErrorText } from '../../core/http-request.js';
+import { httpStatusError } from '../../core/http-request.js';
 import type { z } from 'zod';
 
 export const UPSTREAM = 'ambita';
+
+/** How much of a failure body goes into an error message. */
+export const ERROR_TEXT_LIMIT = 500;
+
+/** A failure answer: its status, headers and (at most ERROR_TEXT_LIMIT bytes of) its body. */
+export interface FailedAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+}
 
 /**
  * An Ambita failure status as one of koppel's error kinds. 401 means the access token expired or was revoked
  * (NotConnectedError: the gateway gets a new token once and retries); the rest follows HTTP's usual meaning.
  */
-export async function ambitaStatusError(res: Response, op: string, itemKey?: string): Promise<Error> {
-  const text = await readErrorText(res, 500);
+export function ambitaStatusError(res: FailedAnswer, op: string, itemKey?: string): Error {
+  const text = res.text;
   const message = `ambita ${op} answered ${res.status}${text ? `: ${text}` : ''}`;
   const ctx = { upstream: UPSTREAM, op, itemKey, code: res.status };
   if (res.status === 401) return new NotConnectedError(message, ctx);
@@ -17,8 +27,8 @@ export async function ambitaStatusError(res: Response, op: string, itemKey?: str
 }
 
 /** The token endpoint refusing our credentials is a config problem, never retried. */
-export async function tokenError(res: Response): Promise<Error> {
-  const text = await readErrorText(res, 500);
+export function tokenError(res: FailedAnswer): Error {
+  const text = res.text;
   const ctx = { upstream: UPSTREAM, op: 'token', code: res.status };
   if (res.status === 400 || res.status === 401 || res.status === 403) {
     const keys = ['client_id', 'client_secret', 'username', 'password'].map((k) => `upstreams.ambita.${k}`);

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
-import { fetchUpstream } from '../../core/http-request.js';
+import { requestUpstreamText } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import { type AmbitaConfig, ambitaTokenUrl } from './config.js';
-import { notJsonError, shapeError, tokenError, UPSTREAM } from './errors.js';
+import { ERROR_TEXT_LIMIT, notJsonError, shapeError, tokenError, UPSTREAM } from './errors.js';
 import { tokenResponseSchema } from './wire.js';
 
 interface CachedToken {
@@ -74,7 +74,7 @@ export class TokenSource {
     const body = await this.#gateway.call(
       'token',
       async (s) => {
-        const res = await fetchUpstream({
+        const res = await requestUpstreamText({
           upstream: UPSTREAM,
           op: 'token',
           url: ambitaTokenUrl(this.#cfg),
@@ -89,10 +89,11 @@ export class TokenSource {
           }),
           timeoutMs: this.#cfg.timeout_ms,
           signal: s,
+          errorTextLimit: ERROR_TEXT_LIMIT,
         });
-        if (!res.ok) throw await tokenError(res);
+        if (!res.ok) throw tokenError(res);
         try {
-          return (await res.json()) as unknown;
+          return JSON.parse(res.text) as unknown;
         } catch (err) {
           throw notJsonError('token', err);
         }

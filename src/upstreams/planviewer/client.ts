@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { PermanentError, RetryableError } from '../../core/errors.js';
 import { type StoredFile, writeFileAtomic } from '../../core/file-store.js';
 import { openDownload } from '../../core/http-download.js';
-import { fetchUpstream, readErrorText } from '../../core/http-request.js';
+import { readErrorText, requestUpstreamText, type TextAnswer } from '../../core/http-request.js';
 import type { CallOptions, UpstreamGateway } from '../../core/upstream-gateway.js';
 import {
   type Intention,
@@ -122,9 +122,8 @@ export class PlanviewerClient {
     await this.#gateway.call(
       'kik-select',
       async (signal) => {
-        const res = await this.#fetch('kik-select', 'POST', paths.kikSelect(jobUuid), { select: [index] }, signal);
-        if (!res.ok) throw await this.#failure('kik-select', res);
-        await res.body?.cancel();
+        const res = await this.#send('kik-select', 'POST', paths.kikSelect(jobUuid), { select: [index] }, signal);
+        if (!res.ok) throw failure('kik-select', res);
       },
       options,
     );
@@ -147,7 +146,7 @@ export class PlanviewerClient {
           timeoutMs: this.#cfg.download_timeout_ms,
           signal,
         });
-        if (!res.ok) throw await this.#failure('retrieve', res.response());
+        if (!res.ok) throw failure('retrieve', { status: res.status, headers: res.headers, text: await readErrorText(res.response(), ERROR_TEXT_LIMIT) });
         if (!res.body) throw new RetryableError('planviewer retrieve: empty body', { upstream: UPSTREAM, op: 'retrieve' });
         const vendorFilename = dispositionFilename(res.headers.get('content-disposition'));
         const length = res.headers.get('content-length');
@@ -183,11 +182,11 @@ export class PlanviewerClient {
     schema: S,
     signal: AbortSignal | undefined,
   ): Promise<z.output<S>> {
-    const res = await this.#fetch(op, method, path, body, signal);
-    if (!res.ok) throw await this.#failure(op, res);
+    const res = await this.#send(op, method, path, body, signal);
+    if (!res.ok) throw failure(op, res);
     let json: unknown;
     try {
-      json = await res.json();
+      json = JSON.parse(res.text);
     } catch (err) {
       throw new RetryableError(`planviewer ${op}: unreadable JSON answer`, { upstream: UPSTREAM, op, cause: err });
     }
@@ -203,11 +202,11 @@ export class PlanviewerClient {
     return parsed.data;
   }
 
-  #fetch(op: string, method: string, path: string, body: unknown, signal: AbortSignal | undefined) {
+  #send(op: string, method: string, path: string, body: unknown, signal: AbortSignal | undefined): Promise<TextAnswer> {
     const headers: Record<string, string> = { authorization: this.#authorization, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     this.#log.debug({ op, method, path }, 'planviewer request');
-    return fetchUpstream({
+    return requestUpstreamText({
       upstream: UPSTREAM,
       op,
       url: new URL(path, this.#cfg.base_url),
@@ -216,17 +215,22 @@ export class PlanviewerClient {
       body: body === undefined ? undefined : JSON.stringify(body),
       timeoutMs: this.#cfg.timeout_ms,
       signal,
+      errorTextLimit: ERROR_TEXT_LIMIT,
     });
   }
+}
 
-  async #failure(op: string, res: Response): Promise<Error> {
-    const text = await readErrorText(res);
-    let body: unknown;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    return planviewerHttpError(op, res.status, res.headers, body, text);
+/** How much of a failure body is read for its error. */
+const ERROR_TEXT_LIMIT = 2048;
+
+/** A failure status in the closed set, its body's JSON read when it has some. */
+function failure(op: string, res: { status: number; headers: Headers; text: string }): Error {
+  const text = res.text;
+  let body: unknown;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
   }
+  return planviewerHttpError(op, res.status, res.headers, body, text);
 }
