@@ -9,7 +9,7 @@ export interface HttpRequest {
   url: string | URL;
   method?: string;
   headers?: Record<string, string>;
-  body?: string | URLSearchParams | Uint8Array | undefined;
+  body?: string | undefined;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
 }
@@ -32,7 +32,7 @@ export interface TextAnswer {
  * (more is cut off and marked `…`, so a huge error page is never held in memory), and a body that breaks off
  * leaves what was read; the status is the answer.
  */
-export function requestUpstreamText(req: Omit<HttpRequest, 'body'> & { body?: string | undefined; errorTextLimit?: number | undefined }): Promise<TextAnswer> {
+export function requestUpstreamText(req: HttpRequest & { errorTextLimit?: number | undefined }): Promise<TextAnswer> {
   const url = new URL(req.url);
   const deadline = AbortSignal.timeout(req.timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
@@ -104,6 +104,16 @@ function readLimited(answer: IncomingMessage, limit: number, done: (text: string
   answer.on('error', finish);
   answer.on('end', finish);
   answer.on('close', finish);
+}
+
+/** An answer's body as JSON, or undefined when it is empty or not JSON (the caller decides what that means). */
+export function parseJsonOrUndefined(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 /** node:http's raw header list (name, value, name, value…) as fetch's Headers. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RetryableError } from '../../core/errors.js';
-import { requestUpstreamText } from '../../core/http-request.js';
+import { parseJsonOrUndefined, requestUpstreamText } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import { type MaasplassenConfig, TRAILING_SLASH } from './config.js';
 import { maasplassenError } from './errors.js';
@@ -134,13 +134,7 @@ export class MaasplassenClient {
           timeoutMs: this.#cfg.timeout_ms,
           signal: attemptSignal,
         });
-        const text = res.text;
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
+        const json = parseJsonOrUndefined(res.text);
         const envelopeError = json && typeof json === 'object' && 'error' in json;
         if (!res.ok || envelopeError) throw maasplassenError(res.ok ? 400 : res.status, res.headers, json, { op }, hmacHint);
         if (json === undefined) throw new RetryableError(`maasplassen ${op}: answer was not JSON (HTTP ${res.status})`, { upstream: 'maasplassen', op });

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { PermanentError, RetryableError } from '../../core/errors.js';
 import { type StoredFile, writeFileAtomic } from '../../core/file-store.js';
 import { openDownload } from '../../core/http-download.js';
-import { readErrorText, requestUpstreamText, type TextAnswer } from '../../core/http-request.js';
+import { parseJsonOrUndefined, readErrorText, requestUpstreamText, type TextAnswer } from '../../core/http-request.js';
 import type { CallOptions, UpstreamGateway } from '../../core/upstream-gateway.js';
 import {
   type Intention,
@@ -225,12 +225,5 @@ const ERROR_TEXT_LIMIT = 2048;
 
 /** A failure status in the closed set, its body's JSON read when it has some. */
 function failure(op: string, res: { status: number; headers: Headers; text: string }): Error {
-  const text = res.text;
-  let body: unknown;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return planviewerHttpError(op, res.status, res.headers, body, text);
+  return planviewerHttpError(op, res.status, res.headers, parseJsonOrUndefined(res.text), res.text);
 }
