@@ -9,7 +9,8 @@ export interface HttpRequest {
   url: string | URL;
   method?: string;
   headers?: Record<string, string>;
-  body?: string | undefined;
+  /** A large body is best a Buffer: it is written as is, where a string is copied into the header block and encoded. */
+  body?: string | Buffer | undefined;
   timeoutMs: number;
   signal?: AbortSignal | undefined;
 }

@@ -6,6 +6,7 @@ import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import { type MaasplassenConfig, TRAILING_SLASH } from './config.js';
 import { maasplassenError } from './errors.js';
 import { maasplassenSignature } from './hmac.js';
+import { signedForm, withoutEcho } from './wire.js';
 
 /** One price option for a boat-date. `desc_de` is optional. */
 export interface Prize {
@@ -112,10 +113,8 @@ export class MaasplassenClient {
     const url = new URL(this.#cfg.base_url.replace(/\/+$/, '') + sent);
     url.searchParams.set('apikey', this.#cfg.apikey);
     const signedPath = payload === undefined && slash === 'signed_only' ? `${url.pathname}/` : url.pathname;
-    // Sign the exact string that is sent: never re-serialise between signing and sending. encodeURIComponent is
-    // a valid form encoding (the server decodes the same string) and far cheaper than URLSearchParams's.
-    const hmac = maasplassenSignature(this.#cfg.secret, payload ?? signedPath);
-    const form = payload === undefined ? `hmac=${hmac}` : `payload=${encodeURIComponent(payload)}&hmac=${hmac}`;
+    // Sign the exact string that is sent: never re-serialise between signing and sending.
+    const form = signedForm(payload, maasplassenSignature(this.#cfg.secret, payload ?? signedPath));
     // Only a path signature depends on the slash; a payload signature only on the secret.
     const hmacHint =
       payload === undefined
@@ -134,7 +133,7 @@ export class MaasplassenClient {
           timeoutMs: this.#cfg.timeout_ms,
           signal: attemptSignal,
         });
-        const json = parseJsonOrUndefined(res.text);
+        const json = parseJsonOrUndefined(payload === undefined ? res.text : withoutEcho(res.text, payload));
         const envelopeError = json && typeof json === 'object' && 'error' in json;
         if (!res.ok || envelopeError) throw maasplassenError(res.ok ? 400 : res.status, res.headers, json, { op }, hmacHint);
         if (json === undefined) throw new RetryableError(`maasplassen ${op}: answer was not JSON (HTTP ${res.status})`, { upstream: 'maasplassen', op });
