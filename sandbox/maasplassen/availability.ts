@@ -8,11 +8,21 @@ import { apiError } from './errors.js';
 import type { AvailabilityEntry, SandboxState } from './state.js';
 import type { SandboxPrize } from './demo-data.js';
 
-/** A real calendar date in ISO form: 2015-02-30 and 2015-2-3 are both refused. */
+/**
+ * A real calendar date in ISO form: 2015-02-30 and 2015-2-3 are both refused. Checked by arithmetic (the proleptic
+ * Gregorian calendar, as Date's): a Date and its ISO string per object were a tenth of the CPU of an update.
+ */
 export function isCalendarDate(value: unknown): value is string {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+  if (typeof value !== 'string') return false;
+  const parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!parts) return false;
+  const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
