@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimForOrdering, resolveInterruptedOrder } from '../../src/orders/index.js';
+import type { ReceivedRequest } from '../../sandbox/kit.js';
+import { onRequest } from '../resilience/crash-harness.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 import { CADASTRE_REQUEST, listFiles, type MirrorHarness, PIPELINE, startMirrorHarness } from './harness.js';
 
@@ -39,6 +41,26 @@ describe.each(testDatabaseKinds)('ambita ordering on %s', (kind) => {
     await h.run();
     expect(await request(id)).toMatchObject({ status: 'needs-attention' });
     expect(h.sandbox.requestCount('/kode/v1/orders/cadastre')).toBe(0);
+  });
+
+  it('an order in flight when the shutdown grace period ends is let finish and recorded; no next one starts', async () => {
+    h = await startMirrorHarness(kind);
+    const id = await h.order(CADASTRE_REQUEST);
+    const next = await h.order(CADASTRE_REQUEST);
+    // The order call reaches Ambita, which answers after 300 ms; the shutdown's 10 ms grace period ends first.
+    let shutdown: Promise<void> | undefined;
+    onRequest(h.sandbox.requests as ReceivedRequest[], (r) => {
+      if (r.method !== 'POST' || !r.path.startsWith('/kode/v1/orders/')) return;
+      h!.sandbox.faults.set({ latencyMs: 300 });
+      shutdown = h!.runner.shutdown(10);
+    });
+    const run = await h.run();
+    await shutdown;
+    expect(run.outcome).toBe('stopped');
+    expect(await request(id)).toMatchObject({ status: 'ordered', upstream_order_id: String(ordersWithRef(String(id))[0]?.id) });
+    expect(ordersWithRef(String(id))).toHaveLength(1);
+    expect(await request(next)).toMatchObject({ status: 'pending' });
+    expect(h.sandbox.requestCount('/kode/v1/orders/cadastre')).toBe(1);
   });
 
   it('refused and invalid requests fail without spending; the cap stops ordering', async () => {

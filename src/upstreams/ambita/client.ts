@@ -3,7 +3,7 @@ import { NotConnectedError, PermanentError, RetryableError } from '../../core/er
 import { type StagedFile, type StoredFile, stageFile } from '../../core/file-store.js';
 import { openDownload } from '../../core/http-download.js';
 import { readErrorText, requestUpstreamText, type TextAnswer } from '../../core/http-request.js';
-import type { UpstreamGateway } from '../../core/upstream-gateway.js';
+import type { CallOptions, UpstreamGateway } from '../../core/upstream-gateway.js';
 import type { z } from 'zod';
 import type { AmbitaConfig } from './config.js';
 import { ambitaStatusError, ERROR_TEXT_LIMIT, notJsonError, OrderOutcomeUnknownError, shapeError, UPSTREAM } from './errors.js';
@@ -59,12 +59,15 @@ export class AmbitaClient {
    * Places an order. Costs money, so it is never retried once the request may have reached Ambita: a timeout,
    * a dropped connection or a 5xx becomes OrderOutcomeUnknownError (a human must look). Only failures that
    * prove nothing was placed (401 before the call, 429, refused connection) are retried.
+   * `signal` aborts the token fetch before the order; the order call itself it only names the run: an abort
+   * once sent would leave the outcome unknown (as Planviewer's order, the deadline still applies).
    */
   async createOrder(kind: OrderKind, body: CreateOrderBody, signal?: AbortSignal): Promise<AmbitaOrderCollection> {
     const url = `${this.#base}${AMBITA_PATHS.createOrder(kind)}`;
     const itemKey = body.technicalReference;
     return this.#json('createOrder', 'POST', url, orderCollectionSchema, {
       signal,
+      abortable: false,
       itemKey,
       body: JSON.stringify(body),
       mayHaveHappened: (err) =>
@@ -95,7 +98,7 @@ export class AmbitaClient {
   /** `download` that leaves the checked file under its temporary name until the caller publishes it (see stageFile). */
   async stageDownload(asset: Pick<AmbitaAsset, 'id' | 'downloadUrl'>, path: string, signal?: AbortSignal): Promise<StagedFile> {
     const url = this.#assetUrl(asset);
-    return this.#authed('download', signal, async (token, s) => {
+    return this.#authed('download', { signal }, async (token, s) => {
       const res = await openDownload({ upstream: UPSTREAM, op: 'download', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.#cfg.timeout_ms, signal: s });
       if (!res.ok || !res.body) {
         throw ambitaStatusError({ status: res.status, headers: res.headers, text: await readErrorText(res.response(), ERROR_TEXT_LIMIT) }, 'download', asset.id);
@@ -138,9 +141,9 @@ export class AmbitaClient {
     method: 'GET' | 'POST',
     url: string,
     schema: S,
-    opts: { signal?: AbortSignal | undefined; itemKey?: string | undefined; body?: string; mayHaveHappened?: (err: Error) => Error },
+    opts: { signal?: AbortSignal | undefined; abortable?: false; itemKey?: string | undefined; body?: string; mayHaveHappened?: (err: Error) => Error },
   ): Promise<z.output<S>> {
-    const raw = await this.#authed(op, opts.signal, async (token, s) => {
+    const raw = await this.#authed(op, { signal: opts.signal, abortable: opts.abortable }, async (token, s) => {
       let res: TextAnswer;
       try {
         res = await requestUpstreamText({
@@ -178,8 +181,12 @@ export class AmbitaClient {
     return parsed.data;
   }
 
-  /** Runs `fn` through the gateway with a fresh token; a 401 renews the token once and retries. */
-  async #authed<T>(op: string, signal: AbortSignal | undefined, fn: (token: string, signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` through the gateway with a fresh token; a 401 renews the token once and retries. With `abortable:
+   * false`, `call.signal` aborts only the token's fetch, never `fn` (CallOptions.abortable).
+   */
+  async #authed<T>(op: string, call: Pick<CallOptions, 'signal' | 'abortable'>, fn: (token: string, signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    const { signal } = call;
     await this.#tokens.get(signal);
     let used = '';
     return this.#gateway.call(
@@ -189,7 +196,7 @@ export class AmbitaClient {
         if (!used) throw new NotConnectedError(`ambita ${op}: no access token`, { upstream: UPSTREAM, op });
         return fn(used, s);
       },
-      { signal, reconnect: () => this.#tokens.renew(used, signal) },
+      { ...call, reconnect: () => this.#tokens.renew(used, signal) },
     );
   }
 }
