@@ -10,7 +10,7 @@ import { createLogger, listenToRunLines } from '../../src/core/logger.js';
 import { startRunSignal } from '../../src/core/run-signal.js';
 import type { ReceivedRequest } from '../../sandbox/kit.js';
 import { LogSink } from '../helpers/logs.js';
-import { onRequest } from '../resilience/crash-harness.js';
+import { onRequest } from '../helpers/on-request.js';
 import { makeClient } from './fixtures.js';
 
 let sandbox: AmbitaSandbox;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimForOrdering, resolveInterruptedOrder } from '../../src/orders/index.js';
 import type { ReceivedRequest } from '../../sandbox/kit.js';
-import { onRequest } from '../resilience/crash-harness.js';
+import { onRequest } from '../helpers/on-request.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 import { CADASTRE_REQUEST, listFiles, type MirrorHarness, PIPELINE, startMirrorHarness } from './harness.js';
 

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimForOrdering, requeueOrderRequest, resolveInterruptedOrder } from '../../src/orders/index.js';
 import { planviewerMirror } from '../../src/pipelines/planviewer-mirror/pipeline.js';
-import { onRequest } from '../resilience/crash-harness.js';
+import { onRequest } from '../helpers/on-request.js';
 import { createWorld, PIPELINE, requestStates, type World } from './harness.js';
 import { testDatabaseKinds } from '../helpers/database.js';
 

@@ -16,6 +16,7 @@ import { expect } from 'vitest';
 import type { ReceivedRequest } from '../../sandbox/kit.js';
 import type { DB } from '../../src/db/schema.js';
 import { createServerDatabase } from '../helpers/database.js';
+import { onRequest } from '../helpers/on-request.js';
 import { findSecretLeaks, namedSecrets } from '../helpers/secret-leaks.js';
 
 const FIXTURE = join(import.meta.dirname, 'fixtures/run-pipeline.ts');
@@ -168,14 +169,6 @@ export async function expectTruthfulRunRecords(db: Kysely<DB>, pipeline: string,
 /** A seeded integer in [lo, hi]. */
 export function between(random: () => number, lo: number, hi: number): number {
   return lo + Math.floor(random() * (hi - lo + 1));
-}
-
-/** Calls `listener` as each request reaches an HTTP sandbox (before it is answered). */
-export function onRequest<R extends ReceivedRequest>(requests: R[], listener: (r: R) => void): void {
-  requests.push = (...items: R[]) => {
-    for (const r of items) listener(r);
-    return Array.prototype.push.apply(requests, items);
-  };
 }
 
 /**

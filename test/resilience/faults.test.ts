@@ -19,7 +19,8 @@ import { hasPostgres } from '../helpers/database.js';
 import { findSecretLeaks, namedSecrets } from '../helpers/secret-leaks.js';
 import { catalogPipeline, sandboxUpstreamConfig } from '../planogram/plano-fixtures.js';
 import { createWorld } from '../planviewer/harness.js';
-import { onRequest, walkFiles } from './crash-harness.js';
+import { onRequest } from '../helpers/on-request.js';
+import { walkFiles } from './crash-harness.js';
 import { maasWorld } from '../helpers/maas-world.js';
 
 const SEED = Number(process.env.KOPPEL_FAULTS_SEED ?? 42);
