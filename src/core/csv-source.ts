@@ -35,6 +35,9 @@ export type CsvRow =
   | { line: number; values: Record<string, string>; error?: undefined }
   | { line: number; values?: undefined; error: string };
 
+/** Characters handed to the splitter at once: bounds the rows of one yielded batch (see readCsvBatches). */
+const BATCH_CHARS = 8 * 1024;
+
 const ICONV_NAMES: Record<CsvOptions['encoding'], string> = {
   'utf-8': 'utf8',
   'windows-1252': 'win1252',
@@ -146,8 +149,12 @@ export async function* readCsvBatches(path: string, options: Partial<CsvOptions>
   };
   try {
     for await (const text of decoded) {
-      const rows = checkAll(splitter.push(text));
-      if (rows.length > 0) yield rows;
+      // A 64 KiB read is ~1,000 rows: held all at once, most of them outlive a young-generation GC and are copied
+      // to the old one. A few KiB at a time, a batch is consumed before the next GC and dies young.
+      for (let at = 0; at < text.length; at += BATCH_CHARS) {
+        const rows = checkAll(splitter.push(at === 0 && text.length <= BATCH_CHARS ? text : text.slice(at, at + BATCH_CHARS)));
+        if (rows.length > 0) yield rows;
+      }
     }
     const rows = checkAll(splitter.end());
     if (rows.length > 0) yield rows;
