@@ -56,6 +56,12 @@ export class ItemStateStore {
     return out;
   }
 
+  /** Whether this pipeline has no stored state at all (its first run): then no key needs looking up. */
+  async isEmpty(): Promise<boolean> {
+    const row = await this.#db.selectFrom('item_state').select('item_key').where('pipeline', '=', this.#pipeline).limit(1).executeTakeFirst();
+    return row === undefined;
+  }
+
   /** Every stored state of this pipeline, streamed in key order (for pruning and full comparisons). */
   async *all(): AsyncGenerator<ItemState> {
     let after = '';

@@ -37,6 +37,14 @@ describe.each(testDatabaseKinds)('ItemStateStore on %s', (kind) => {
     expect((await other.getMany([key(1)])).get(key(1))?.hash).toBe('other');
   });
 
+  it('isEmpty is true until the pipeline has a state, whatever other pipelines hold', async () => {
+    const store = new ItemStateStore(t.db.kysely, 'p1', null);
+    await new ItemStateStore(t.db.kysely, 'p2', null).putMany([{ key: key(1), hash: 'other', remoteId: null, data: null }]);
+    expect(await store.isEmpty()).toBe(true);
+    await store.putMany([{ key: key(1), hash: 'h', remoteId: null, data: null }]);
+    expect(await store.isEmpty()).toBe(false);
+  });
+
   it('insertMany records items that have no state, and refuses one that has', async () => {
     const store = new ItemStateStore(t.db.kysely, 'p1', null);
     await store.insertMany(states(N, 'a'));

@@ -4,7 +4,7 @@ import { KoppelEvents } from '../../src/core/events.js';
 import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
 import { dateRange } from '../../demo/availability-data.js';
 import { pushWithBisection } from '../../src/pipelines/maasplassen-availability/push-chunk.js';
-import { type AvailabilityEntry, MaasplassenClient } from '../../src/upstreams/maasplassen/client.js';
+import { type AvailabilityEntry, availabilityEntryJson, MaasplassenClient } from '../../src/upstreams/maasplassen/client.js';
 import { maasplassenConfigSchema } from '../../src/upstreams/maasplassen/config.js';
 import { type MaasplassenSandbox, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 
@@ -28,7 +28,7 @@ describe('pushWithBisection against the sandbox', () => {
     sandbox.reset();
     const batch = entries();
     batch[617] = { boat: '4711', date: batch[617]!.date, prizes: [{ desc: 'Hele dag', cents: 100 }] }; // unknown boat: the service rolls back
-    const outcome = await pushWithBisection(batch, (part) => client.updateAvailability(part));
+    const outcome = await pushWithBisection(batch, (part) => client.updateAvailability(part.map(availabilityEntryJson)));
     expect(outcome.rejected.map((r) => r.item.boat)).toEqual(['4711']);
     expect(outcome.rejected[0]!.reason).toMatch(/4711/);
     expect(outcome.pushed).toHaveLength(999);
@@ -40,12 +40,12 @@ describe('pushWithBisection against the sandbox', () => {
 
   it('costs one request when nothing is wrong, and isolates several bad entries', async () => {
     sandbox.reset();
-    const clean = await pushWithBisection(entries().slice(0, 200), (part) => client.updateAvailability(part));
+    const clean = await pushWithBisection(entries().slice(0, 200), (part) => client.updateAvailability(part.map(availabilityEntryJson)));
     expect(clean).toMatchObject({ requests: 1, rejected: [] });
     const batch = entries().slice(0, 64);
     batch[3] = { ...batch[3]!, date: '2027-13-01' };
     batch[40] = { ...batch[40]!, prizes: [{ desc: '', cents: 5 }] };
-    const outcome = await pushWithBisection(batch, (part) => client.updateAvailability(part));
+    const outcome = await pushWithBisection(batch, (part) => client.updateAvailability(part.map(availabilityEntryJson)));
     expect(outcome.rejected.map((r) => batch.indexOf(r.item))).toEqual([3, 40]);
     expect(outcome.pushed).toHaveLength(62);
     expect(outcome.requests).toBeLessThanOrEqual(1 + 2 * 2 * Math.log2(64));
@@ -55,7 +55,7 @@ describe('pushWithBisection against the sandbox', () => {
     const bad = maasplassenConfigSchema.parse({ base_url: sandbox.url, apikey: sandbox.credentials.apikey, secret: 'sk.wrong', company_id: 1 });
     const wrong = new MaasplassenClient(bad, new UpstreamGateway('maasplassen', bad.rate, bad.retry, new KoppelEvents()), pino({ level: 'silent' }));
     sandbox.requests.length = 0;
-    await expect(pushWithBisection(entries().slice(0, 100), (part) => wrong.updateAvailability(part))).rejects.toThrow(/check upstreams.maasplassen/);
+    await expect(pushWithBisection(entries().slice(0, 100), (part) => wrong.updateAvailability(part.map(availabilityEntryJson)))).rejects.toThrow(/check upstreams.maasplassen/);
     expect(sandbox.requests).toHaveLength(1);
   });
 });

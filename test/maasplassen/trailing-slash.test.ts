@@ -11,7 +11,7 @@ import { parseConfig } from '../../src/registries.js';
 import { PermanentError } from '../../src/core/errors.js';
 import { KoppelEvents } from '../../src/core/events.js';
 import { UpstreamGateway } from '../../src/core/upstream-gateway.js';
-import { MaasplassenClient } from '../../src/upstreams/maasplassen/client.js';
+import { availabilityEntryJson, MaasplassenClient } from '../../src/upstreams/maasplassen/client.js';
 import { TRAILING_SLASH, type TrailingSlash, maasplassenConfigSchema } from '../../src/upstreams/maasplassen/config.js';
 import { type MaasplassenSandbox, type SignedPathForm, startMaasplassenSandbox } from '../../sandbox/maasplassen/server.js';
 import { HEADER, good, maasWorld } from '../helpers/maas-world.js';
@@ -55,7 +55,7 @@ describe.each(Object.keys(WORKS) as SignedPathForm[])('trailing_slash against a 
     }
     expect(sandbox.requests.map((r) => r.path)).toEqual([SENT[setting]]); // a 401 is never retried
     // The payload-signed push is the same under every setting.
-    await c.updateAvailability([{ boat: '91', date: '2027-06-01', prizes: null }]);
+    await c.updateAvailability([availabilityEntryJson({ boat: '91', date: '2027-06-01', prizes: null })]);
     expect(sandbox.requests.at(-1)).toMatchObject({ path: '/api/v2/company/1/availability/update', status: 200 });
   });
 });

@@ -48,45 +48,76 @@ export interface RowProblem {
 const MAX_DESC = 255;
 
 /**
- * Turns one source row into a boat-date, or says what is wrong with it. Checks everything the service would
- * check except fleet membership (the pipeline does that against the mirrored fleet).
+ * Turns source rows into boat-dates, or says what is wrong with a row. Checks everything the service would
+ * check except fleet membership (the pipeline does that against the mirrored fleet). One mapper serves a whole
+ * run: the mapping's lookups are prepared once, and a date's text is parsed once, not once per boat.
  */
-export function mapAvailabilityRow(values: Record<string, unknown>, m: AvailabilityMapping): AvailabilityEntry | RowProblem {
-  const cell = (column: string): string => {
-    const v = values[column];
-    if (v === null || v === undefined) return '';
-    // Sources hand over text (the SQL source reads date columns as text too), never a JS Date.
-    return String(v).trim();
-  };
-  for (const column of [m.boat, m.date]) {
-    if (!(column in values)) return { field: column, reason: `column "${column}" is missing from the source` };
-  }
-  const boat = cell(m.boat);
-  if (!boat) return { field: m.boat, reason: 'boat id is empty' };
-  const date = normaliseDate(cell(m.date));
-  if (!date) return { field: m.date, reason: 'expected a date YYYY-MM-DD', value: cell(m.date) };
+export class AvailabilityRowMapper {
+  readonly #m: AvailabilityMapping;
+  /** `not_available_values`, lower-cased. */
+  readonly #notAvailable: ReadonlySet<string>;
+  /** Date cell text → its `normaliseDate`; a source repeats every date once per boat. Emptied when full. */
+  readonly #dates = new Map<string, string | undefined>();
 
-  if (m.available && m.not_available_values.some((v) => v.toLowerCase() === cell(m.available!).toLowerCase())) {
-    return { boat, date, prizes: null };
+  constructor(m: AvailabilityMapping) {
+    this.#m = m;
+    this.#notAvailable = new Set(m.not_available_values.map((v) => v.toLowerCase()));
   }
-  const prizes: Prize[] = [];
-  for (const group of m.prices) {
-    const desc = cell(group.desc);
-    const descDe = group.desc_de ? cell(group.desc_de) : '';
-    const amount = cell(group.cents);
-    if (!desc && !amount && !descDe) continue;
-    if (!desc) return { field: group.desc, reason: 'price option has an amount but no description', value: amount };
-    if (desc.length > MAX_DESC) return { field: group.desc, reason: `description longer than ${MAX_DESC} characters`, value: desc };
-    const cents = parseAmount(amount, m.amount_unit);
-    if (cents === undefined) {
-      return { field: group.cents, reason: m.amount_unit === 'cents' ? 'expected a non-negative whole number of cents' : 'expected a non-negative amount in euros', value: amount };
+
+  map(values: Record<string, unknown>): AvailabilityEntry | RowProblem {
+    const m = this.#m;
+    if (!(m.boat in values)) return { field: m.boat, reason: `column "${m.boat}" is missing from the source` };
+    if (!(m.date in values)) return { field: m.date, reason: `column "${m.date}" is missing from the source` };
+    const boat = cell(values, m.boat);
+    if (!boat) return { field: m.boat, reason: 'boat id is empty' };
+    const dateText = cell(values, m.date);
+    const date = this.#date(dateText);
+    if (!date) return { field: m.date, reason: 'expected a date YYYY-MM-DD', value: dateText };
+
+    if (m.available && this.#notAvailable.has(cell(values, m.available).toLowerCase())) {
+      return { boat, date, prizes: null };
     }
-    prizes.push(descDe ? { desc, desc_de: descDe, cents } : { desc, cents });
+    const prizes: Prize[] = [];
+    for (const group of m.prices) {
+      const desc = cell(values, group.desc);
+      const descDe = group.desc_de ? cell(values, group.desc_de) : '';
+      const amount = cell(values, group.cents);
+      if (!desc && !amount && !descDe) continue;
+      if (!desc) return { field: group.desc, reason: 'price option has an amount but no description', value: amount };
+      if (desc.length > MAX_DESC) return { field: group.desc, reason: `description longer than ${MAX_DESC} characters`, value: desc };
+      const cents = parseAmount(amount, m.amount_unit);
+      if (cents === undefined) {
+        return { field: group.cents, reason: m.amount_unit === 'cents' ? 'expected a non-negative whole number of cents' : 'expected a non-negative amount in euros', value: amount };
+      }
+      prizes.push(descDe ? { desc, desc_de: descDe, cents } : { desc, cents });
+    }
+    if (prizes.length === 0) {
+      return { field: m.prices[0]!.cents, reason: 'no price options and not marked as not available' };
+    }
+    return { boat, date, prizes };
   }
-  if (prizes.length === 0) {
-    return { field: m.prices[0]!.cents, reason: 'no price options and not marked as not available' };
+
+  #date(text: string): string | undefined {
+    const dates = this.#dates;
+    let date = dates.get(text);
+    if (date === undefined && !dates.has(text)) {
+      if (dates.size >= MAX_DATES) dates.clear();
+      date = normaliseDate(text);
+      dates.set(text, date);
+    }
+    return date;
   }
-  return { boat, date, prizes };
+}
+
+/** Distinct date texts a mapper remembers: decades of days, a few hundred kB. */
+const MAX_DATES = 10_000;
+
+/** A column's text, trimmed; '' when absent. */
+function cell(values: Record<string, unknown>, column: string): string {
+  const v = values[column];
+  if (v === null || v === undefined) return '';
+  // Sources hand over text (the SQL source reads date columns as text too), never a JS Date.
+  return String(v).trim();
 }
 
 /**

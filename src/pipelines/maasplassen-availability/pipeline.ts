@@ -1,20 +1,30 @@
-import { contentHash } from '../../core/content-hash.js';
+import { flatString } from '../../core/flat-string.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { ItemState } from '../../core/item-state.js';
 import { StateWriter } from '../../core/state-writer.js';
 import { type ContextOf, definePipeline } from '../define-pipeline.js';
-import type { AvailabilityEntry, MaasplassenClient } from '../../upstreams/maasplassen/client.js';
+import {
+  type AvailabilityEntry,
+  type AvailabilityEntryJson,
+  availabilityEntryFromJson,
+  availabilityEntryJson,
+  type MaasplassenClient,
+} from '../../upstreams/maasplassen/client.js';
 import { type MaasplassenAvailabilityConfig, maasplassenAvailabilityConfigSchema } from './config.js';
 import { mirrorFleet, readFleet } from './fleet-mirror.js';
-import { loadAvailabilityMapping, mapAvailabilityRow } from './mapping.js';
+import { AvailabilityRowMapper, loadAvailabilityMapping } from './mapping.js';
+import { PrizesHasher } from './prizes-hash.js';
 import { pushWithBisection } from './push-chunk.js';
 import { readAvailabilitySource } from './source.js';
 
-/** A boat-date that differs from what was last pushed (or every one, with --full). */
+/**
+ * A boat-date that differs from what was last pushed (or every one, with --full). A first push holds tens of
+ * thousands until their chunk goes out, so each is a few strings: the entry is kept in its wire form.
+ */
 interface PendingPush {
   key: string;
   hash: string;
-  entry: AvailabilityEntry;
+  entry: AvailabilityEntryJson;
   isNew: boolean;
   /** Where the entry came from, so a refusal by the service names the file and line like a local rejection. */
   source: string;
@@ -27,7 +37,7 @@ interface AvailabilityPlanState {
 
 type Ctx = ContextOf<MaasplassenAvailabilityConfig, 'maasplassen'>;
 
-const entryKey = (e: AvailabilityEntry) => `${e.boat}|${e.date}`;
+const entryKey = (e: AvailabilityEntry) => flatString(`${e.boat}|${e.date}`);
 
 const SHOWN_ACTIONS = 100;
 
@@ -44,6 +54,8 @@ export const maasplassenAvailability = definePipeline({
   async plan(ctx: Ctx) {
     const client = ctx.upstreams.maasplassen;
     const mapping = loadAvailabilityMapping(ctx.config.mapping);
+    const mapper = new AvailabilityRowMapper(mapping);
+    const hasher = new PrizesHasher();
     // The fleet is read first: an entry for a boat the company does not have would roll back its whole chunk.
     const fleet = await client.fleet(ctx.abortSignal);
     await mirrorFleet(ctx.db, client.companyId, fleet);
@@ -58,7 +70,7 @@ export const maasplassenAvailability = definePipeline({
           await ctx.reject.add({ source: row.source, line: row.line, reason: row.error ?? 'unreadable row' });
           continue;
         }
-        const mapped = mapAvailabilityRow(row.values, mapping);
+        const mapped = mapper.map(row.values);
         if ('reason' in mapped) {
           await ctx.reject.add({ source: row.source, line: row.line, field: mapped.field, reason: mapped.reason, value: mapped.value });
           continue;
@@ -80,33 +92,33 @@ export const maasplassenAvailability = definePipeline({
         if (earlier) {
           await ctx.reject.add({ itemKey: key, source: earlier.source, line: earlier.line, reason: `superseded by line ${row.line} (same boat and date)` });
         }
-        // hash and isNew are filled in below, once every row is read.
-        latest.set(key, { key, hash: '', entry: mapped, isNew: true, source: row.source, line: row.line });
+        // isNew is filled in below, once every row is read.
+        latest.set(key, { key, hash: hasher.hash(mapped.prizes), entry: availabilityEntryJson(mapped), isNew: true, source: row.source, line: row.line });
       }
     }
 
-    const keys = [...latest.keys()];
+    // A first push (no state stored yet) looks nothing up: sending every key to find no row is all it would do.
+    const firstPush = await ctx.state.isEmpty();
+    const keys = firstPush ? [] : [...latest.keys()];
     const stored = ctx.options.full ? new Map<string, ItemState>() : await ctx.state.getMany(keys);
     const previous = ctx.options.full ? await ctx.state.getMany(keys) : stored;
     const pushes: PendingPush[] = [];
     for (const p of latest.values()) {
-      p.hash = contentHash(p.entry.prizes);
       if (stored.get(p.key)?.hash === p.hash) continue;
       p.isNew = !previous.has(p.key);
       pushes.push(p);
     }
-    const unchanged = keys.length - pushes.length;
+    const unchanged = latest.size - pushes.length;
     if (unchanged > 0) ctx.count('unchanged', unchanged);
     const created = pushes.filter((p) => p.isNew).length;
     // A sample for --dry-run to print: 50,000 action objects would only be garbage on every real run.
     const shown = pushes.slice(0, SHOWN_ACTIONS);
     return {
       summary: { fleet: fleet.length, push: pushes.length, create: created, update: pushes.length - created, unchanged, rejected: ctx.reject.count },
-      actions: shown.map((p) => ({
-        action: p.isNew ? 'create' : 'update',
-        key: p.key,
-        detail: { prizes: p.entry.prizes === null ? 'not available' : p.entry.prizes },
-      })),
+      actions: shown.map((p) => {
+        const { prizes } = availabilityEntryFromJson(p.entry);
+        return { action: p.isNew ? 'create' : 'update', key: p.key, detail: { prizes: prizes === null ? 'not available' : prizes } };
+      }),
       omitted: pushes.length - shown.length,
       state: { pushes },
     };
@@ -177,7 +189,7 @@ async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush
   if (created.length > 0) ctx.count('created', created.length);
   if (updated.length > 0) ctx.count('updated', updated.length);
   for (const { item: p, reason } of outcome.rejected) {
-    await ctx.reject.add({ itemKey: p.key, source: p.source, line: p.line, reason: `refused by Maasplassen: ${reason}`, value: p.entry.prizes });
+    await ctx.reject.add({ itemKey: p.key, source: p.source, line: p.line, reason: `refused by Maasplassen: ${reason}`, value: availabilityEntryFromJson(p.entry).prizes });
   }
   if (outcome.requests > 1) ctx.log.info({ chunk: chunk.length, requests: outcome.requests, rejected: outcome.rejected.length }, 'chunk bisected');
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RetryableError } from '../../core/errors.js';
+import { flatString } from '../../core/flat-string.js';
 import { parseJsonOrUndefined, requestUpstreamText } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import { type MaasplassenConfig, TRAILING_SLASH } from './config.js';
@@ -20,6 +21,24 @@ export interface AvailabilityEntry {
   boat: string;
   date: string;
   prizes: Prize[] | null;
+}
+
+/**
+ * One boat-date as the service receives it, in the `availability` array of an update: a pending push keeps
+ * this one string instead of a tree of objects (tens of thousands wait in memory for their chunk).
+ */
+export type AvailabilityEntryJson = string & { readonly __wire: 'maasplassen availability entry' };
+
+/** The wire form of an entry; the one place that decides it. */
+export function availabilityEntryJson(e: AvailabilityEntry): AvailabilityEntryJson {
+  return flatString(JSON.stringify({ boat: numericIfPossible(e.boat), date: e.date, prizes: e.prizes }) as AvailabilityEntryJson);
+}
+
+/** The entry back from its wire form, for the rare paths that show it (a dry-run sample, a refusal's value). */
+export function availabilityEntryFromJson(json: AvailabilityEntryJson): AvailabilityEntry {
+  const wire = JSON.parse(json) as { boat: string | number; date: string; prizes: Prize[] | null };
+  // numericIfPossible only turns canonical integers into numbers, so String() gives back the id as read.
+  return { boat: String(wire.boat), date: wire.date, prizes: wire.prizes };
 }
 
 /** A boat of the company fleet as the service reports it (`POST /company/{id}/fleet/`). */
@@ -90,14 +109,12 @@ export class MaasplassenClient {
   }
 
   /**
-   * Pushes boat-dates in one request. All or nothing: a PayloadRejectedError means nothing was stored and
-   * names only the first bad entry.
+   * Pushes boat-dates, each already in its wire form, in one request. All or nothing: a PayloadRejectedError
+   * means nothing was stored and names only the first bad entry.
    */
-  async updateAvailability(entries: readonly AvailabilityEntry[], signal?: AbortSignal): Promise<void> {
-    const payload = JSON.stringify({
-      company: this.#cfg.company_id,
-      availability: entries.map((e) => ({ boat: numericIfPossible(e.boat), date: e.date, prizes: e.prizes })),
-    });
+  async updateAvailability(entries: readonly AvailabilityEntryJson[], signal?: AbortSignal): Promise<void> {
+    // The same bytes as JSON.stringify of { company, availability: [entries] }: the entries are JSON already.
+    const payload = `{"company":${this.#cfg.company_id},"availability":[${entries.join(',')}]}`;
     const body = await this.#signedPost('availability.update', `/company/${this.#cfg.company_id}/availability/update`, payload, signal);
     parse(updateSchema, body, 'availability.update');
     this.#log.debug({ entries: entries.length }, 'availability pushed');

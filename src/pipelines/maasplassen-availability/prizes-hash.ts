@@ -1,0 +1,32 @@
+import { hashOfCanonicalJson } from '../../core/content-hash.js';
+import type { Prize } from '../../upstreams/maasplassen/client.js';
+
+/**
+ * `contentHash(prizes)`, the hash stored for every pushed boat-date, for a whole run of them. Prize objects
+ * rebuilt with their keys in sorted order (cents < desc < desc_de) make JSON.stringify write the bytes of the
+ * generic canonical stringify, and prices repeat (a boat type's season, a weekend rate), so a price list seen
+ * before reuses its hash. Stored hashes from every earlier version must keep matching, or an upgrade would push
+ * every boat-date again: test/maasplassen/prizes-hash.test.ts pins both.
+ */
+export class PrizesHasher {
+  /** Canonical JSON → its hash. Emptied when full. */
+  readonly #seen = new Map<string, string>();
+
+  hash(prizes: readonly Prize[] | null): string {
+    const json = prizes === null ? 'null' : JSON.stringify(prizes.map(sortedKeys));
+    let hash = this.#seen.get(json);
+    if (hash === undefined) {
+      if (this.#seen.size >= MAX_SEEN) this.#seen.clear();
+      hash = hashOfCanonicalJson(json);
+      this.#seen.set(json, hash);
+    }
+    return hash;
+  }
+}
+
+/** Distinct price lists a hasher remembers (a few MB at most). */
+const MAX_SEEN = 10_000;
+
+function sortedKeys(p: Prize): Prize {
+  return p.desc_de === undefined ? { cents: p.cents, desc: p.desc } : { cents: p.cents, desc: p.desc, desc_de: p.desc_de };
+}
