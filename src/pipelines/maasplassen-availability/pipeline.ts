@@ -63,23 +63,23 @@ export const maasplassenAvailability = definePipeline({
 
     // Last row wins for a boat-date, as at the service; the overridden row is reported.
     const latest = new Map<string, PendingPush>();
-    for await (const rows of readAvailabilitySource(ctx.config.source)) {
+    for await (const { source, rows } of readAvailabilitySource(ctx.config.source)) {
       ctx.count('seen', rows.length);
       for (const row of rows) {
         if (row.error !== undefined || !row.values) {
-          await ctx.reject.add({ source: row.source, line: row.line, reason: row.error ?? 'unreadable row' });
+          await ctx.reject.add({ source, line: row.line, reason: row.error ?? 'unreadable row' });
           continue;
         }
         const mapped = mapper.map(row.values);
         if ('reason' in mapped) {
-          await ctx.reject.add({ source: row.source, line: row.line, field: mapped.field, reason: mapped.reason, value: mapped.value });
+          await ctx.reject.add({ source, line: row.line, field: mapped.field, reason: mapped.reason, value: mapped.value });
           continue;
         }
         if (!inRange(mapped.date, ctx.options.since, ctx.options.until)) continue;
         if (!known.has(mapped.boat)) {
           await ctx.reject.add({
             itemKey: entryKey(mapped),
-            source: row.source,
+            source,
             line: row.line,
             field: mapping.boat,
             reason: `boat "${mapped.boat}" is not in the fleet of company ${client.companyId}`,
@@ -93,7 +93,7 @@ export const maasplassenAvailability = definePipeline({
           await ctx.reject.add({ itemKey: key, source: earlier.source, line: earlier.line, reason: `superseded by line ${row.line} (same boat and date)` });
         }
         // isNew is filled in below, once every row is read.
-        latest.set(key, { key, hash: hasher.hash(mapped.prizes), entry: availabilityEntryJson(mapped), isNew: true, source: row.source, line: row.line });
+        latest.set(key, { key, hash: hasher.hash(mapped.prizes), entry: availabilityEntryJson(mapped), isNew: true, source, line: row.line });
       }
     }
 

@@ -5,12 +5,17 @@ import { ConfigError } from '../../core/errors.js';
 import type { MaasplassenAvailabilityConfig } from './config.js';
 import { singleStatement } from './config-sql-statement.js';
 
-/** One source row: where it came from (file and line, or query and row number) and its values. */
+/** One source row: its line in the file (or row number in the query's result) and its values, or why not. */
 export interface SourceRow {
-  source: string;
   line: number;
   values?: Record<string, unknown>;
   error?: string;
+}
+
+/** Rows of one source, a file chunk or a cursor fetch: where they came from is said once, not per row. */
+export interface SourceBatch {
+  source: string;
+  rows: readonly SourceRow[];
 }
 
 const FETCH_SIZE = 1000;
@@ -21,12 +26,9 @@ type SqlSource = Extract<MaasplassenAvailabilityConfig['source'], { sql: unknown
  * Streams the configured source, CSV file or SQL query, as batches of rows (a file chunk or a cursor fetch
  * each: one await per batch, not per row); bad CSV records come out as errors.
  */
-export async function* readAvailabilitySource(cfg: MaasplassenAvailabilityConfig['source']): AsyncGenerator<SourceRow[]> {
+export async function* readAvailabilitySource(cfg: MaasplassenAvailabilityConfig['source']): AsyncGenerator<SourceBatch> {
   if ('csv' in cfg) {
-    const source = cfg.csv;
-    for await (const batch of readCsvBatches(source, cfg)) {
-      yield batch.map((row) => (row.error === undefined ? { source, line: row.line, values: row.values } : { source, line: row.line, error: row.error }));
-    }
+    for await (const rows of readCsvBatches(cfg.csv, cfg)) yield { source: cfg.csv, rows };
     return;
   }
   yield* readQuery(cfg.sql);
@@ -52,7 +54,7 @@ const sourceTypes = {
  * one statement (checked here as well as in the config), sent with the extended protocol, which Postgres
  * refuses to run as several; the session is read-only and every statement bounded by `statement_timeout_ms`.
  */
-async function* readQuery(sql: SqlSource): AsyncGenerator<SourceRow[]> {
+async function* readQuery(sql: SqlSource): AsyncGenerator<SourceBatch> {
   const one = singleStatement(sql.query);
   if (!one.ok) throw new ConfigError(`source.sql.query: ${one.reason}`);
   const client = new pg.Client({ connectionString: sql.url, types: sourceTypes, application_name: 'koppel' });
@@ -73,7 +75,7 @@ async function* readQuery(sql: SqlSource): AsyncGenerator<SourceRow[]> {
     await declareCursor(client, one.statement);
     for (;;) {
       const res = await client.query(`fetch ${FETCH_SIZE} from koppel_source`);
-      if (res.rows.length > 0) yield (res.rows as Record<string, unknown>[]).map((values) => ({ source: 'source.sql', line: ++n, values }));
+      if (res.rows.length > 0) yield { source: 'source.sql', rows: (res.rows as Record<string, unknown>[]).map((values) => ({ line: ++n, values })) };
       if (res.rows.length < FETCH_SIZE) break;
     }
     await client.query('commit');
