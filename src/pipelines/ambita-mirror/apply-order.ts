@@ -1,21 +1,18 @@
-import type { Kysely } from 'kysely';
-import { clearDownloadFailures, recordDownloadFailure } from '../../core/download-failures.js';
+import { recordDownloadFailure } from '../../core/download-failures.js';
 import { DownloadTooLargeError } from '../../core/download-limit.js';
 import { coerceError } from '../../core/errors.js';
-import { prepareFolder, removeStaleTemporaries, safeJoin, type StagedFile } from '../../core/file-store.js';
+import { prepareFolder, removeStaleTemporaries, safeJoin } from '../../core/file-store.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
-import type { DB } from '../../db/schema.js';
-import { markCompleted, markVendorEnded } from '../../orders/index.js';
 import * as store from './mirror-store.js';
-import type { MirrorContext as Ctx, MirrorPlanState } from './plan-state.js';
-import * as why from './reasons.js';
+import type { OrderRecorder, StagedOrder } from './order-recorder.js';
+import type { MirrorContext as Ctx } from './plan-state.js';
 import { type OrderPlan, removeFile } from './reconcile.js';
 
 /**
  * Removals first (a replaced file never coexists with its successor), then downloads; resolves to the order's
- * record step: its files renamed into place and its rows written, true when all went well.
+ * record step (the recorder's: its files renamed into place and its rows written, true when all went well).
  */
-export async function applyOrder(ctx: Ctx, order: OrderPlan, state: MirrorPlanState): Promise<() => Promise<boolean>> {
+export async function applyOrder(ctx: Ctx, order: OrderPlan, recorder: OrderRecorder): Promise<() => Promise<boolean>> {
   const { db, pipeline, log } = ctx;
   const root = ctx.global.storage.root;
   let failed = 0;
@@ -47,7 +44,7 @@ export async function applyOrder(ctx: Ctx, order: OrderPlan, state: MirrorPlanSt
   }
   // The order's downloads go to the upstream's queue together (its rate limit bounds them), so one slow file does
   // not leave the queue idle; no new one starts once a stop is asked for. Slot i is download i's, empty if it failed.
-  const staged: ({ file: StagedFile; row: store.AssetWrite } | undefined)[] = order.downloads.map(() => undefined);
+  const staged: StagedOrder['staged'][number][] = order.downloads.map(() => undefined);
   let started = 0;
   await forEachConcurrent(order.downloads, ctx.config.concurrency, ctx.stopSignal, async (d, i) => {
     started++;
@@ -73,73 +70,5 @@ export async function applyOrder(ctx: Ctx, order: OrderPlan, state: MirrorPlanSt
     }
   });
   const stopped = started < order.downloads.length;
-  return () => recordOrder(ctx, order, state, { staged, failed, stopped });
-}
-
-/** Publishes an order's staged files and writes their rows with the order's read; true when all went well. */
-async function recordOrder(
-  ctx: Ctx,
-  order: OrderPlan,
-  { failedBefore, requestIds }: MirrorPlanState,
-  result: { staged: readonly ({ file: StagedFile; row: store.AssetWrite } | undefined)[]; failed: number; stopped: boolean },
-): Promise<boolean> {
-  const { db, pipeline, log } = ctx;
-  const { staged, stopped } = result;
-  let failed = result.failed;
-  // Renamed into place only now, right before their rows are written: a kill while the order's files were still
-  // downloading leaves temporaries (removed next run), never a file without its row.
-  const published = await Promise.all(
-    staged.map(async (s) => {
-      if (!s) return undefined;
-      try {
-        await s.file.publish();
-        return s.row;
-      } catch (err) {
-        await s.file.discard();
-        failed++;
-        ctx.count('failed');
-        log.error({ orderId: order.orderId, assetId: s.row.asset_id, err }, 'could not store ambita asset');
-        return undefined;
-      }
-    }),
-  );
-  const landed = published.filter((row) => row !== undefined);
-  const read = { orderId: order.orderId, ...order.order };
-  const requestId = requestIds.get(order.orderId);
-  // The files' rows go with the order's read: one statement, or one transaction when a request is settled too.
-  if (stopped) {
-    // Stopped part-way: the files that landed get their rows; the order is read again next run.
-    await store.writeStoredAssets(db, pipeline, landed);
-  } else if (failed > 0) {
-    await store.recordOrderRead(db, pipeline, { ...read, filesRemoved: false, error: `${failed} file operation(s) failed; retried next run` }, landed);
-  } else if (requestId === undefined) {
-    await store.recordOrderRead(db, pipeline, { ...read, filesRemoved: order.filesRemoved }, landed);
-  } else {
-    // One transaction: a cancelled order is read for the last time when files_removed_at is set, so a kill between
-    // the two writes would leave its request 'ordered' for ever.
-    await db.transaction().execute(async (trx) => {
-      await store.recordOrderRead(trx, pipeline, { ...read, filesRemoved: order.filesRemoved }, landed);
-      await settleRequest(trx, requestId, order);
-    });
-  }
-  countLanded(ctx, order, landed);
-  const cleared = landed.filter((r) => failedBefore.has(r.asset_id)).map((r) => r.asset_id);
-  if (cleared.length) await clearDownloadFailures(db, pipeline, cleared);
-  if (!stopped && order.unknownStatus.length) log.warn({ orderId: order.orderId, assets: order.unknownStatus }, 'assets in an unknown state left alone');
-  return !stopped && failed === 0;
-}
-
-/** Counts the downloaded files once their rows are written. */
-function countLanded(ctx: Ctx, order: OrderPlan, landed: readonly store.AssetWrite[]): void {
-  const reasons = new Map(order.downloads.map((d) => [d.asset.assetId, d.reason]));
-  for (const row of landed) ctx.count(reasons.get(row.asset_id) === 'new' ? 'created' : 'updated');
-}
-
-/** The order request behind an order is completed once the order is finished and mirrored (files may still follow). */
-async function settleRequest(db: Kysely<DB>, requestId: number, order: OrderPlan): Promise<void> {
-  if (order.order.status === 'FINISHED') await markCompleted(db, requestId, 'finished and mirrored');
-  else if (order.filesRemoved) {
-    const state = order.order.status === 'REFUNDED' ? 'refunded' : 'cancelled';
-    await markVendorEnded(db, requestId, state, why.vendorEnded(order.orderId, state, order.order.dateStatus));
-  }
+  return () => recorder.record({ order, staged, failed, stopped });
 }

@@ -103,7 +103,7 @@ export async function writeStoredAssets(db: Db, pipeline: string, rows: readonly
 }
 
 /**
- * The upsert of downloaded files' rows, one statement for all (also run as part of recordOrderRead): an insert
+ * The upsert of downloaded files' rows, one statement for all (also run as part of recordOrderReads): an insert
  * from `unnest` of column arrays, as item-state writes its rows, since building a per-row VALUES list was most of
  * an order's write in CPU.
  */
@@ -168,33 +168,27 @@ export interface OrderRead extends OrderFacts {
 }
 
 /**
- * Records what an order read said, together with the rows of the files it brought (one statement, one round
- * trip per order: the rows go in a data-modifying CTE).
+ * Records what the reads of some orders said, together with the rows of the files they brought: one statement
+ * (the rows go in a data-modifying CTE, the orders' facts come from `unnest` arrays), so orders that finish
+ * together share one round trip and one commit. The files' asset ids must be distinct (an upsert touches a row once).
  */
-export async function recordOrderRead(db: Db, pipeline: string, o: OrderRead, landed: readonly AssetWrite[] = []): Promise<void> {
-  const read = {
-    status: o.status,
-    price_net: o.priceNet,
-    price_vat: o.priceVat,
-    date_ordered: o.dateOrdered,
-    date_status: o.dateStatus,
-    reference: o.reference,
-    checked_at: sql<Date>`now()`,
-    last_error: o.error === undefined ? null : o.error.slice(0, 1000),
-    ...(o.filesRemoved ? { files_removed_at: sql<Date>`coalesce(files_removed_at, now())` } : {}),
-  };
-  if (landed.length === 0) {
-    await db.updateTable('ambita_orders').set(read).where('pipeline', '=', pipeline).where('order_id', '=', o.orderId).execute();
+export async function recordOrderReads(db: Db, pipeline: string, reads: readonly OrderRead[], landed: readonly AssetWrite[] = []): Promise<void> {
+  if (reads.length === 0) {
+    await writeStoredAssets(db, pipeline, landed);
     return;
   }
-  await db
-    // kysely puts a raw CTE in no parentheses of its own.
-    .with('landed', () => sql<Record<string, never>>`(${storedAssetsInsert(pipeline, landed)})`)
-    .updateTable('ambita_orders')
-    .set(read)
-    .where('pipeline', '=', pipeline)
-    .where('order_id', '=', o.orderId)
-    .execute();
+  const column = <T>(pick: (o: OrderRead) => T) => reads.map(pick);
+  const update = sql`
+    update ambita_orders as o set status = r.status, price_net = r.price_net, price_vat = r.price_vat, date_ordered = r.date_ordered,
+      date_status = r.date_status, reference = r.reference, checked_at = now(), last_error = r.last_error,
+      files_removed_at = case when r.files_removed then coalesce(o.files_removed_at, now()) else o.files_removed_at end
+    from unnest(${column((o) => o.orderId)}::bigint[], ${column((o) => o.status)}::text[], ${column((o) => o.priceNet)}::float8[],
+      ${column((o) => o.priceVat)}::float8[], ${column((o) => o.dateOrdered)}::timestamptz[], ${column((o) => o.dateStatus)}::timestamptz[],
+      ${column((o) => o.reference)}::text[], ${column((o) => (o.error === undefined ? null : o.error.slice(0, 1000)))}::text[],
+      ${column((o) => o.filesRemoved)}::boolean[]) as r(order_id, status, price_net, price_vat, date_ordered, date_status, reference, last_error, files_removed)
+    where o.pipeline = ${pipeline} and o.order_id = r.order_id`;
+  // A raw CTE goes in no parentheses of its own.
+  await (landed.length === 0 ? update : sql`with landed as (${storedAssetsInsert(pipeline, landed)}) ${update}`).execute(db);
 }
 
 export async function recordOrderError(db: Db, pipeline: string, orderId: number, message: string): Promise<void> {

@@ -13,6 +13,7 @@ import { applyOrder } from './apply-order.js';
 import { applyCatalog, planCatalog } from './catalog.js';
 import { ambitaMirrorConfigSchema } from './config.js';
 import * as store from './mirror-store.js';
+import { OrderRecorder } from './order-recorder.js';
 import { adoptResolvedOrders, placeOrders, plannedOrders } from './ordering.js';
 import type { MirrorContext, MirrorPlanState } from './plan-state.js';
 import { type OrderPlan, planOrder } from './reconcile.js';
@@ -89,9 +90,11 @@ export const ambitaMirror = definePipeline({
     const total = plan.state.orderIds.length;
     let done = 0;
     // An order's files are renamed and its rows written while its slot reads the next order, so the upstream's
-    // queue is not left idle through every order's row write. At most `concurrency` orders are being recorded at
-    // once, and all of them are before apply ends (or rethrows).
+    // queue is not left idle through every order's row write; orders that finish together are recorded together
+    // (order-recorder.ts). At most `concurrency` orders are being recorded at once, and all of them are before
+    // apply ends (or rethrows).
     const recording = new Set<Promise<void>>();
+    const recorder = new OrderRecorder(ctx, plan.state);
     let recordFailure: { error: unknown } | undefined;
     try {
       await forEachConcurrent(plan.state.orderIds, ctx.config.concurrency, ctx.stopSignal, async (orderId) => {
@@ -103,7 +106,7 @@ export const ambitaMirror = definePipeline({
           ctx.progress(++done, total, 'reconcile orders');
           return;
         }
-        const record = await applyOrder(ctx, read.order, plan.state);
+        const record = await applyOrder(ctx, read.order, recorder);
         const recorded: Promise<void> = (async () => {
           if (await record()) await store.markPushesHandled(db, plan.state.pushes.get(orderId) ?? [], ctx.runId);
           ctx.progress(++done, total, 'reconcile orders');
