@@ -9,7 +9,12 @@ import { writeExampleCatalog } from '../../demo/planogram-catalog-data.js';
 import { createTestApp } from '../helpers/app.js';
 import type { TestDatabaseKind } from '../helpers/database.js';
 
-/** The upstream block pointing at a sandbox, with fast retries so fault tests stay quick. */
+/**
+ * The upstream block pointing at a sandbox, with fast retries so fault tests stay quick. The deadline is the
+ * product's default (30 s), not a short one: the sandbox runs in the test's own process, so on a loaded machine
+ * a short deadline expires on calls the sandbox then carries out. That loses answers no test injected: a create
+ * is retried into an update, and a retried SignIn landing late revokes the token its retry got, failing items.
+ */
 export function sandboxUpstreamConfig(sandbox: PlanogramBuilderSandbox, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     endpoint: sandbox.endpoint,
@@ -19,7 +24,6 @@ export function sandboxUpstreamConfig(sandbox: PlanogramBuilderSandbox, override
     password: String(sandbox.credentials.password),
     rate: { concurrency: 8, per_second: 10_000 },
     retry: { max_attempts: 8, base_delay_ms: 1, max_delay_ms: 5, max_retry_after_ms: 5_000 },
-    timeout_ms: 5_000,
     ...overrides,
   };
 }
