@@ -1,5 +1,3 @@
-import pMap, { pMapStop } from 'p-map';
-
 /**
  * Runs `fn` over `items` (values, not promises) with at most `concurrency` in flight, started in order. No new
  * item starts once `stop` aborts (graceful shutdown) or once an item has thrown; either way the items in hand
@@ -7,9 +5,9 @@ import pMap, { pMapStop } from 'p-map';
  * its lock only after). Then the first error, if any, is rethrown; later ones are dropped: `fn` settles its own
  * per-item errors, so a throw means "stop this step".
  *
- * p-map's own `stopOnError` rejects at once, with the other mappers still running, so errors are caught here
- * and turned into `pMapStop` at the next item instead. p-map then reads no more items (a lazy iterable is
- * closed) and settles once every earlier item has; items start in index order, so those are all in hand.
+ * `concurrency` lanes each take the next item when their last one has settled: one await per item and no
+ * bookkeeping of its own (p-map's per-item pull, runner and index set cost more than a catalog write's other
+ * work on the run's thread). A lazy iterable left unfinished is closed, as `for…of` would close it.
  */
 export async function forEachConcurrent<T>(
   items: Iterable<T>,
@@ -17,27 +15,33 @@ export async function forEachConcurrent<T>(
   stop: AbortSignal,
   fn: (item: T, index: number) => Promise<void>,
 ): Promise<void> {
+  const iterator = items[Symbol.iterator]();
   let failure: { error: unknown } | undefined;
-  // A throwing iterable ends the items like a failing one; p-map would reject without waiting for the rest.
-  function* guarded(): Generator<T> {
-    try {
-      yield* items;
-    } catch (error) {
-      failure ??= { error };
-    }
-  }
-  await pMap(
-    guarded(),
-    async (item, index) => {
-      if (failure !== undefined || stop.aborted) return pMapStop;
+  let ended = false;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (!ended && failure === undefined && !stop.aborted) {
+      let step: IteratorResult<T>;
       try {
-        await fn(item, index);
+        step = iterator.next();
+      } catch (error) {
+        // A throwing iterable ends the items like a failing item.
+        ended = true;
+        failure ??= { error };
+        return;
+      }
+      if (step.done) {
+        ended = true;
+        return;
+      }
+      try {
+        await fn(step.value, next++);
       } catch (error) {
         failure ??= { error };
       }
-      return undefined;
-    },
-    { concurrency: Math.max(1, concurrency) },
-  );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
+  if (!ended) iterator.return?.();
   if (failure) throw failure.error;
 }
