@@ -47,7 +47,9 @@ export async function applyCatalog(ctx: Ctx, plan: Plan<CatalogPlanState>): Prom
   const checkpoints = new StateWriter(ctx.state);
   try {
     const client = ctx.upstreams.planogrambuilder;
-    const concurrency = 2 * (ctx.global.upstreams.planogrambuilder?.rate.concurrency ?? 4);
+    // As many items in hand as the upstream runs calls at once: more would only wait in its queue, kept alive
+    // (and copied by every young-generation collection) meanwhile.
+    const concurrency = ctx.global.upstreams.planogrambuilder?.rate.concurrency ?? 4;
     await checkpoints.record(s.settledImages);
     const { upload = 0, create = 0, update = 0, refresh = 0 } = plan.summary;
     const total = upload + create + update + refresh + (plan.summary.delete ?? 0);

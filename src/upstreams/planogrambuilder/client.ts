@@ -47,6 +47,8 @@ export class PlanogramBuilderClient {
    * process that talks to PlanogramBuilder. Once opened, the one channel of this client; unset again if opening failed.
    */
   #transport: Promise<Transport> | undefined;
+  /** The transport once `#transport` has resolved: a call then reaches it without an await of its own. */
+  #opened: Transport | undefined;
   /** The one live token of this process; signing in again revokes the previous one at the service. */
   #session: Session | null = null;
   /** A sign-in in progress, shared by every caller that needs a token meanwhile (never two at once). */
@@ -93,7 +95,7 @@ export class PlanogramBuilderClient {
 
   /** `call`, optionally with the response's field number `split` left undecoded (list-page.ts): a List's items, a write's item. */
   async #call<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions, split?: number): Promise<Invoked<M>> {
-    await this.#ensureSession(options.signal);
+    if (!this.#sessionFresh()) await this.#ensureSession(options.signal);
     let used = '';
     return this.#gateway.call(
       method,
@@ -165,7 +167,7 @@ export class PlanogramBuilderClient {
   async writeItem<K extends ItemKind>(kind: K, verb: 'Create' | 'Update', item: ItemByKind[K], options: PlanoCallOptions = {}): Promise<void> {
     const { field } = ITEM_KINDS[kind];
     const method = itemMethod(kind, verb);
-    const { service } = await this.#openTransport();
+    const { service } = this.#opened ?? (await this.#openTransport());
     await this.#call(method, { [field]: item } as unknown as Requests[typeof method], options, this.#responseField(service, method, field));
   }
 
@@ -214,7 +216,8 @@ export class PlanogramBuilderClient {
         'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
         'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       });
-      return { channel, service, Metadata: grpcJs.Metadata };
+      this.#opened = { channel, service, Metadata: grpcJs.Metadata };
+      return this.#opened;
     })().catch((err: unknown) => {
       // Not kept: the next connect tries again (say, after the .proto was fixed), as a new client would.
       this.#transport = undefined;
@@ -225,9 +228,14 @@ export class PlanogramBuilderClient {
 
   async #ensureSession(signal?: AbortSignal): Promise<void> {
     await this.#openTransport();
+    if (this.#sessionFresh()) return;
+    await this.#renew(this.#session?.token ?? '', signal);
+  }
+
+  /** The channel is open and the token young enough to use as it is. */
+  #sessionFresh(): boolean {
     const s = this.#session;
-    if (s && Date.now() - s.signedInAt < this.#cfg.token_renew_after_ms) return;
-    await this.#renew(s?.token ?? '', signal);
+    return this.#opened !== undefined && s !== null && Date.now() - s.signedInAt < this.#cfg.token_renew_after_ms;
   }
 
   /** Signs in again unless someone already replaced the token `stale` (concurrent calls share one sign-in). */
@@ -261,7 +269,7 @@ export class PlanogramBuilderClient {
    * With `split`, that field's entries are left encoded (`split` in the result) and the rest validated.
    */
   async #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string, split?: number): Promise<Invoked<M>> {
-    const { channel, service, Metadata } = await this.#openTransport();
+    const { channel, service, Metadata } = this.#opened ?? (await this.#openTransport());
     const def = service[method]!;
     const deserialize = (bytes: Buffer): { value: unknown; split: SplitResponse | undefined } => {
       if (split === undefined) return { value: def.responseDeserialize(bytes), split: undefined };
