@@ -1,4 +1,3 @@
-import { flatString } from '../../core/flat-string.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { ItemState } from '../../core/item-state.js';
 import { StateWriter } from '../../core/state-writer.js';
@@ -37,7 +36,7 @@ interface AvailabilityPlanState {
 
 type Ctx = ContextOf<MaasplassenAvailabilityConfig, 'maasplassen'>;
 
-const entryKey = (e: AvailabilityEntry) => flatString(`${e.boat}|${e.date}`);
+const entryKey = (e: AvailabilityEntry) => `${e.boat}|${e.date}`;
 
 const SHOWN_ACTIONS = 100;
 

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RetryableError } from '../../core/errors.js';
-import { flatString } from '../../core/flat-string.js';
 import { parseJsonOrUndefined, requestUpstreamText } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import { type MaasplassenConfig, TRAILING_SLASH } from './config.js';
@@ -31,7 +30,7 @@ export type AvailabilityEntryJson = string & { readonly __wire: 'maasplassen ava
 
 /** The wire form of an entry; the one place that decides it. */
 export function availabilityEntryJson(e: AvailabilityEntry): AvailabilityEntryJson {
-  return flatString(JSON.stringify({ boat: numericIfPossible(e.boat), date: e.date, prizes: e.prizes }) as AvailabilityEntryJson);
+  return JSON.stringify({ boat: numericIfPossible(e.boat), date: e.date, prizes: e.prizes }) as AvailabilityEntryJson;
 }
 
 /** The entry back from its wire form, for the rare paths that show it (a dry-run sample, a refusal's value). */
