@@ -7,7 +7,11 @@ import type { AmbitaSandbox } from '../../sandbox/ambita/server.js';
 
 export const HOOK_TOKEN = 'test-hook-token-0123456789abcdef';
 
-/** The `upstreams.ambita` block pointing at a sandbox, with fast retries. */
+/**
+ * The `upstreams.ambita` block pointing at a sandbox, with fast retries. The deadline is the product's default, not a
+ * short one: the sandbox runs in the test's process, and on a loaded machine a short deadline expires on calls it
+ * then carries out (a lost order answer would park the request as needs-attention). See plano-fixtures.ts.
+ */
 export function sandboxAmbitaConfig(sandbox: AmbitaSandbox, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     base_url: sandbox.url,
@@ -19,7 +23,6 @@ export function sandboxAmbitaConfig(sandbox: AmbitaSandbox, overrides: Record<st
     webhook_token: HOOK_TOKEN,
     rate: { concurrency: 8, per_second: 10_000 },
     retry: { max_attempts: 6, base_delay_ms: 1, max_delay_ms: 5, max_retry_after_ms: 50 },
-    timeout_ms: 5000,
     ...overrides,
   };
 }
