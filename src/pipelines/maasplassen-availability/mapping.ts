@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatIssues } from '../../config/format-issues.js';
+import { BoundedMemo } from '../../core/bounded-memo.js';
 import { calendarDate } from '../../core/calendar-date.js';
 import { ConfigError } from '../../core/errors.js';
 import type { AvailabilityEntry, Prize } from '../../upstreams/maasplassen/client.js';
@@ -56,8 +57,8 @@ export class AvailabilityRowMapper {
   readonly #m: AvailabilityMapping;
   /** `not_available_values`, lower-cased. */
   readonly #notAvailable: ReadonlySet<string>;
-  /** Date cell text → its `normaliseDate`; a source repeats every date once per boat. Emptied when full. */
-  readonly #dates = new Map<string, string | undefined>();
+  /** Date cell text → its `normaliseDate`; a source repeats every date once per boat. */
+  readonly #dates = new BoundedMemo(MAX_DATES, normaliseDate);
 
   constructor(m: AvailabilityMapping) {
     this.#m = m;
@@ -71,7 +72,7 @@ export class AvailabilityRowMapper {
     const boat = cell(values, m.boat);
     if (!boat) return { field: m.boat, reason: 'boat id is empty' };
     const dateText = cell(values, m.date);
-    const date = this.#date(dateText);
+    const date = this.#dates.get(dateText);
     if (!date) return { field: m.date, reason: 'expected a date YYYY-MM-DD', value: dateText };
 
     if (m.available && this.#notAvailable.has(cell(values, m.available).toLowerCase())) {
@@ -95,17 +96,6 @@ export class AvailabilityRowMapper {
       return { field: m.prices[0]!.cents, reason: 'no price options and not marked as not available' };
     }
     return { boat, date, prizes };
-  }
-
-  #date(text: string): string | undefined {
-    const dates = this.#dates;
-    let date = dates.get(text);
-    if (date === undefined && !dates.has(text)) {
-      if (dates.size >= MAX_DATES) dates.clear();
-      date = normaliseDate(text);
-      dates.set(text, date);
-    }
-    return date;
   }
 }
 

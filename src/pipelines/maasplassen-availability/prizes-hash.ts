@@ -1,3 +1,4 @@
+import { BoundedMemo } from '../../core/bounded-memo.js';
 import { hashOfCanonicalJson } from '../../core/content-hash.js';
 import type { Prize } from '../../upstreams/maasplassen/client.js';
 
@@ -9,18 +10,11 @@ import type { Prize } from '../../upstreams/maasplassen/client.js';
  * every boat-date again: test/maasplassen/prizes-hash.test.ts pins both.
  */
 export class PrizesHasher {
-  /** Canonical JSON → its hash. Emptied when full. */
-  readonly #seen = new Map<string, string>();
+  /** Canonical JSON → its hash. */
+  readonly #seen = new BoundedMemo(MAX_SEEN, hashOfCanonicalJson);
 
   hash(prizes: readonly Prize[] | null): string {
-    const json = prizes === null ? 'null' : JSON.stringify(prizes.map(sortedKeys));
-    let hash = this.#seen.get(json);
-    if (hash === undefined) {
-      if (this.#seen.size >= MAX_SEEN) this.#seen.clear();
-      hash = hashOfCanonicalJson(json);
-      this.#seen.set(json, hash);
-    }
-    return hash;
+    return this.#seen.get(prizes === null ? 'null' : JSON.stringify(prizes.map(sortedKeys)));
   }
 }
 
