@@ -10,6 +10,4 @@ export interface DownloadResponse {
    * the statuses fetch gives no body (204, 205, 304), so clients check for a body as they did with fetch.
    */
   readonly body: Readable | null;
-  /** The same answer as a fetch Response, for the error readers a client shares with its JSON calls. */
-  response(): Response;
 }

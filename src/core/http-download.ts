@@ -1,6 +1,5 @@
 import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
 import { RetryableError } from './errors.js';
 import { tuningOff } from './bench-switch.js';
 import type { DownloadResponse } from './download-response.js';
@@ -76,7 +75,7 @@ export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadRe
 const NO_BODY = new Set([204, 205, 304]);
 
 function downloadResponse(body: IncomingMessage, status: number): DownloadResponse {
-  // The body's reader (iteration, response()) still sees an error; one that comes before it reads must not crash.
+  // The body's reader still sees an error; one that comes before it reads must not crash.
   body.on('error', () => undefined);
   const empty = NO_BODY.has(status);
   if (empty) body.resume(); // nothing to read: the socket goes back to the pool
@@ -86,6 +85,5 @@ function downloadResponse(body: IncomingMessage, status: number): DownloadRespon
     ok: status >= 200 && status < 300,
     headers,
     body: empty ? null : body,
-    response: () => new Response(empty ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), { status, statusText: body.statusMessage, headers }),
   };
 }

@@ -1,4 +1,4 @@
-import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
+import { type ClientRequest, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { BackOffError, PermanentError, RetryableError, type ErrorContext } from './errors.js';
 
@@ -69,7 +69,7 @@ export function requestUpstreamText(req: HttpRequest & { errorTextLimit?: number
       };
       const limit = req.errorTextLimit;
       if (!ok && limit !== undefined) {
-        readLimited(answer, limit, done);
+        void readErrorText(answer, limit).then(done);
         return;
       }
       let text = '';
@@ -80,31 +80,6 @@ export function requestUpstreamText(req: HttpRequest & { errorTextLimit?: number
     });
     request.end(req.body);
   });
-}
-
-/** readErrorText's reading of a failure body from node:http: at most `limit` bytes, a broken body leaving what was read. */
-function readLimited(answer: IncomingMessage, limit: number, done: (text: string) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    const text = Buffer.concat(chunks).toString('utf8');
-    done(size > limit ? `${text.slice(0, limit)}…` : text);
-  };
-  answer.on('data', (chunk: Buffer) => {
-    if (finished) return;
-    chunks.push(chunk);
-    size += chunk.length;
-    if (size > limit) {
-      finish();
-      answer.destroy(); // the rest is never read
-    }
-  });
-  answer.on('error', finish);
-  answer.on('end', finish);
-  answer.on('close', finish);
 }
 
 /** An answer's body as JSON, or undefined when it is empty or not JSON (the caller decides what that means). */
@@ -157,23 +132,23 @@ export function httpStatusError(status: number, headers: Headers, message: strin
   return new PermanentError(message, full);
 }
 
-/** Reads at most `limit` bytes of a body for an error message; a huge error page is never held in memory. */
-export async function readErrorText(res: Response, limit = 2048): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
+/**
+ * Reads at most `limit` bytes of a failure body for an error message: more is cut off and marked `…` (and never
+ * read, so a huge error page is never held in memory); a body that breaks off leaves what was read. Takes a node
+ * stream or a web stream alike (both iterate their chunks); leaving the loop early ends the stream.
+ */
+export async function readErrorText(body: AsyncIterable<Uint8Array> | null | undefined, limit = 2048): Promise<string> {
+  if (!body) return '';
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
-    while (size <= limit) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
+    for await (const chunk of body) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size > limit) break;
     }
   } catch {
     // a broken body still leaves what was read
-  } finally {
-    await reader.cancel().catch(() => undefined);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   return size > limit ? `${text.slice(0, limit)}…` : text;

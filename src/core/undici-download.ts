@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { RetryableError } from './errors.js';
 import type { DownloadResponse } from './download-response.js';
@@ -47,7 +46,6 @@ export async function openUndiciDownload(req: Omit<HttpRequest, 'body'>): Promis
     ok: status >= 200 && status < 300,
     headers,
     body: empty ? null : body,
-    response: () => new Response(empty ? null : (Readable.toWeb(body) as ReadableStream<Uint8Array>), { status, headers }),
   };
 }
 

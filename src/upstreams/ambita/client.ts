@@ -101,7 +101,7 @@ export class AmbitaClient {
     return this.#authed('download', { signal }, async (token, s) => {
       const res = await openDownload({ upstream: UPSTREAM, op: 'download', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.#cfg.timeout_ms, signal: s });
       if (!res.ok || !res.body) {
-        throw ambitaStatusError({ status: res.status, headers: res.headers, text: await readErrorText(res.response(), ERROR_TEXT_LIMIT) }, 'download', asset.id);
+        throw ambitaStatusError({ status: res.status, headers: res.headers, text: await readErrorText(res.body, ERROR_TEXT_LIMIT) }, 'download', asset.id);
       }
       const length = res.headers.get('content-length');
       return stageFile(res.body, path, {

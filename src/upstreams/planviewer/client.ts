@@ -146,7 +146,7 @@ export class PlanviewerClient {
           timeoutMs: this.#cfg.download_timeout_ms,
           signal,
         });
-        if (!res.ok) throw failure('retrieve', { status: res.status, headers: res.headers, text: await readErrorText(res.response(), ERROR_TEXT_LIMIT) });
+        if (!res.ok) throw failure('retrieve', { status: res.status, headers: res.headers, text: await readErrorText(res.body, ERROR_TEXT_LIMIT) });
         if (!res.body) throw new RetryableError('planviewer retrieve: empty body', { upstream: UPSTREAM, op: 'retrieve' });
         const vendorFilename = dispositionFilename(res.headers.get('content-disposition'));
         const length = res.headers.get('content-length');
