@@ -73,6 +73,24 @@ describe('openDownload', () => {
     expect(httpStatusError(res.status, res.headers, 'down', { upstream: 'test', op: 'download' })).toMatchObject({ name: 'BackOffError', waitMs: 7000 });
   });
 
+  it('reads at most the limit of a huge failure body, and what arrived of one that breaks off', async () => {
+    const { url } = await start((req, res) => {
+      if (req.headers.range === 'broken') {
+        res.writeHead(500, { 'content-length': '1000' });
+        res.write('{"error":', () => setImmediate(() => res.destroy()));
+        return;
+      }
+      res.writeHead(502);
+      res.end('x'.repeat(1_000_000));
+    });
+    const huge = await request(url);
+    expect(await readErrorText(huge.body, 10)).toBe('xxxxxxxxxx…');
+    await new Promise((closed) => huge.body!.once('close', closed)); // the reader ended the body: it neither hangs paused nor reads the rest
+    expect(huge.body!.readableEnded).toBe(false);
+    const broken = await openDownload({ upstream: 'test', op: 'download', url: `${url}/file`, headers: { range: 'broken' }, timeoutMs: 5000 });
+    expect(await readErrorText(broken.body, 500)).toBe('{"error":');
+  });
+
   it('has no body for a 204, as fetch, and keeps the connection usable', async () => {
     const { url } = await start((req, res) => {
       res.writeHead(req.url === '/file' ? 204 : 200);
