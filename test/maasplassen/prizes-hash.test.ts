@@ -28,3 +28,17 @@ describe('PrizesHasher', () => {
     for (const prizes of [...cases, ...cases]) expect(hasher.hash(prizes)).toBe(contentHash(prizes));
   });
 });
+
+describe('PrizesHasher.priceList', () => {
+  it('gives the hash and the prizes as JSON.stringify writes them in wire order, whatever the key order first seen', () => {
+    const hasher = new PrizesHasher();
+    const wire: Prize[] = [{ desc: 'Hele dag', desc_de: 'Ganzer Tag "€"', cents: 9500 }, { desc: 'Halve dag', cents: 5500 }];
+    const shuffled = [{ cents: 9500, desc_de: 'Ganzer Tag "€"', desc: 'Hele dag' }, { cents: 5500, desc: 'Halve dag', desc_de: undefined }];
+    for (const prizes of [shuffled, wire, null, []]) {
+      const list = hasher.priceList(prizes);
+      expect(list.hash).toBe(contentHash(prizes));
+      expect(list.json).toBe(JSON.stringify(prizes === shuffled ? wire : prizes));
+    }
+    expect(hasher.priceList(wire)).toBe(hasher.priceList(shuffled)); // one price list, shared
+  });
+});

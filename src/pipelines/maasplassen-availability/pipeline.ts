@@ -3,27 +3,28 @@ import type { ItemState } from '../../core/item-state.js';
 import { StateWriter } from '../../core/state-writer.js';
 import { type ContextOf, definePipeline } from '../define-pipeline.js';
 import {
-  type AvailabilityEntry,
   type AvailabilityEntryJson,
-  availabilityEntryFromJson,
-  availabilityEntryJson,
+  availabilityBoatJson,
+  availabilityEntryJsonOf,
   type MaasplassenClient,
+  type Prize,
 } from '../../upstreams/maasplassen/client.js';
 import { type MaasplassenAvailabilityConfig, maasplassenAvailabilityConfigSchema } from './config.js';
 import { mirrorFleet, readFleet } from './fleet-mirror.js';
 import { AvailabilityRowMapper, loadAvailabilityMapping } from './mapping.js';
-import { PrizesHasher } from './prizes-hash.js';
+import { type PriceList, PrizesHasher } from './prizes-hash.js';
 import { pushWithBisection } from './push-chunk.js';
 import { readAvailabilitySource } from './source.js';
 
 /**
  * A boat-date that differs from what was last pushed (or every one, with --full). A first push holds tens of
- * thousands until their chunk goes out, so each is a few strings: the entry is kept in its wire form.
+ * thousands until their chunk goes out, so each is one small object: its date text and price list are shared
+ * with other boat-dates, and its key and wire JSON are written when its chunk goes out.
  */
 interface PendingPush {
-  key: string;
-  hash: string;
-  entry: AvailabilityEntryJson;
+  boat: string;
+  date: string;
+  prices: PriceList;
   isNew: boolean;
   /** Where the entry came from, so a refusal by the service names the file and line like a local rejection. */
   source: string;
@@ -36,7 +37,7 @@ interface AvailabilityPlanState {
 
 type Ctx = ContextOf<MaasplassenAvailabilityConfig, 'maasplassen'>;
 
-const entryKey = (e: AvailabilityEntry) => `${e.boat}|${e.date}`;
+const entryKey = (e: { boat: string; date: string }) => `${e.boat}|${e.date}`;
 
 const SHOWN_ACTIONS = 100;
 
@@ -60,8 +61,10 @@ export const maasplassenAvailability = definePipeline({
     await mirrorFleet(ctx.db, client.companyId, fleet);
     const known = new Set(fleet.flatMap((b) => (b.extId ? [b.extId] : [])));
 
-    // Last row wins for a boat-date, as at the service; the overridden row is reported.
-    const latest = new Map<string, PendingPush>();
+    // Last row wins for a boat-date, as at the service; the overridden row is reported. A boat-date keeps the
+    // place of its first row: `read` is in file order, and `at` finds a boat-date's place without a key string.
+    const read: PendingPush[] = [];
+    const at = new Map<string, Map<string, number>>();
     for await (const { source, rows } of readAvailabilitySource(ctx.config.source)) {
       ctx.count('seen', rows.length);
       for (const row of rows) {
@@ -86,28 +89,30 @@ export const maasplassenAvailability = definePipeline({
           });
           continue;
         }
-        const key = entryKey(mapped);
-        const earlier = latest.get(key);
-        if (earlier) {
-          await ctx.reject.add({ itemKey: key, source: earlier.source, line: earlier.line, reason: `superseded by line ${row.line} (same boat and date)` });
-        }
+        let dates = at.get(mapped.boat);
+        if (!dates) at.set(mapped.boat, (dates = new Map()));
         // isNew is filled in below, once every row is read.
-        latest.set(key, { key, hash: hasher.hash(mapped.prizes), entry: availabilityEntryJson(mapped), isNew: true, source, line: row.line });
+        const push: PendingPush = { boat: mapped.boat, date: mapped.date, prices: hasher.priceList(mapped.prizes), isNew: true, source, line: row.line };
+        const earlier = dates.get(mapped.date);
+        if (earlier === undefined) {
+          dates.set(mapped.date, read.length);
+          read.push(push);
+        } else {
+          const { source: was, line } = read[earlier]!;
+          await ctx.reject.add({ itemKey: entryKey(mapped), source: was, line, reason: `superseded by line ${row.line} (same boat and date)` });
+          read[earlier] = push;
+        }
       }
     }
 
     // A first push (no state stored yet) looks nothing up: sending every key to find no row is all it would do.
     const firstPush = await ctx.state.isEmpty();
-    const keys = firstPush ? [] : [...latest.keys()];
+    const keys = firstPush ? [] : read.map(entryKey);
     const stored = ctx.options.full ? new Map<string, ItemState>() : await ctx.state.getMany(keys);
     const previous = ctx.options.full ? await ctx.state.getMany(keys) : stored;
-    const pushes: PendingPush[] = [];
-    for (const p of latest.values()) {
-      if (stored.get(p.key)?.hash === p.hash) continue;
-      p.isNew = !previous.has(p.key);
-      pushes.push(p);
-    }
-    const unchanged = latest.size - pushes.length;
+    const pushes = firstPush ? read : read.filter((p, i) => stored.get(keys[i]!)?.hash !== p.prices.hash);
+    if (!firstPush) for (const p of pushes) p.isNew = !previous.has(entryKey(p));
+    const unchanged = read.length - pushes.length;
     if (unchanged > 0) ctx.count('unchanged', unchanged);
     const created = pushes.filter((p) => p.isNew).length;
     // A sample for --dry-run to print: 50,000 action objects would only be garbage on every real run.
@@ -115,8 +120,8 @@ export const maasplassenAvailability = definePipeline({
     return {
       summary: { fleet: fleet.length, push: pushes.length, create: created, update: pushes.length - created, unchanged, rejected: ctx.reject.count },
       actions: shown.map((p) => {
-        const { prizes } = availabilityEntryFromJson(p.entry);
-        return { action: p.isNew ? 'create' : 'update', key: p.key, detail: { prizes: prizes === null ? 'not available' : prizes } };
+        const prizes = prizesOf(p);
+        return { action: p.isNew ? 'create' : 'update', key: entryKey(p), detail: { prizes: prizes === null ? 'not available' : prizes } };
       }),
       omitted: pushes.length - shown.length,
       state: { pushes },
@@ -130,7 +135,7 @@ export const maasplassenAvailability = definePipeline({
     const chunks: PendingPush[][] = [];
     for (let i = 0; i < pushes.length; i += size) chunks.push(pushes.slice(i, i + size));
     // A chunk that lands but whose checkpoint a kill prevents must not leave the older hash standing (see voidMany).
-    await ctx.state.voidMany(pushes.filter((p) => !p.isNew).map((p) => p.key));
+    await ctx.state.voidMany(pushes.filter((p) => !p.isNew).map(entryKey));
     let done = 0;
     // As many chunks in flight as the upstream's rate limit allows; the gateway's queue does the limiting.
     // What landed is recorded while the next chunks go out, so a stop loses nothing once the writes are drained.
@@ -175,20 +180,25 @@ interface LandedWriters {
 
 /** Pushes one chunk (bisecting on rollback), records what landed, reports what the service refused. */
 async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush[], writers: LandedWriters): Promise<void> {
-  const outcome = await pushWithBisection(chunk, (part) =>
-    client.updateAvailability(
-      part.map((p) => p.entry),
-      ctx.abortSignal,
-    ),
-  );
+  const outcome = await pushWithBisection(chunk, (part) => client.updateAvailability(part.map(wireEntry), ctx.abortSignal));
   const created: ItemState[] = [];
   const updated: ItemState[] = [];
-  for (const p of outcome.pushed) (p.isNew ? created : updated).push({ key: p.key, hash: p.hash, remoteId: null, data: null });
+  for (const p of outcome.pushed) (p.isNew ? created : updated).push({ key: entryKey(p), hash: p.prices.hash, remoteId: null, data: null });
   await Promise.all([writers.created.record(created), writers.updated.record(updated)]);
   if (created.length > 0) ctx.count('created', created.length);
   if (updated.length > 0) ctx.count('updated', updated.length);
   for (const { item: p, reason } of outcome.rejected) {
-    await ctx.reject.add({ itemKey: p.key, source: p.source, line: p.line, reason: `refused by Maasplassen: ${reason}`, value: availabilityEntryFromJson(p.entry).prizes });
+    await ctx.reject.add({ itemKey: entryKey(p), source: p.source, line: p.line, reason: `refused by Maasplassen: ${reason}`, value: prizesOf(p) });
   }
   if (outcome.requests > 1) ctx.log.info({ chunk: chunk.length, requests: outcome.requests, rejected: outcome.rejected.length }, 'chunk bisected');
+}
+
+/** A pending push's wire JSON; its prizes' JSON is written once per price list (see PrizesHasher). */
+function wireEntry(p: PendingPush): AvailabilityEntryJson {
+  return availabilityEntryJsonOf(availabilityBoatJson(p.boat), p.date, p.prices.json);
+}
+
+/** The prizes back from the wire JSON, for the rare paths that show them (a dry-run sample, a refusal's value). */
+function prizesOf(p: PendingPush): Prize[] | null {
+  return JSON.parse(p.prices.json) as Prize[] | null;
 }

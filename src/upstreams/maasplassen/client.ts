@@ -30,14 +30,21 @@ export type AvailabilityEntryJson = string & { readonly __wire: 'maasplassen ava
 
 /** The wire form of an entry; the one place that decides it. */
 export function availabilityEntryJson(e: AvailabilityEntry): AvailabilityEntryJson {
-  return JSON.stringify({ boat: numericIfPossible(e.boat), date: e.date, prizes: e.prizes }) as AvailabilityEntryJson;
+  return availabilityEntryJsonOf(availabilityBoatJson(e.boat), e.date, JSON.stringify(e.prizes));
 }
 
-/** The entry back from its wire form, for the rare paths that show it (a dry-run sample, a refusal's value). */
-export function availabilityEntryFromJson(json: AvailabilityEntryJson): AvailabilityEntry {
-  const wire = JSON.parse(json) as { boat: string | number; date: string; prizes: Prize[] | null };
-  // numericIfPossible only turns canonical integers into numbers, so String() gives back the id as read.
-  return { boat: String(wire.boat), date: wire.date, prizes: wire.prizes };
+/**
+ * The wire form of an entry from the JSON of its boat id (`availabilityBoatJson`) and of its prizes
+ * (`JSON.stringify`): a run whose boats and price lists repeat writes each of those once. The same bytes as
+ * JSON.stringify of `{ boat, date, prizes }`.
+ */
+export function availabilityEntryJsonOf(boatJson: string, date: string, prizesJson: string): AvailabilityEntryJson {
+  return `{"boat":${boatJson},"date":${JSON.stringify(date)},"prizes":${prizesJson}}` as AvailabilityEntryJson;
+}
+
+/** A boat id as the service receives it, in JSON. */
+export function availabilityBoatJson(boat: string): string {
+  return JSON.stringify(numericIfPossible(boat));
 }
 
 /** A boat of the company fleet as the service reports it (`POST /company/{id}/fleet/`). */
