@@ -101,8 +101,13 @@ export class UpstreamGateway {
     this.#queue.on('add', () => this.#emitDepth());
   }
 
-  /** Runs one upstream operation through the queue, with retries. `op` names it in metrics and errors. */
-  call<T>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, options: CallOptions = {}): Promise<T> {
+  /**
+   * Runs one upstream operation through the queue, with retries. `op` names it in metrics and errors. `fn` may
+   * call `release` once the upstream's part of an attempt is done (its answer read in full) and only local work
+   * is left: the attempt's queue slot then goes to the next call while `fn` finishes. The attempt is still one
+   * attempt: its result, its error and any retry are as if it had kept the slot to the end.
+   */
+  call<T>(op: string, fn: (signal: AbortSignal | undefined, release: () => void) => Promise<T>, options: CallOptions = {}): Promise<T> {
     const signal = options.abortable === false ? undefined : options.signal;
     return withRetry(
       () => this.#attempt(op, fn, signal),
@@ -130,30 +135,45 @@ export class UpstreamGateway {
     await this.#queue.onIdle();
   }
 
-  async #attempt<T>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return this.#queue.add(
-      async () => {
-        const started = performance.now();
-        try {
-          const result = await fn(signal);
-          this.#events.emit('upstream:request', { upstream: this.upstream, op, durationMs: performance.now() - started, ok: true });
-          return result;
-        } catch (thrown) {
-          const error = coerceError(thrown);
-          this.#events.emit('upstream:request', {
-            upstream: this.upstream,
-            op,
-            durationMs: performance.now() - started,
-            ok: false,
-            errorKind: error.name,
-          });
-          // Only a wait the policy will sit out pauses the queue; a longer one fails this call and nothing else.
-          if (error instanceof BackOffError && error.waitMs <= this.#policy.max_retry_after_ms) this.#pauseFor(error.waitMs);
-          throw error;
-        }
-      },
-      { signal },
-    ) as Promise<T>;
+  #attempt<T>(op: string, fn: (signal: AbortSignal | undefined, release: () => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      // The slot is held until `free`: at the attempt's end, or earlier when fn releases it. An abort while the
+      // slot is held rejects at once (p-queue's `signal`), as it did before fn could release.
+      this.#queue
+        .add(
+          () =>
+            new Promise<void>((free) => {
+              this.#run(op, fn, signal, free).then(
+                (result) => {
+                  free();
+                  resolve(result);
+                },
+                (error: unknown) => {
+                  free();
+                  reject(error);
+                },
+              );
+            }),
+          { signal },
+        )
+        .catch(reject);
+    });
+  }
+
+  /** One attempt in its slot: the request metric, and a pause of the queue when the upstream asks to back off. */
+  async #run<T>(op: string, fn: (signal: AbortSignal | undefined, release: () => void) => Promise<T>, signal: AbortSignal | undefined, release: () => void): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await fn(signal, release);
+      this.#events.emit('upstream:request', { upstream: this.upstream, op, durationMs: performance.now() - started, ok: true });
+      return result;
+    } catch (thrown) {
+      const error = coerceError(thrown);
+      this.#events.emit('upstream:request', { upstream: this.upstream, op, durationMs: performance.now() - started, ok: false, errorKind: error.name });
+      // Only a wait the policy will sit out pauses the queue; a longer one fails this call and nothing else.
+      if (error instanceof BackOffError && error.waitMs <= this.#policy.max_retry_after_ms) this.#pauseFor(error.waitMs);
+      throw error;
+    }
   }
 
   #pauseFor(ms: number): void {
