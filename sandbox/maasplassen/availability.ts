@@ -16,7 +16,9 @@ export function isCalendarDate(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   const parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!parts) return false;
-  const [year, month, day] = [Number(parts[1]), Number(parts[2]), Number(parts[3])];
+  const year = Number(parts[1]);
+  const month = Number(parts[2]);
+  const day = Number(parts[3]);
   return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
 }
 
@@ -67,9 +69,15 @@ function toPrize(prize: Record<string, unknown>): SandboxPrize {
   return out;
 }
 
+/** The 422 for the first bad object, at index `i`. */
+function rolledBack(i: number, boat: unknown, date: unknown, reason: string) {
+  return apiError(422, 'availability', `Rolled back: availability[${i}] (boat ${show(boat)}, date ${show(date)}): ${reason}. Nothing was updated.`);
+}
+
 /**
  * Checks every object of a parsed payload against the company's fleet and returns the entries to store.
- * Throws a 422 naming the first bad object (index, boat, date and reason); nothing is stored in that case.
+ * Throws a 422 naming the first bad object (index, boat, date and reason); nothing is stored in that case. The
+ * entries share no object with the payload (it is echoed in the answer): they are the store's once committed.
  */
 export function validateUpdate(payload: unknown, companyId: number, state: SandboxState): AvailabilityEntry[] {
   if (!isRecord(payload)) throw apiError(422, 'availability', 'The payload must be a JSON object with "company" and "availability".');
@@ -80,23 +88,25 @@ export function validateUpdate(payload: unknown, companyId: number, state: Sandb
     throw apiError(422, 'availability', `"availability" must be an array, got ${show(payload.availability)}. Nothing was updated.`);
   }
   const entries: AvailabilityEntry[] = [];
-  for (const [i, item] of (payload.availability as unknown[]).entries()) {
-    const fail = (boat: unknown, date: unknown, reason: string) =>
-      apiError(422, 'availability', `Rolled back: availability[${i}] (boat ${show(boat)}, date ${show(date)}): ${reason}. Nothing was updated.`);
-    if (!isRecord(item)) throw fail(undefined, undefined, 'expected an object with boat, date and prizes');
+  // The fleet cannot change while a request is checked (every state change is synchronous).
+  const fleet = state.fleetExtIds(companyId);
+  const objects = payload.availability as unknown[];
+  for (let i = 0; i < objects.length; i++) {
+    const item = objects[i];
+    if (!isRecord(item)) throw rolledBack(i, undefined, undefined, 'expected an object with boat, date and prizes');
     const { boat, date, prizes } = item;
-    if (typeof boat !== 'string' && typeof boat !== 'number') throw fail(boat, date, 'boat must be your ext_id (string or number)');
+    if (typeof boat !== 'string' && typeof boat !== 'number') throw rolledBack(i, boat, date, 'boat must be your ext_id (string or number)');
     const extId = String(boat);
-    if (!state.boatByExtId(companyId, extId)) throw fail(boat, date, `boat not found in the fleet of company ${companyId}`);
-    if (!isCalendarDate(date)) throw fail(boat, date, 'date must be a calendar date in the form YYYY-MM-DD');
+    if (!fleet.has(extId)) throw rolledBack(i, boat, date, `boat not found in the fleet of company ${companyId}`);
+    if (!isCalendarDate(date)) throw rolledBack(i, boat, date, 'date must be a calendar date in the form YYYY-MM-DD');
     if (prizes === null) {
       entries.push({ extId, date, prizes: null });
       continue;
     }
-    if (!Array.isArray(prizes)) throw fail(boat, date, `prizes must be an array or null, got ${show(prizes)}`);
+    if (!Array.isArray(prizes)) throw rolledBack(i, boat, date, `prizes must be an array or null, got ${show(prizes)}`);
     for (const [j, p] of (prizes as unknown[]).entries()) {
       const problem = prizeProblem(p, j);
-      if (problem) throw fail(boat, date, problem);
+      if (problem) throw rolledBack(i, boat, date, problem);
     }
     entries.push({ extId, date, prizes: (prizes as Record<string, unknown>[]).map(toPrize) });
   }
