@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forEachConcurrent } from '../../src/core/for-each-concurrent.js';
+import { forEachConcurrent, forEachFed } from '../../src/core/for-each-concurrent.js';
 
 /** A promise settled from outside: each item waits on its own gate, so the test decides when it ends. */
 function gate(): { promise: Promise<void>; open(): void; fail(err: Error): void } {
@@ -160,5 +160,126 @@ describe('forEachConcurrent', () => {
     g.open();
     await expect(done).rejects.toThrow('source broke');
     expect(finished).toBe(true);
+  });
+});
+
+describe('forEachFed', () => {
+  it('takes items across batch boundaries: the next batch starts while the last one still runs', async () => {
+    const gates = Array.from({ length: 6 }, gate);
+    const started: number[] = [];
+    let handedOver = 0;
+    const done = forEachFed<number>(
+      2,
+      new AbortController().signal,
+      1,
+      async (push) => {
+        for (const batch of [[0, 1, 2], [3, 4, 5]]) {
+          if (!(await push(batch))) return;
+          handedOver++;
+        }
+      },
+      async (item) => {
+        started.push(item);
+        await gates[item]!.promise;
+      },
+    );
+    await settleMicrotasks();
+    expect(started).toEqual([0, 1]);
+    gates[0]!.open();
+    await settleMicrotasks();
+    // The lane freed by item 0 takes item 2; none waits now, so the second batch is handed over.
+    expect(started).toEqual([0, 1, 2]);
+    expect(handedOver).toBe(2);
+    gates[2]!.open();
+    await settleMicrotasks();
+    // Item 1 of the first batch still runs, and item 3 of the second has started beside it.
+    expect(started).toEqual([0, 1, 2, 3]);
+    for (const g of gates) g.open();
+    await done;
+    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('push waits while `buffer` items wait for a lane, so the producer reads no further ahead', async () => {
+    const gates = Array.from({ length: 9 }, gate);
+    const pushed: number[] = [];
+    const done = forEachFed<number>(
+      1,
+      new AbortController().signal,
+      2,
+      async (push) => {
+        for (const batch of [[0, 1, 2], [3, 4, 5], [6, 7, 8]]) {
+          await push(batch);
+          pushed.push(batch[0]!);
+        }
+      },
+      async (item) => gates[item]!.promise,
+    );
+    await settleMicrotasks();
+    // Item 0 runs, 1 and 2 wait (= buffer): the second batch is not taken.
+    expect(pushed).toEqual([0]);
+    gates[0]!.open();
+    await settleMicrotasks();
+    expect(pushed).toEqual([0, 3]);
+    for (const g of gates) g.open();
+    await done;
+    expect(pushed).toEqual([0, 3, 6]);
+  });
+
+  it('after an item throws, no item starts, push resolves false, and the first error is rethrown once the items in hand settle', async () => {
+    const gates = Array.from({ length: 6 }, gate);
+    const started: number[] = [];
+    const pushes: boolean[] = [];
+    let settled = false;
+    const done = forEachFed<number>(
+      2,
+      new AbortController().signal,
+      10,
+      async (push) => {
+        pushes.push(await push([0, 1, 2]));
+        await gates[5]!.promise;
+        pushes.push(await push([3, 4]));
+      },
+      async (item) => {
+        started.push(item);
+        await gates[item]!.promise;
+      },
+    ).finally(() => (settled = true));
+    done.catch(() => undefined);
+    await settleMicrotasks();
+    gates[0]!.fail(new Error('item 0 failed'));
+    await settleMicrotasks();
+    expect(started).toEqual([0, 1]);
+    gates[5]!.open();
+    await settleMicrotasks();
+    expect(pushes).toEqual([true, false]);
+    expect(settled).toBe(false); // item 1 is still in hand
+    gates[1]!.open();
+    await expect(done).rejects.toThrow('item 0 failed');
+    expect(started).toEqual([0, 1]);
+  });
+
+  it('stops taking items once stop aborts, and rethrows a producer error after the items in hand', async () => {
+    const stop = new AbortController();
+    const gates = Array.from({ length: 4 }, gate);
+    const started: number[] = [];
+    const done = forEachFed<number>(
+      1,
+      stop.signal,
+      10,
+      async (push) => {
+        await push([0, 1, 2, 3]);
+        throw new Error('read failed');
+      },
+      async (item) => {
+        started.push(item);
+        await gates[item]!.promise;
+      },
+    );
+    done.catch(() => undefined);
+    await settleMicrotasks();
+    stop.abort();
+    gates[0]!.open();
+    await expect(done).rejects.toThrow('read failed');
+    expect(started).toEqual([0]);
   });
 });

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { PermanentError } from '../../core/errors.js';
 import { type ItemState, VOIDED_HASH } from '../../core/item-state.js';
 import { StateWriter } from '../../core/state-writer.js';
-import { forEachConcurrent } from '../../core/for-each-concurrent.js';
+import { forEachConcurrent, forEachFed } from '../../core/for-each-concurrent.js';
 import type { Plan } from '../../core/types.js';
 import type { ContextOf } from '../define-pipeline.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
@@ -26,8 +26,10 @@ type Ctx = ContextOf<PlanogramCatalogConfig, 'planogrambuilder'>;
 
 /** Vendor codes that mean "this row's values are refused", reported like a validation failure. */
 const ROW_CODES = new Set(['PAE_INVALID_ARGUMENT', 'PAE_OUT_OF_RANGE']);
-/** Items read ahead of the calls: one batch in flight while the next is read and mapped. */
+/** Items read ahead of the calls, voided and handed over together: one batch waiting while the next is read and mapped. */
 const BATCH = 512;
+/** Checkpoints per record (under StateWriter's backpressure limit, so recording a chunk does not wait for a write in flight). */
+const CHECKPOINT_CHUNK = 256;
 
 /** What the item passes share while one run applies. */
 interface Apply {
@@ -103,45 +105,53 @@ async function uploadImages(run: Apply, uploads: Map<string, LocalImage>): Promi
   });
 }
 
-/** One catalog read again: writes, refreshes and quiet checkpoints, sent a batch at a time. */
+/**
+ * One catalog read again: writes, refreshes and quiet checkpoints. Items are handed to the calls a batch at a
+ * time, each batch's keys voided first (see applyCatalog); the calls run across batch boundaries, so the rate's
+ * calls stay in flight while the next batch is read, voided and checkpoints are written.
+ */
 async function applyKind(run: Apply, plan: KindPlan): Promise<void> {
   const { ctx } = run;
-  /** Each task resolves with the checkpoint of the item it wrote, if it did. */
-  let batch: (() => Promise<ItemState | undefined>)[] = [];
-  /** Keys of the batch's writes, voided before the batch is sent (see applyCatalog). */
-  let writing: string[] = [];
-  const send = async (tasks: (() => Promise<ItemState | undefined>)[], keys: string[]) => {
-    await ctx.state.voidMany(keys);
-    const landed: ItemState[] = [];
-    try {
-      await forEachConcurrent(tasks, run.concurrency, ctx.stopSignal, async (task) => {
-        const state = await task();
-        if (state) landed.push(state);
-      });
-    } finally {
-      // A batch's checkpoints in one record: one statement per item would cost more than the rest of its work.
-      await run.checkpoints.record(landed);
-    }
-  };
-  let inFlight: Promise<void> = Promise.resolve();
-  for await (const row of acceptedRows(plan.src, plan.index, ctx.stopSignal, plan.fromSnapshot)) {
-    const fresh = run.uploaded.size ? imagesOf(row.item).map((n) => n.toLowerCase()).filter((n) => run.uploaded.has(n)) : [];
-    if (plan.index.has(row.slot, Flag.CREATE | Flag.UPDATE)) {
-      writing.push(row.key);
-      batch.push(() => writeRow(run, plan, row, fresh));
-    } else if (fresh.length) batch.push(() => refreshRow(run, plan.src.kind, row, fresh));
-    else if (plan.index.has(row.slot, Flag.SETTLE)) await run.checkpoints.record([{ key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null }]);
-    if (batch.length >= BATCH) {
-      await inFlight;
-      inFlight = send(batch, writing);
-      // Awaited before the next batch starts; the handler only keeps a failure from counting as unhandled meanwhile.
-      inFlight.catch(() => undefined);
-      batch = [];
-      writing = [];
-    }
-  }
-  await inFlight;
-  await send(batch, writing);
+  /** Checkpoints of items that landed, recorded a chunk at a time: a statement per item would cost more than the rest of its work. */
+  let landed: ItemState[] = [];
+  await forEachFed<() => Promise<ItemState | undefined>>(
+    run.concurrency,
+    ctx.stopSignal,
+    // The next batch is handed over once fewer items wait than the calls in flight: read and voided meanwhile.
+    run.concurrency,
+    async (push) => {
+      /** Each task resolves with the checkpoint of the item it wrote, if it did. */
+      let batch: (() => Promise<ItemState | undefined>)[] = [];
+      /** Keys of the batch's writes, voided before the batch is handed over. */
+      let writing: string[] = [];
+      for await (const row of acceptedRows(plan.src, plan.index, ctx.stopSignal, plan.fromSnapshot)) {
+        const fresh = run.uploaded.size ? imagesOf(row.item).map((n) => n.toLowerCase()).filter((n) => run.uploaded.has(n)) : [];
+        if (plan.index.has(row.slot, Flag.CREATE | Flag.UPDATE)) {
+          writing.push(row.key);
+          batch.push(() => writeRow(run, plan, row, fresh));
+        } else if (fresh.length) batch.push(() => refreshRow(run, plan.src.kind, row, fresh));
+        else if (plan.index.has(row.slot, Flag.SETTLE)) await run.checkpoints.record([{ key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null }]);
+        if (batch.length >= BATCH) {
+          await ctx.state.voidMany(writing);
+          if (!(await push(batch))) return;
+          batch = [];
+          writing = [];
+        }
+      }
+      await ctx.state.voidMany(writing);
+      await push(batch);
+    },
+    async (task) => {
+      const state = await task();
+      if (!state) return;
+      landed.push(state);
+      if (landed.length >= CHECKPOINT_CHUNK) {
+        const chunk = landed;
+        landed = [];
+        await run.checkpoints.record(chunk);
+      }
+    },
+  ).finally(() => run.checkpoints.record(landed));
 }
 
 /** Sends one item; resolves with its checkpoint once the service has it, undefined when it failed. */
