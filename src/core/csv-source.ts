@@ -35,6 +35,17 @@ export type CsvRow =
   | { line: number; values: Record<string, string>; error?: undefined }
   | { line: number; values?: undefined; error: string };
 
+/** A good record's fields in the header's order, or a bad record's `error`, with the line where it starts. */
+export type CsvFieldsRow =
+  | { line: number; fields: readonly string[]; error?: undefined }
+  | { line: number; fields?: undefined; error: string };
+
+/** Records of one chunk of a file as field arrays, with the file's header: no object per record. */
+export interface CsvBatch {
+  header: readonly string[];
+  rows: CsvFieldsRow[];
+}
+
 /** Characters handed to the splitter at once: bounds the rows of one yielded batch (see readCsvBatches). */
 const BATCH_CHARS = 8 * 1024;
 
@@ -88,14 +99,17 @@ export interface CsvReadMeter {
  * csv-records.ts), so a stray quote costs its own record and nothing after it.
  */
 export async function* readCsv(path: string, options: Partial<CsvOptions> = {}, meter?: CsvReadMeter): AsyncGenerator<CsvRow> {
-  for await (const batch of readCsvBatches(path, options, meter)) yield* batch;
+  for await (const { header, rows } of readCsvBatches(path, options, meter)) {
+    for (const row of rows) yield row.error === undefined ? { line: row.line, values: keyed(header, row.fields) } : row;
+  }
 }
 
 /**
- * `readCsv` a decoded chunk of records at a time: a reader that handles thousands of rows pays one await per
- * chunk instead of one per row (two nested generators cost more than splitting the records).
+ * `readCsv` a decoded chunk of records at a time, each record as its fields: a reader that handles thousands of
+ * rows pays one await per chunk instead of one per row (two nested generators cost more than splitting the
+ * records), and one that looks columns up by position builds no object per record.
  */
-export async function* readCsvBatches(path: string, options: Partial<CsvOptions> = {}, meter?: CsvReadMeter): AsyncGenerator<CsvRow[]> {
+export async function* readCsvBatches(path: string, options: Partial<CsvOptions> = {}, meter?: CsvReadMeter): AsyncGenerator<CsvBatch> {
   // Callers may pass a larger settings object (e.g. a pipeline's source block): take only our keys.
   const opts = csvOptionsSchema.parse({
     delimiter: options.delimiter,
@@ -119,7 +133,7 @@ export async function* readCsvBatches(path: string, options: Partial<CsvOptions>
   const file = createReadStream(path);
   const decoded = file.pipe(iconv.decodeStream(encoding, { stripBOM: true })) as AsyncIterable<string>;
   let header: string[] | undefined;
-  const check = (record: SplitRecord): CsvRow | undefined => {
+  const check = (record: SplitRecord): CsvFieldsRow | undefined => {
     const { line } = record;
     if (record.error !== undefined) {
       // Without its header no row of the file means anything.
@@ -137,10 +151,10 @@ export async function* readCsvBatches(path: string, options: Partial<CsvOptions>
     // A NUL never belongs in text: it marks a binary or corrupted file, and Postgres and most APIs refuse it.
     const nul = columnContaining(header, fields, '\u0000');
     if (nul) return { line, error: `column "${nul}" contains a NUL byte (binary or corrupted data)` };
-    return { line, values: keyed(header, fields) };
+    return { line, fields };
   };
-  const checkAll = (records: SplitRecord[]): CsvRow[] => {
-    const rows: CsvRow[] = [];
+  const checkAll = (records: SplitRecord[]): CsvFieldsRow[] => {
+    const rows: CsvFieldsRow[] = [];
     for (const record of records) {
       const row = check(record);
       if (row) rows.push(row);
@@ -153,11 +167,11 @@ export async function* readCsvBatches(path: string, options: Partial<CsvOptions>
       // to the old one. A few KiB at a time, a batch is consumed before the next GC and dies young.
       for (let at = 0; at < text.length; at += BATCH_CHARS) {
         const rows = checkAll(splitter.push(at === 0 && text.length <= BATCH_CHARS ? text : text.slice(at, at + BATCH_CHARS)));
-        if (rows.length > 0) yield rows;
+        if (rows.length > 0) yield { header: header!, rows };
       }
     }
     const rows = checkAll(splitter.end());
-    if (rows.length > 0) yield rows;
+    if (rows.length > 0) yield { header: header!, rows };
   } finally {
     file.destroy();
     if (meter) {
@@ -168,7 +182,7 @@ export async function* readCsvBatches(path: string, options: Partial<CsvOptions>
 }
 
 /** The record by column name (a repeated name keeps its last value). Every record fills the same names in the same order, so they share one shape. */
-function keyed(header: string[], fields: string[]): Record<string, string> {
+function keyed(header: readonly string[], fields: readonly string[]): Record<string, string> {
   const values: Record<string, string> = {};
   for (let i = 0; i < header.length; i++) values[header[i]!] = fields[i]!;
   return values;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { describe, expect, it } from 'vitest';
-import { type CsvReadMeter, type CsvRow, detectDelimiter, readCsv } from '../../src/core/csv-source.js';
+import { type CsvReadMeter, type CsvRow, detectDelimiter, readCsv, readCsvBatches } from '../../src/core/csv-source.js';
 
 async function rows(content: string | Buffer, options = {}, meter?: CsvReadMeter): Promise<CsvRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'koppel-csv-'));
@@ -155,5 +155,20 @@ describe('readCsv recovery from a broken record', () => {
     const out = await rows(`a;b\n0;"stray\n${Array.from({ length: 50 }, (_, i) => long(i + 1)).join('\n')}\n`, { max_record_chars: 1024 });
     expect(out[0]).toEqual({ line: 2, error: expect.stringMatching(/^record too large .*line 3/) });
     expect(out.slice(1).map((r) => [r.line, r.values?.a])).toEqual(Array.from({ length: 50 }, (_, i) => [i + 3, String(i + 1)]));
+  });
+});
+
+describe('readCsvBatches', () => {
+  it('hands over each record as its fields under the one header, bad records as errors, in file order', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'koppel-csv-'));
+    const path = join(dir, 'in.csv');
+    await writeFile(path, ` a ;b\n1;2\n3\n"x;y";4\n`);
+    const got: { header: readonly string[]; line: number; fields?: readonly string[]; error?: string }[] = [];
+    for await (const { header, rows } of readCsvBatches(path)) for (const row of rows) got.push({ header, ...row });
+    expect(got).toEqual([
+      { header: ['a', 'b'], line: 2, fields: ['1', '2'] },
+      { header: ['a', 'b'], line: 3, error: 'wrong number of columns: the header has 2, this row 1' },
+      { header: ['a', 'b'], line: 4, fields: ['x;y', '4'] },
+    ]);
   });
 });

@@ -121,7 +121,7 @@ describe.skipIf(!hasPostgres)('SQL source: read-only, one statement', () => {
       },
     });
     const got = [];
-    for await (const batch of rows) got.push(...batch.rows.map((row) => row.values));
+    for await (const batch of rows) got.push(...batch.rows.map((row) => Object.fromEntries(batch.columns.map((c, i) => [c, row.fields![i]]))));
     expect(got).toEqual([{ ro: 'on', tro: 'on', timeout: '4321ms' }]);
   });
 

@@ -48,10 +48,20 @@ export interface RowProblem {
 
 const MAX_DESC = 255;
 
+/** Where each column the mapping names is in a row's fields (-1: not in the source). */
+interface ColumnPlaces {
+  columns: readonly string[];
+  boat: number;
+  date: number;
+  available: number;
+  prices: { desc: number; descDe: number; cents: number }[];
+}
+
 /**
  * Turns source rows into boat-dates, or says what is wrong with a row. Checks everything the service would
  * check except fleet membership (the pipeline does that against the mirrored fleet). One mapper serves a whole
- * run: the mapping's lookups are prepared once, and a date's text is parsed once, not once per boat.
+ * run: the mapping's lookups are prepared once, columns are found by position once per column list, and a
+ * date's text is parsed once, not once per boat.
  */
 export class AvailabilityRowMapper {
   readonly #m: AvailabilityMapping;
@@ -59,30 +69,36 @@ export class AvailabilityRowMapper {
   readonly #notAvailable: ReadonlySet<string>;
   /** Date cell text → its `normaliseDate`; a source repeats every date once per boat. */
   readonly #dates = new BoundedMemo(MAX_DATES, normaliseDate);
+  /** The places for the last column list seen (a file has one; a query's fetches each bring theirs). */
+  #places: ColumnPlaces | undefined;
 
   constructor(m: AvailabilityMapping) {
     this.#m = m;
     this.#notAvailable = new Set(m.not_available_values.map((v) => v.toLowerCase()));
   }
 
-  map(values: Record<string, unknown>): AvailabilityEntry | RowProblem {
+  /** `fields` in the order of `columns`; a column named twice counts with its last value. */
+  map(columns: readonly string[], fields: readonly unknown[]): AvailabilityEntry | RowProblem {
     const m = this.#m;
-    if (!(m.boat in values)) return { field: m.boat, reason: `column "${m.boat}" is missing from the source` };
-    if (!(m.date in values)) return { field: m.date, reason: `column "${m.date}" is missing from the source` };
-    const boat = cell(values, m.boat);
+    const at = this.#placesOf(columns);
+    if (at.boat < 0) return { field: m.boat, reason: `column "${m.boat}" is missing from the source` };
+    if (at.date < 0) return { field: m.date, reason: `column "${m.date}" is missing from the source` };
+    const boat = cell(fields, at.boat);
     if (!boat) return { field: m.boat, reason: 'boat id is empty' };
-    const dateText = cell(values, m.date);
+    const dateText = cell(fields, at.date);
     const date = this.#dates.get(dateText);
     if (!date) return { field: m.date, reason: 'expected a date YYYY-MM-DD', value: dateText };
 
-    if (m.available && this.#notAvailable.has(cell(values, m.available).toLowerCase())) {
+    if (m.available && this.#notAvailable.has(cell(fields, at.available).toLowerCase())) {
       return { boat, date, prizes: null };
     }
     const prizes: Prize[] = [];
-    for (const group of m.prices) {
-      const desc = cell(values, group.desc);
-      const descDe = group.desc_de ? cell(values, group.desc_de) : '';
-      const amount = cell(values, group.cents);
+    for (let g = 0; g < m.prices.length; g++) {
+      const group = m.prices[g]!;
+      const place = at.prices[g]!;
+      const desc = cell(fields, place.desc);
+      const descDe = cell(fields, place.descDe);
+      const amount = cell(fields, place.cents);
       if (!desc && !amount && !descDe) continue;
       if (!desc) return { field: group.desc, reason: 'price option has an amount but no description', value: amount };
       if (desc.length > MAX_DESC) return { field: group.desc, reason: `description longer than ${MAX_DESC} characters`, value: desc };
@@ -97,14 +113,28 @@ export class AvailabilityRowMapper {
     }
     return { boat, date, prizes };
   }
+
+  #placesOf(columns: readonly string[]): ColumnPlaces {
+    if (this.#places?.columns === columns) return this.#places;
+    const m = this.#m;
+    const place = (column: string | undefined) => (column === undefined ? -1 : columns.lastIndexOf(column));
+    this.#places = {
+      columns,
+      boat: place(m.boat),
+      date: place(m.date),
+      available: place(m.available),
+      prices: m.prices.map((group) => ({ desc: place(group.desc), descDe: place(group.desc_de), cents: place(group.cents) })),
+    };
+    return this.#places;
+  }
 }
 
 /** Distinct date texts a mapper remembers: decades of days, a few hundred kB. */
 const MAX_DATES = 10_000;
 
-/** A column's text, trimmed; '' when absent. */
-function cell(values: Record<string, unknown>, column: string): string {
-  const v = values[column];
+/** A field's text, trimmed; '' when absent (place -1) or null. */
+function cell(fields: readonly unknown[], place: number): string {
+  const v = place < 0 ? undefined : fields[place];
   if (v === null || v === undefined) return '';
   // Sources hand over text (the SQL source reads date columns as text too), never a JS Date.
   return String(v).trim();

@@ -65,14 +65,14 @@ export const maasplassenAvailability = definePipeline({
     // place of its first row: `read` is in file order, and `at` finds a boat-date's place without a key string.
     const read: PendingPush[] = [];
     const at = new Map<string, Map<string, number>>();
-    for await (const { source, rows } of readAvailabilitySource(ctx.config.source)) {
+    for await (const { source, columns, rows } of readAvailabilitySource(ctx.config.source)) {
       ctx.count('seen', rows.length);
       for (const row of rows) {
-        if (row.error !== undefined || !row.values) {
+        if (row.error !== undefined || !row.fields) {
           await ctx.reject.add({ source, line: row.line, reason: row.error ?? 'unreadable row' });
           continue;
         }
-        const mapped = mapper.map(row.values);
+        const mapped = mapper.map(columns, row.fields);
         if ('reason' in mapped) {
           await ctx.reject.add({ source, line: row.line, field: mapped.field, reason: mapped.reason, value: mapped.value });
           continue;

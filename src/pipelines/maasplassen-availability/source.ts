@@ -5,16 +5,21 @@ import { ConfigError } from '../../core/errors.js';
 import type { MaasplassenAvailabilityConfig } from './config.js';
 import { singleStatement } from './config-sql-statement.js';
 
-/** One source row: its line in the file (or row number in the query's result) and its values, or why not. */
+/** One source row: its line in the file (or row number in the query's result) and its fields, or why not. */
 export interface SourceRow {
   line: number;
-  values?: Record<string, unknown>;
+  /** The row's values in the order of its batch's `columns`. */
+  fields?: readonly unknown[];
   error?: string;
 }
 
-/** Rows of one source, a file chunk or a cursor fetch: where they came from is said once, not per row. */
+/**
+ * Rows of one source, a file chunk or a cursor fetch: where they came from and their column names are said
+ * once, not per row.
+ */
 export interface SourceBatch {
   source: string;
+  columns: readonly string[];
   rows: readonly SourceRow[];
 }
 
@@ -28,7 +33,7 @@ type SqlSource = Extract<MaasplassenAvailabilityConfig['source'], { sql: unknown
  */
 export async function* readAvailabilitySource(cfg: MaasplassenAvailabilityConfig['source']): AsyncGenerator<SourceBatch> {
   if ('csv' in cfg) {
-    for await (const rows of readCsvBatches(cfg.csv, cfg)) yield { source: cfg.csv, rows };
+    for await (const { header, rows } of readCsvBatches(cfg.csv, cfg)) yield { source: cfg.csv, columns: header, rows };
     return;
   }
   yield* readQuery(cfg.sql);
@@ -74,8 +79,10 @@ async function* readQuery(sql: SqlSource): AsyncGenerator<SourceBatch> {
     await client.query('begin transaction read only');
     await declareCursor(client, one.statement);
     for (;;) {
-      const res = await client.query(`fetch ${FETCH_SIZE} from koppel_source`);
-      if (res.rows.length > 0) yield { source: 'source.sql', rows: (res.rows as Record<string, unknown>[]).map((values) => ({ line: ++n, values })) };
+      const res = await client.query<unknown[]>({ text: `fetch ${FETCH_SIZE} from koppel_source`, rowMode: 'array' });
+      if (res.rows.length > 0) {
+        yield { source: 'source.sql', columns: res.fields.map((f) => f.name), rows: res.rows.map((fields) => ({ line: ++n, fields })) };
+      }
       if (res.rows.length < FETCH_SIZE) break;
     }
     await client.query('commit');
