@@ -94,8 +94,14 @@ export class PlanogramBuilderClient {
   }
 
   /** `call`, optionally with the response's field number `split` left undecoded (list-page.ts): a List's items, a write's item. */
-  async #call<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions, split?: number): Promise<Invoked<M>> {
-    if (!this.#sessionFresh()) await this.#ensureSession(options.signal);
+  #call<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions, split?: number): Promise<Invoked<M>> {
+    // Not an async function: a call with a fresh session goes straight to the gateway, without a promise of its own.
+    if (!this.#sessionFresh()) return this.#ensureSession(options.signal).then(() => this.#send(method, request, options, split));
+    return this.#send(method, request, options, split);
+  }
+
+  /** `#call` once the session is there: one gateway call, its attempts sent with the token current at the time. */
+  #send<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions, split?: number): Promise<Invoked<M>> {
     let used = '';
     return this.#gateway.call(
       method,
@@ -162,13 +168,19 @@ export class PlanogramBuilderClient {
   /**
    * Creates or updates one item. The service answers with the item as it stored it, which no caller reads: that
    * copy is left in its wire bytes (split out like a List page's items), and only the answer's `error` is decoded
-   * and checked, so a write costs no item decode and no item copy through zod.
+   * and checked, so a write costs no item decode and no item copy through zod. Resolves once the service has it.
    */
-  async writeItem<K extends ItemKind>(kind: K, verb: 'Create' | 'Update', item: ItemByKind[K], options: PlanoCallOptions = {}): Promise<void> {
-    const { field } = ITEM_KINDS[kind];
-    const method = itemMethod(kind, verb);
-    const { service } = this.#opened ?? (await this.#openTransport());
-    await this.#call(method, { [field]: item } as unknown as Requests[typeof method], options, this.#responseField(service, method, field));
+  writeItem<K extends ItemKind>(kind: K, verb: 'Create' | 'Update', item: ItemByKind[K], options: PlanoCallOptions = {}): Promise<unknown> {
+    const opened = this.#opened;
+    if (opened === undefined) return this.#openTransport().then(() => this.writeItem(kind, verb, item, options));
+    // Not an async function (one promise less per write); a throw still reaches the caller as a rejection.
+    try {
+      const { field } = ITEM_KINDS[kind];
+      const method = itemMethod(kind, verb);
+      return this.#call(method, { [field]: item } as unknown as Requests[typeof method], options, this.#responseField(opened.service, method, field));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** The number of the field `name` in `method`'s response message, read from the .proto as loaded (once per method). */
@@ -268,8 +280,10 @@ export class PlanogramBuilderClient {
    * One attempt: unary call with a deadline, cancelled by `signal`, response validated and its error translated.
    * With `split`, that field's entries are left encoded (`split` in the result) and the rest validated.
    */
-  async #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string, split?: number): Promise<Invoked<M>> {
-    const { channel, service, Metadata } = this.#opened ?? (await this.#openTransport());
+  #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string, split?: number): Promise<Invoked<M>> {
+    const opened = this.#opened;
+    if (opened === undefined) return this.#openTransport().then(() => this.#invoke(method, request, signal, itemKey, split));
+    const { channel, service, Metadata } = opened;
     const def = service[method]!;
     const deserialize = (bytes: Buffer): { value: unknown; split: SplitResponse | undefined } => {
       if (split === undefined) return { value: def.responseDeserialize(bytes), split: undefined };
