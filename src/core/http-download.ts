@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { RetryableError } from './errors.js';
 import { tuningOff } from './bench-switch.js';
 import type { DownloadResponse } from './download-response.js';
-import { headersOf, type HttpRequest, transportError } from './http-request.js';
+import { attemptSignal, headersOf, type HttpRequest, transportError } from './http-request.js';
 
 /**
  * How deliverables are fetched (by the mirroring pipelines): node:http(s), because it keeps download peak RSS
@@ -17,8 +17,7 @@ export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadRe
   // The bench's without (bench-switch.ts); loaded only then; undici is a dev dependency, absent from the image.
   if (tuningOff('node-http')) return import('./undici-download.js').then((m) => m.openUndiciDownload(req));
   const url = new URL(req.url);
-  const deadline = AbortSignal.timeout(req.timeoutMs);
-  const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+  const { signal, deadline, finish } = attemptSignal(req);
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     let request: ClientRequest;
@@ -26,6 +25,7 @@ export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadRe
       request = send(url, { method: req.method ?? 'GET', headers: req.headers });
     } catch (err) {
       // A header node refuses (fetch would have failed the same request): classified like any other failure.
+      finish();
       reject(transportError(req, deadline, err as Error, err));
       return;
     }
@@ -35,7 +35,10 @@ export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadRe
       if (res) res.destroy(transportError(req, deadline, new Error('aborted'), signal.reason) as Error);
       else request.destroy(new Error('aborted'));
     };
-    const settled = () => signal.removeEventListener('abort', abort);
+    const settled = () => {
+      signal.removeEventListener('abort', abort);
+      finish();
+    };
     request.on('error', (err) => {
       settled();
       if (res && !res.readableEnded) {

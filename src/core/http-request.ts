@@ -35,10 +35,17 @@ export interface TextAnswer {
  */
 export function requestUpstreamText(req: HttpRequest & { errorTextLimit?: number | undefined }): Promise<TextAnswer> {
   const url = new URL(req.url);
-  const deadline = AbortSignal.timeout(req.timeoutMs);
-  const signal = req.signal ? AbortSignal.any([req.signal, deadline]) : deadline;
+  const { signal, deadline, finish } = attemptSignal(req);
   const headers = req.body === undefined ? req.headers : { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) };
-  return new Promise((resolve, reject) => {
+  return new Promise<TextAnswer>((resolveAnswer, rejectAnswer) => {
+    const resolve = (answer: TextAnswer) => {
+      finish();
+      resolveAnswer(answer);
+    };
+    const reject = (err: unknown) => {
+      finish();
+      rejectAnswer(err);
+    };
     const fail = (err: unknown) => reject(transportError(req, deadline, err as Error & { code?: string }, err));
     let request: ClientRequest;
     try {
@@ -99,11 +106,47 @@ export function headersOf(rawHeaders: readonly string[]): Headers {
   return headers;
 }
 
+/** One attempt's signal: its deadline and the caller's abort joined; `finish` once the attempt has settled. */
+export interface AttemptSignal {
+  readonly signal: AbortSignal;
+  /** Aborted when the deadline, not the caller, ended the attempt. */
+  readonly deadline: { readonly aborted: boolean };
+  /** Clears the deadline's timer and the listener on the caller's signal. */
+  finish(): void;
+}
+
+/**
+ * The deadline of one attempt joined with the caller's abort, as a timer and a listener that `finish` removes:
+ * AbortSignal.timeout + AbortSignal.any cost ~3× the CPU per call, and kept each call's timer (and its joined
+ * signal, tracked by the run's) alive for the whole deadline after the call had ended.
+ */
+export function attemptSignal(req: Pick<HttpRequest, 'timeoutMs' | 'signal'>): AttemptSignal {
+  const controller = new AbortController();
+  const deadline = { aborted: false };
+  const timer = setTimeout(() => {
+    deadline.aborted = true;
+    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+  }, req.timeoutMs);
+  timer.unref(); // as AbortSignal.timeout's: a deadline alone keeps no process alive
+  const caller = req.signal;
+  const callerAborted = () => controller.abort(caller!.reason);
+  if (caller?.aborted) callerAborted();
+  else caller?.addEventListener('abort', callerAborted, { once: true });
+  return {
+    signal: controller.signal,
+    deadline,
+    finish: () => {
+      clearTimeout(timer);
+      caller?.removeEventListener('abort', callerAborted);
+    },
+  };
+}
+
 /**
  * What a request that got no usable answer throws, for fetch and downloads alike: the caller's abort reason
  * untouched (shutdown is not a flaky network), else a RetryableError saying timeout or which failure.
  */
-export function transportError(req: HttpRequest, deadline: AbortSignal, detail: Error & { code?: string }, cause: unknown): unknown {
+export function transportError(req: HttpRequest, deadline: { readonly aborted: boolean }, detail: Error & { code?: string }, cause: unknown): unknown {
   if (req.signal?.aborted) return req.signal.reason;
   const what = deadline.aborted ? `timed out after ${req.timeoutMs} ms` : `failed: ${detail.code ?? detail.message} (${new URL(req.url).host})`;
   return new RetryableError(`${req.upstream} ${req.op} ${what}`, { upstream: req.upstream, op: req.op, cause });
