@@ -136,28 +136,20 @@ export class UpstreamGateway {
   }
 
   #attempt<T>(op: string, fn: (signal: AbortSignal | undefined, release: () => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      // The slot is held until `free`: at the attempt's end, or earlier when fn releases it. An abort while the
-      // slot is held rejects at once (p-queue's `signal`), as it did before fn could release.
-      this.#queue
-        .add(
-          () =>
-            new Promise<void>((free) => {
-              this.#run(op, fn, signal, free).then(
-                (result) => {
-                  free();
-                  resolve(result);
-                },
-                (error: unknown) => {
-                  free();
-                  reject(error);
-                },
-              );
-            }),
-          { signal },
-        )
-        .catch(reject);
-    });
+    // The slot is held until `free`: at the attempt's end, or earlier when fn releases it. An abort while the
+    // slot is held rejects at once (p-queue's `signal`), as it did before fn could release. Otherwise the
+    // attempt's own outcome is the call's, whenever it comes.
+    let result!: Promise<T>;
+    const slot = this.#queue.add(
+      () =>
+        new Promise<void>((free) => {
+          const done = (): void => free();
+          result = this.#run(op, fn, signal, done);
+          result.then(done, done); // also keeps a failure after an abort from counting as unhandled
+        }),
+      { signal },
+    );
+    return slot.then(() => result);
   }
 
   /** One attempt in its slot: the request metric, and a pause of the queue when the upstream asks to back off. */
