@@ -67,12 +67,6 @@ export interface WriteFileOptions {
   /** Upstream, op and item, for the errors' messages. */
   context?: ErrorContext | undefined;
   signal?: AbortSignal | undefined;
-  /**
-   * Called once the whole body has arrived and only local work is left: an upstream call gives its queue slot
-   * back here (UpstreamGateway.call's `release`). A body announced at most SMALL_BODY_BYTES long is read into
-   * memory first, so this comes before its temporary is even opened.
-   */
-  bodyArrived?: (() => void) | undefined;
 }
 
 /**
@@ -80,16 +74,6 @@ export interface WriteFileOptions {
  * most of a download's cost. At most two batches per download are in memory (one being written, one filling).
  */
 const WRITE_BATCH_BYTES = 512 * 1024;
-
-/**
- * A body announced at most this long is read whole before its file is written (see `bodyArrived`), as long as
- * the bodies so held stay within HELD_BYTES_LIMIT together; any other body streams to disk as it arrives.
- */
-export const SMALL_BODY_BYTES = 1024 * 1024;
-const HELD_BYTES_LIMIT = 8 * SMALL_BODY_BYTES;
-
-// Announced bytes of the bodies being read into memory or written from it, in the whole process (≤ HELD_BYTES_LIMIT).
-let heldBytes = 0;
 
 /** Streams `body` to `path` atomically. Memory stays flat however large the file is. */
 export async function writeFileAtomic(body: Readable, path: string, options: WriteFileOptions = {}): Promise<StoredFile> {
@@ -131,42 +115,26 @@ export async function stageFile(body: Readable, path: string, options: WriteFile
   let file: FileHandle | undefined;
   // The write in flight while the next batch fills; awaited before the next one starts (and on every exit).
   let writing: Promise<unknown> = Promise.resolve();
-  const held = expectedSize !== undefined && expectedSize <= SMALL_BODY_BYTES && heldBytes + expectedSize <= HELD_BYTES_LIMIT ? expectedSize : undefined;
-  if (held !== undefined) heldBytes += held;
   try {
+    file = await openExclusive(temp, folder);
+    if (options.signal) addAbortSignal(options.signal, body);
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
-    if (held !== undefined) {
-      if (options.signal) addAbortSignal(options.signal, body);
-      // Read whole, then written: the body's bytes beyond what was announced are counted, not kept (it fails below).
-      for await (const chunk of body as AsyncIterable<Uint8Array>) {
-        size += chunk.length;
-        if (size > maxBytes) throw tooLarge(size, false);
-        if (size <= held) batch.push(chunk);
+    for await (const chunk of body as AsyncIterable<Uint8Array>) {
+      size += chunk.length;
+      // Counted before the chunk is written: the temporary never holds more than the limit.
+      if (size > maxBytes) throw tooLarge(size, false);
+      batch.push(chunk);
+      batchBytes += chunk.length;
+      if (batchBytes >= WRITE_BATCH_BYTES) {
+        await writing;
+        // The batch before this one is on disk and hashed: its socket buffers are garbage now.
+        releaseReadBuffers(batchBytes);
+        for (const c of batch) hash.update(c);
+        writing = writeAll(file, batch);
+        batch = [];
+        batchBytes = 0;
       }
-      options.bodyArrived?.();
-      file = await openExclusive(temp, folder);
-      batchBytes = size;
-    } else {
-      file = await openExclusive(temp, folder);
-      if (options.signal) addAbortSignal(options.signal, body);
-      for await (const chunk of body as AsyncIterable<Uint8Array>) {
-        size += chunk.length;
-        // Counted before the chunk is written: the temporary never holds more than the limit.
-        if (size > maxBytes) throw tooLarge(size, false);
-        batch.push(chunk);
-        batchBytes += chunk.length;
-        if (batchBytes >= WRITE_BATCH_BYTES) {
-          await writing;
-          // The batch before this one is on disk and hashed: its socket buffers are garbage now.
-          releaseReadBuffers(batchBytes);
-          for (const c of batch) hash.update(c);
-          writing = writeAll(file, batch);
-          batch = [];
-          batchBytes = 0;
-        }
-      }
-      options.bodyArrived?.();
     }
     await writing;
     for (const c of batch) hash.update(c);
@@ -191,8 +159,6 @@ export async function stageFile(body: Readable, path: string, options: WriteFile
     if (err instanceof RetryableError || err instanceof PermanentError || options.signal?.aborted) throw err;
     // A broken stream mid-body is the network's fault, not the file's: retry.
     throw new RetryableError(`writing ${basename(path)} failed: ${(err as Error).message}`, { cause: err });
-  } finally {
-    if (held !== undefined) heldBytes -= held;
   }
 }
 

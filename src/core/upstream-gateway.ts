@@ -101,13 +101,8 @@ export class UpstreamGateway {
     this.#queue.on('add', () => this.#emitDepth());
   }
 
-  /**
-   * Runs one upstream operation through the queue, with retries. `op` names it in metrics and errors. `fn` may
-   * call `release` once the upstream's part of an attempt is done (its answer read in full) and only local work
-   * is left: the attempt's queue slot then goes to the next call while `fn` finishes. The attempt is still one
-   * attempt: its result, its error and any retry are as if it had kept the slot to the end.
-   */
-  call<T>(op: string, fn: (signal: AbortSignal | undefined, release: () => void) => Promise<T>, options: CallOptions = {}): Promise<T> {
+  /** Runs one upstream operation through the queue, with retries. `op` names it in metrics and errors. */
+  call<T>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, options: CallOptions = {}): Promise<T> {
     const signal = options.abortable === false ? undefined : options.signal;
     return withRetry(
       () => this.#attempt(op, fn, signal),
@@ -135,28 +130,15 @@ export class UpstreamGateway {
     await this.#queue.onIdle();
   }
 
-  #attempt<T>(op: string, fn: (signal: AbortSignal | undefined, release: () => void) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    // The slot is held until `free`: at the attempt's end, or earlier when fn releases it. An abort while the
-    // slot is held rejects at once (p-queue's `signal`), as it did before fn could release. Otherwise the
-    // attempt's own outcome is the call's, whenever it comes.
-    let result!: Promise<T>;
-    const slot = this.#queue.add(
-      () =>
-        new Promise<void>((free) => {
-          const done = (): void => free();
-          result = this.#run(op, fn, signal, done);
-          result.then(done, done); // also keeps a failure after an abort from counting as unhandled
-        }),
-      { signal },
-    );
-    return slot.then(() => result);
+  #attempt<T>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return this.#queue.add(() => this.#run(op, fn, signal), { signal }) as Promise<T>;
   }
 
   /** One attempt in its slot: the request metric, and a pause of the queue when the upstream asks to back off. */
-  async #run<T>(op: string, fn: (signal: AbortSignal | undefined, release: () => void) => Promise<T>, signal: AbortSignal | undefined, release: () => void): Promise<T> {
+  async #run<T>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
     const started = performance.now();
     try {
-      const result = await fn(signal, release);
+      const result = await fn(signal);
       this.#events.emit('upstream:request', { upstream: this.upstream, op, durationMs: performance.now() - started, ok: true });
       return result;
     } catch (thrown) {

@@ -98,7 +98,7 @@ export class AmbitaClient {
   /** `download` that leaves the checked file under its temporary name until the caller publishes it (see stageFile). */
   async stageDownload(asset: Pick<AmbitaAsset, 'id' | 'downloadUrl'>, path: string, signal?: AbortSignal): Promise<StagedFile> {
     const url = this.#assetUrl(asset);
-    return this.#authed('download', { signal }, async (token, s, release) => {
+    return this.#authed('download', { signal }, async (token, s) => {
       const res = await openDownload({ upstream: UPSTREAM, op: 'download', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.#cfg.timeout_ms, signal: s });
       if (!res.ok || !res.body) {
         throw ambitaStatusError({ status: res.status, headers: res.headers, text: await readErrorText(res.body, ERROR_TEXT_LIMIT) }, 'download', asset.id);
@@ -110,7 +110,6 @@ export class AmbitaClient {
         maxBytes: this.#cfg.max_download_bytes,
         context: { upstream: UPSTREAM, op: 'download', itemKey: asset.id },
         signal: s,
-        bodyArrived: release,
       });
     });
   }
@@ -186,20 +185,16 @@ export class AmbitaClient {
    * Runs `fn` through the gateway with a fresh token; a 401 renews the token once and retries. With `abortable:
    * false`, `call.signal` aborts only the token's fetch, never `fn` (CallOptions.abortable).
    */
-  async #authed<T>(
-    op: string,
-    call: Pick<CallOptions, 'signal' | 'abortable'>,
-    fn: (token: string, signal: AbortSignal | undefined, release: () => void) => Promise<T>,
-  ): Promise<T> {
+  async #authed<T>(op: string, call: Pick<CallOptions, 'signal' | 'abortable'>, fn: (token: string, signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
     const { signal } = call;
     await this.#tokens.get(signal);
     let used = '';
     return this.#gateway.call(
       op,
-      (s, release) => {
+      (s) => {
         used = this.#tokens.peek();
         if (!used) throw new NotConnectedError(`ambita ${op}: no access token`, { upstream: UPSTREAM, op });
-        return fn(used, s, release);
+        return fn(used, s);
       },
       { ...call, reconnect: () => this.#tokens.renew(used, signal) },
     );
