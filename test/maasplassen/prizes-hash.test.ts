@@ -4,7 +4,7 @@ import { PrizesHasher } from '../../src/pipelines/maasplassen-availability/prize
 import type { Prize } from '../../src/upstreams/maasplassen/client.js';
 
 describe('PrizesHasher', () => {
-  const prizesHash = (prizes: Prize[] | null) => new PrizesHasher().hash(prizes);
+  const prizesHash = (prizes: Prize[] | null) => new PrizesHasher().priceList(prizes).hash;
 
   // Hashes stored by earlier versions (contentHash of the prizes, 2026-12): an upgrade must not see them as changed.
   it('gives the hashes earlier versions stored', () => {
@@ -25,7 +25,7 @@ describe('PrizesHasher', () => {
       cases.push([{ cents: 5500, desc_de: desc, desc }, { desc, cents: 0 }]); // key order as written must not matter
     }
     const hasher = new PrizesHasher(); // once fresh, once remembered
-    for (const prizes of [...cases, ...cases]) expect(hasher.hash(prizes)).toBe(contentHash(prizes));
+    for (const prizes of [...cases, ...cases]) expect(hasher.priceList(prizes).hash).toBe(contentHash(prizes));
   });
 });
 

@@ -110,8 +110,14 @@ export const maasplassenAvailability = definePipeline({
     const keys = firstPush ? [] : read.map(entryKey);
     const stored = ctx.options.full ? new Map<string, ItemState>() : await ctx.state.getMany(keys);
     const previous = ctx.options.full ? await ctx.state.getMany(keys) : stored;
-    const pushes = firstPush ? read : read.filter((p, i) => stored.get(keys[i]!)?.hash !== p.prices.hash);
-    if (!firstPush) for (const p of pushes) p.isNew = !previous.has(entryKey(p));
+    const pushes = firstPush
+      ? read
+      : read.filter((p, i) => {
+          const key = keys[i]!;
+          if (stored.get(key)?.hash === p.prices.hash) return false;
+          p.isNew = !previous.has(key);
+          return true;
+        });
     const unchanged = read.length - pushes.length;
     if (unchanged > 0) ctx.count('unchanged', unchanged);
     const created = pushes.filter((p) => p.isNew).length;

@@ -21,10 +21,6 @@ export class PrizesHasher {
   /** Canonical JSON → its price list. */
   readonly #seen = new BoundedMemo(MAX_SEEN, priceList);
 
-  hash(prizes: readonly Prize[] | null): string {
-    return this.priceList(prizes).hash;
-  }
-
   priceList(prizes: readonly Prize[] | null): PriceList {
     return this.#seen.get(prizes === null ? 'null' : JSON.stringify(prizes.map(sortedKeys)));
   }
