@@ -1,3 +1,4 @@
+import { BoundedMemo } from '../../core/bounded-memo.js';
 import { forEachConcurrent } from '../../core/for-each-concurrent.js';
 import type { ItemState } from '../../core/item-state.js';
 import { StateWriter } from '../../core/state-writer.js';
@@ -41,6 +42,9 @@ const entryKey = (e: { boat: string; date: string }) => `${e.boat}|${e.date}`;
 
 const SHOWN_ACTIONS = 100;
 
+/** Distinct boats whose JSON an apply remembers: more than any fleet has. */
+const MAX_BOATS = 10_000;
+
 export const maasplassenAvailability = definePipeline({
   type: 'maasplassen-availability',
   description: 'Pushes boat availability and day prices from a CSV file or SQL query to Maasplassen, only what changed.',
@@ -59,7 +63,8 @@ export const maasplassenAvailability = definePipeline({
     // The fleet is read first: an entry for a boat the company does not have would roll back its whole chunk.
     const fleet = await client.fleet(ctx.abortSignal);
     await mirrorFleet(ctx.db, client.companyId, fleet);
-    const known = new Set(fleet.flatMap((b) => (b.extId ? [b.extId] : [])));
+    // Our boat id → the fleet's own string for it: a pending push keeps that one, not a copy per source row.
+    const known = new Map(fleet.flatMap((b) => (b.extId ? [[b.extId, b.extId] as const] : [])));
 
     // Last row wins for a boat-date, as at the service; the overridden row is reported. A boat-date keeps the
     // place of its first row: `read` is in file order, and `at` finds a boat-date's place without a key string.
@@ -78,7 +83,8 @@ export const maasplassenAvailability = definePipeline({
           continue;
         }
         if (!inRange(mapped.date, ctx.options.since, ctx.options.until)) continue;
-        if (!known.has(mapped.boat)) {
+        const boat = known.get(mapped.boat);
+        if (boat === undefined) {
           await ctx.reject.add({
             itemKey: entryKey(mapped),
             source,
@@ -89,10 +95,10 @@ export const maasplassenAvailability = definePipeline({
           });
           continue;
         }
-        let dates = at.get(mapped.boat);
-        if (!dates) at.set(mapped.boat, (dates = new Map()));
+        let dates = at.get(boat);
+        if (!dates) at.set(boat, (dates = new Map()));
         // isNew is filled in below, once every row is read.
-        const push: PendingPush = { boat: mapped.boat, date: mapped.date, prices: hasher.priceList(mapped.prizes), isNew: true, source, line: row.line };
+        const push: PendingPush = { boat, date: mapped.date, prices: hasher.priceList(mapped.prizes), isNew: true, source, line: row.line };
         const earlier = dates.get(mapped.date);
         if (earlier === undefined) {
           dates.set(mapped.date, read.length);
@@ -143,6 +149,9 @@ export const maasplassenAvailability = definePipeline({
     // A chunk that lands but whose checkpoint a kill prevents must not leave the older hash standing (see voidMany).
     await ctx.state.voidMany(pushes.filter((p) => !p.isNew).map(entryKey));
     let done = 0;
+    // A boat's id as JSON is written once per run, not once per boat-date (the boats are the fleet's, a few hundred).
+    const boatJson = new BoundedMemo(MAX_BOATS, availabilityBoatJson);
+    const wire = (p: PendingPush) => availabilityEntryJsonOf(boatJson.get(p.boat), p.date, p.prices.json);
     // As many chunks in flight as the upstream's rate limit allows; the gateway's queue does the limiting.
     // What landed is recorded while the next chunks go out, so a stop loses nothing once the writes are drained.
     // Boat-dates without a stored state are inserted, not upserted: the plan saw none under the pipeline's lock.
@@ -153,7 +162,7 @@ export const maasplassenAvailability = definePipeline({
     };
     try {
       await forEachConcurrent(chunks, ctx.global.upstreams.maasplassen?.rate.concurrency ?? 1, ctx.stopSignal, async (chunk) => {
-        await pushChunk(ctx, client, chunk, writers);
+        await pushChunk(ctx, client, chunk, writers, wire);
         done += chunk.length;
         ctx.progress(done, pushes.length, 'push');
       });
@@ -185,8 +194,14 @@ interface LandedWriters {
 }
 
 /** Pushes one chunk (bisecting on rollback), records what landed, reports what the service refused. */
-async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush[], writers: LandedWriters): Promise<void> {
-  const outcome = await pushWithBisection(chunk, (part) => client.updateAvailability(part.map(wireEntry), ctx.abortSignal));
+async function pushChunk(
+  ctx: Ctx,
+  client: MaasplassenClient,
+  chunk: PendingPush[],
+  writers: LandedWriters,
+  wire: (p: PendingPush) => AvailabilityEntryJson,
+): Promise<void> {
+  const outcome = await pushWithBisection(chunk, (part) => client.updateAvailability(part.map(wire), ctx.abortSignal));
   const created: ItemState[] = [];
   const updated: ItemState[] = [];
   for (const p of outcome.pushed) (p.isNew ? created : updated).push({ key: entryKey(p), hash: p.prices.hash, remoteId: null, data: null });
@@ -197,11 +212,6 @@ async function pushChunk(ctx: Ctx, client: MaasplassenClient, chunk: PendingPush
     await ctx.reject.add({ itemKey: entryKey(p), source: p.source, line: p.line, reason: `refused by Maasplassen: ${reason}`, value: prizesOf(p) });
   }
   if (outcome.requests > 1) ctx.log.info({ chunk: chunk.length, requests: outcome.requests, rejected: outcome.rejected.length }, 'chunk bisected');
-}
-
-/** A pending push's wire JSON; its prizes' JSON is written once per price list (see PrizesHasher). */
-function wireEntry(p: PendingPush): AvailabilityEntryJson {
-  return availabilityEntryJsonOf(availabilityBoatJson(p.boat), p.date, p.prices.json);
 }
 
 /** The prizes back from the wire JSON, for the rare paths that show them (a dry-run sample, a refusal's value). */
