@@ -34,11 +34,33 @@ export interface TextAnswer {
  * leaves what was read; the status is the answer.
  */
 export function requestUpstreamText(req: HttpRequest & { errorTextLimit?: number | undefined }): Promise<TextAnswer> {
+  return request(req, 'text') as Promise<TextAnswer>;
+}
+
+/** A whole answer as bytes, a BOM dropped: for a caller that decodes only part of a large answer. */
+export interface BytesAnswer {
+  status: number;
+  ok: boolean;
+  readonly headers: Headers;
+  body: Buffer;
+}
+
+/**
+ * `requestUpstreamText` with the answer kept as bytes, off the JS heap: an answer that echoes a large request
+ * (Maasplassen's) is then never a string that lives through young-generation collections while it arrives.
+ */
+export function requestUpstreamBytes(req: HttpRequest): Promise<BytesAnswer> {
+  return request(req, 'bytes') as Promise<BytesAnswer>;
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+function request(req: HttpRequest & { errorTextLimit?: number | undefined }, read: 'text' | 'bytes'): Promise<TextAnswer | BytesAnswer> {
   const url = new URL(req.url);
   const { signal, deadline, finish } = attemptSignal(req);
   const headers = req.body === undefined ? req.headers : { ...req.headers, 'content-length': String(Buffer.byteLength(req.body)) };
-  return new Promise<TextAnswer>((resolveAnswer, rejectAnswer) => {
-    const resolve = (answer: TextAnswer) => {
+  return new Promise<TextAnswer | BytesAnswer>((resolveAnswer, rejectAnswer) => {
+    const resolve = (answer: TextAnswer | BytesAnswer) => {
       finish();
       resolveAnswer(answer);
     };
@@ -74,6 +96,24 @@ export function requestUpstreamText(req: HttpRequest & { errorTextLimit?: number
           text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text,
         });
       };
+      if (read === 'bytes') {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('error', fail);
+        answer.on('end', () => {
+          const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+          let parsed: Headers | undefined;
+          resolve({
+            status,
+            ok,
+            get headers() {
+              return (parsed ??= headersOf(answer.rawHeaders));
+            },
+            body: body.subarray(0, 3).equals(UTF8_BOM) ? body.subarray(3) : body,
+          });
+        });
+        return;
+      }
       const limit = req.errorTextLimit;
       if (!ok && limit !== undefined) {
         void readErrorText(answer, limit).then(done);

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RetryableError } from '../../src/core/errors.js';
-import { requestUpstreamText } from '../../src/core/http-request.js';
+import { requestUpstreamBytes, requestUpstreamText } from '../../src/core/http-request.js';
 
 /** One local server per test; `handle` decides each answer, `bodies` records what reached it. */
 async function serve(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; bodies: string[]; server: Server }> {
@@ -52,6 +52,16 @@ describe('requestUpstreamText', () => {
     const res = await call(url, { body: 'payload=%7B%7D&hmac=ab' });
     expect(bodies).toEqual(['POST application/x-www-form-urlencoded payload=%7B%7D&hmac=ab']);
     expect([res.status, res.ok, res.text, res.headers.get('retry-after')]).toEqual([422, false, '{"error":{"type":"x"}}', '3']);
+  });
+
+  it('answers the body as bytes for requestUpstreamBytes, chunks joined and a BOM dropped', async () => {
+    const { url } = await start((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(Buffer.from([0xef, 0xbb, 0xbf, 0x7b, 0x22, 0xe2]));
+      setTimeout(() => res.end(Buffer.from([0x82, 0xac, 0x22, 0x7d])), 10); // "€" split over two chunks
+    });
+    const res = await requestUpstreamBytes({ upstream: 'test', op: 'call', url: `${url}/api`, timeoutMs: 5000 });
+    expect([res.status, res.ok, res.body.toString('utf8')]).toEqual([200, true, '{"€"}']);
   });
 
   it('does not follow a redirect: the attempt fails as retryable', async () => {

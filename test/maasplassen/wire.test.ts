@@ -15,21 +15,28 @@ describe('signedForm', () => {
 });
 
 describe('withoutEcho', () => {
-  const payload = '{"company":1,"availability":[{"boat":7,"date":"2027-01-01","prizes":null}]}';
-  const answer = (echo: string) => `{"meta":{"message":"Availability is updated.","original_payload":${echo},"status":200,"owner":"o"},"data":null}`;
+  const payload = '{"company":1,"availability":[{"boat":7,"date":"2027-01-01","prizes":[{"desc":"Zeilboot € ß 🚤","cents":1}]}]}';
+  const answer = (echo: string) => `{"meta":{"message":"Beschikbaarheid is bijgewerkt: €","original_payload":${echo},"status":200,"owner":"ö"},"data":null}`;
+  const bytes = (text: string) => Buffer.from(text, 'utf8');
 
   it('replaces an echo that is byte for byte the payload by null, and keeps the rest', () => {
-    expect(JSON.parse(withoutEcho(answer(payload), payload))).toEqual({ meta: { message: 'Availability is updated.', original_payload: null, status: 200, owner: 'o' }, data: null });
+    expect(JSON.parse(withoutEcho(bytes(answer(payload)), bytes(payload)))).toEqual({
+      meta: { message: 'Beschikbaarheid is bijgewerkt: €', original_payload: null, status: 200, owner: 'ö' },
+      data: null,
+    });
   });
 
   it('leaves any other echo, and an answer without one, as they are', () => {
     const other = payload.replace('"boat":7', '"boat":"7"');
-    expect(withoutEcho(answer(other), payload)).toBe(answer(other));
-    expect(withoutEcho('{"meta":{"status":200}}', payload)).toBe('{"meta":{"status":200}}');
+    expect(withoutEcho(bytes(answer(other)), bytes(payload))).toBe(answer(other));
+    expect(withoutEcho(bytes(answer(payload.slice(0, -1))), bytes(payload))).toBe(answer(payload.slice(0, -1)));
+    expect(withoutEcho(bytes('{"meta":{"status":200}}'), bytes(payload))).toBe('{"meta":{"status":200}}');
   });
 
   it('keeps an answer that is not JSON not JSON', () => {
     const broken = answer(payload).slice(0, -1);
-    expect(() => JSON.parse(withoutEcho(broken, payload))).toThrow();
+    expect(() => JSON.parse(withoutEcho(bytes(broken), bytes(payload)))).toThrow();
+    const cut = bytes(answer(payload)).subarray(0, 60); // ends inside the echo
+    expect(withoutEcho(cut, bytes(payload))).toBe(cut.toString('utf8'));
   });
 });

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { RetryableError } from '../../core/errors.js';
-import { parseJsonOrUndefined, requestUpstreamText } from '../../core/http-request.js';
+import { parseJsonOrUndefined, requestUpstreamBytes } from '../../core/http-request.js';
 import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import { type MaasplassenConfig, TRAILING_SLASH } from './config.js';
 import { maasplassenError } from './errors.js';
@@ -118,12 +118,16 @@ export class MaasplassenClient {
    * Pushes boat-dates, each already in its wire form, in one request. All or nothing: a PayloadRejectedError
    * means nothing was stored and names only the first bad entry.
    */
-  async updateAvailability(entries: readonly AvailabilityEntryJson[], signal?: AbortSignal): Promise<void> {
+  updateAvailability(entries: readonly AvailabilityEntryJson[], signal?: AbortSignal): Promise<void> {
     // The same bytes as JSON.stringify of { company, availability: [entries] }: the entries are JSON already.
     const payload = `{"company":${this.#cfg.company_id},"availability":[${entries.join(',')}]}`;
-    const body = await this.#signedPost('availability.update', `/company/${this.#cfg.company_id}/availability/update`, payload, signal);
-    parse(updateSchema, body, 'availability.update');
-    this.#log.debug({ entries: entries.length }, 'availability pushed');
+    const count = entries.length;
+    // Not an async function: nothing but the count outlives this call while the request is in flight, so the
+    // entries' strings (tens of kB per request) die young instead of being copied by every collection meanwhile.
+    return this.#signedPost('availability.update', `/company/${this.#cfg.company_id}/availability/update`, payload, signal).then((body) => {
+      parse(updateSchema, body, 'availability.update');
+      this.#log.debug({ entries: count }, 'availability pushed');
+    });
   }
 
   /**
@@ -136,8 +140,10 @@ export class MaasplassenClient {
     const url = new URL(this.#cfg.base_url.replace(/\/+$/, '') + sent);
     url.searchParams.set('apikey', this.#cfg.apikey);
     const signedPath = payload === undefined && slash === 'signed_only' ? `${url.pathname}/` : url.pathname;
-    // Sign the exact string that is sent: never re-serialise between signing and sending.
-    const form = signedForm(payload, maasplassenSignature(this.#cfg.secret, payload ?? signedPath));
+    // Sign the exact string that is sent: never re-serialise between signing and sending. The payload is kept
+    // as its UTF-8 bytes (off the JS heap) to compare with the answer's echo; its string dies with this call.
+    const sentPayload = payload === undefined ? undefined : Buffer.from(payload, 'utf8');
+    const form = signedForm(payload, maasplassenSignature(this.#cfg.secret, sentPayload ?? signedPath));
     // Only a path signature depends on the slash; a payload signature only on the secret.
     const hmacHint =
       payload === undefined
@@ -146,7 +152,7 @@ export class MaasplassenClient {
     return this.#gateway.call(
       op,
       async (attemptSignal) => {
-        const res = await requestUpstreamText({
+        const res = await requestUpstreamBytes({
           upstream: 'maasplassen',
           op,
           url,
@@ -156,7 +162,7 @@ export class MaasplassenClient {
           timeoutMs: this.#cfg.timeout_ms,
           signal: attemptSignal,
         });
-        const json = parseJsonOrUndefined(payload === undefined ? res.text : withoutEcho(res.text, payload));
+        const json = parseJsonOrUndefined(sentPayload === undefined ? res.body.toString('utf8') : withoutEcho(res.body, sentPayload));
         const envelopeError = json && typeof json === 'object' && 'error' in json;
         if (!res.ok || envelopeError) throw maasplassenError(res.ok ? 400 : res.status, res.headers, json, { op }, hmacHint);
         if (json === undefined) throw new RetryableError(`maasplassen ${op}: answer was not JSON (HTTP ${res.status})`, { upstream: 'maasplassen', op });

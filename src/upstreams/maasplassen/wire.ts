@@ -22,17 +22,21 @@ export function signedForm(payload: string | undefined, hmac: string): Buffer {
 
 const PAYLOAD = 'payload=';
 const HMAC = '&hmac=';
-const ECHO = '"original_payload":';
+const ECHO = Buffer.from('"original_payload":', 'latin1');
 
 /**
  * The answer's text to parse, with the service's echo of the payload (`meta.original_payload`, as large as the
  * request) replaced by `null` when it is byte for byte what was sent: koppel reads only `error` and `meta`'s
  * status and message, and decoding the echo was half the cost of an answer. The payload is valid JSON, so the
- * text parses exactly when the original does. Any other echo is left in place.
+ * text parses exactly when the original does. Any other echo is left in place. Both are bytes (UTF-8), so the
+ * echo is compared and skipped without being decoded, and neither is held on the JS heap while the call is in
+ * flight; the cuts fall next to ASCII characters, so the text is what decoding the whole answer would give.
  */
-export function withoutEcho(text: string, payload: string): string {
-  const at = text.indexOf(ECHO);
-  if (at < 0) return text;
+export function withoutEcho(body: Buffer, payload: Buffer): string {
+  const at = body.indexOf(ECHO);
+  if (at < 0) return body.toString('utf8');
   const from = at + ECHO.length;
-  return text.startsWith(payload, from) ? `${text.slice(0, from)}null${text.slice(from + payload.length)}` : text;
+  const to = from + payload.length;
+  if (to > body.length || !payload.equals(body.subarray(from, to))) return body.toString('utf8');
+  return `${body.toString('utf8', 0, from)}null${body.toString('utf8', to)}`;
 }
