@@ -108,15 +108,20 @@ export class ItemStateStore {
     await this.#insertRows(items, sql``);
   }
 
-  /** `insert … select from unnest(column arrays)` in batches, then `onConflict` (empty: a plain insert). */
+  /**
+   * `insert … select from unnest(column arrays)` in batches, then `onConflict` (empty: a plain insert). A batch
+   * without remote ids or data (a pipeline that keeps only hashes) sends two arrays, not two more of nulls.
+   */
   async #insertRows(items: readonly ItemState[], onConflict: RawBuilder<unknown>): Promise<void> {
     for (let i = 0; i < items.length; i += WRITE_BATCH) {
       const chunk = items.slice(i, i + WRITE_BATCH);
-      await sql`
-        insert into item_state (pipeline, item_key, content_hash, remote_id, data, last_run_id)
-        select ${this.#pipeline}, k, h, r, d::jsonb, ${this.#runId}::bigint
-        from unnest(${chunk.map((s) => s.key)}::text[], ${chunk.map((s) => s.hash)}::text[], ${chunk.map((s) => s.remoteId)}::text[], ${chunk.map((s) => (s.data === null ? null : JSON.stringify(s.data)))}::text[]) as t(k, h, r, d)
-        ${onConflict}`.execute(this.#db);
+      const keys = chunk.map((s) => s.key);
+      const hashes = chunk.map((s) => s.hash);
+      const rows = chunk.every((s) => s.remoteId === null && s.data === null)
+        ? sql`select ${this.#pipeline}, k, h, null::text, null::jsonb, ${this.#runId}::bigint from unnest(${keys}::text[], ${hashes}::text[]) as t(k, h)`
+        : sql`select ${this.#pipeline}, k, h, r, d::jsonb, ${this.#runId}::bigint
+              from unnest(${keys}::text[], ${hashes}::text[], ${chunk.map((s) => s.remoteId)}::text[], ${chunk.map((s) => (s.data === null ? null : JSON.stringify(s.data)))}::text[]) as t(k, h, r, d)`;
+      await sql`insert into item_state (pipeline, item_key, content_hash, remote_id, data, last_run_id) ${rows} ${onConflict}`.execute(this.#db);
       const before = this.#written;
       this.#written += chunk.length;
       if (before < ANALYZE_AFTER && this.#written >= ANALYZE_AFTER) await sql`analyze item_state`.execute(this.#db);
