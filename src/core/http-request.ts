@@ -47,7 +47,7 @@ export interface BytesAnswer {
 
 /**
  * `requestUpstreamText` with the answer kept as bytes, off the JS heap: an answer that echoes a large request
- * (Maasplassen's) is then never a string that lives through young-generation collections while it arrives.
+ * back is then never a string that lives through young-generation collections while it arrives.
  */
 export function requestUpstreamBytes(req: HttpRequest): Promise<BytesAnswer> {
   return request(req, 'bytes') as Promise<BytesAnswer>;
