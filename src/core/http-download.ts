@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { RetryableError } from './errors.js';
 import { tuningOff } from './bench-switch.js';
 import type { DownloadResponse } from './download-response.js';
-import { attemptSignal, headersOf, type HttpRequest, transportError } from './http-request.js';
+import { attemptDeadline, headersOf, type HttpRequest, transportError } from './http-request.js';
 
 /**
  * How deliverables are fetched (by the mirroring pipelines): node:http(s), because it keeps download peak RSS
@@ -16,8 +16,7 @@ import { attemptSignal, headersOf, type HttpRequest, transportError } from './ht
 export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadResponse> {
   // The bench's without (bench-switch.ts); loaded only then; undici is a dev dependency, absent from the image.
   if (tuningOff('node-http')) return import('./undici-download.js').then((m) => m.openUndiciDownload(req));
-  const url = new URL(req.url);
-  const { signal, deadline, finish } = attemptSignal(req);
+  const url = req.url instanceof URL ? req.url : new URL(req.url);
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     let request: ClientRequest;
@@ -25,20 +24,17 @@ export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadRe
       request = send(url, { method: req.method ?? 'GET', headers: req.headers });
     } catch (err) {
       // A header node refuses (fetch would have failed the same request): classified like any other failure.
-      finish();
-      reject(transportError(req, deadline, err as Error, err));
+      reject(transportError(req, { aborted: false }, err as Error, err));
       return;
     }
     let res: IncomingMessage | undefined;
     // Before the answer this ends the request (its 'error' below says why); after it, the body, with the reason.
-    const abort = () => {
-      if (res) res.destroy(transportError(req, deadline, new Error('aborted'), signal.reason) as Error);
+    // (Called at once, before `attempt` is set, only when the caller had aborted already: there is no answer yet.)
+    const abort = (reason: unknown) => {
+      if (res) res.destroy(transportError(req, attempt.deadline, new Error('aborted'), reason) as Error);
       else request.destroy(new Error('aborted'));
     };
-    const settled = () => {
-      signal.removeEventListener('abort', abort);
-      finish();
-    };
+    const settled = () => attempt.finish();
     request.on('error', (err) => {
       settled();
       if (res && !res.readableEnded) {
@@ -54,7 +50,7 @@ export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadRe
         );
         return;
       }
-      reject(transportError(req, deadline, err, err));
+      reject(transportError(req, attempt.deadline, err, err));
     });
     request.on('response', (answer) => {
       res = answer;
@@ -68,8 +64,8 @@ export function openDownload(req: Omit<HttpRequest, 'body'>): Promise<DownloadRe
       }
       resolve(downloadResponse(answer, status));
     });
-    if (signal.aborted) abort();
-    else signal.addEventListener('abort', abort, { once: true });
+    // The deadline and the caller's abort end the request or its body themselves: no AbortController per download.
+    const attempt = attemptDeadline(req, abort);
     request.end();
   });
 }
@@ -82,11 +78,25 @@ function downloadResponse(body: IncomingMessage, status: number): DownloadRespon
   body.on('error', () => undefined);
   const empty = NO_BODY.has(status);
   if (empty) body.resume(); // nothing to read: the socket goes back to the pool
-  const headers = headersOf(body.rawHeaders);
+  let headers: Headers | undefined;
   return {
     status,
     ok: status >= 200 && status < 300,
-    headers,
+    // A Headers per download was a measurable part of a small file's CPU; a client reads two or three headers.
+    get headers() {
+      return (headers ??= headersOf(body.rawHeaders));
+    },
+    header: (name) => rawHeader(body.rawHeaders, name),
     body: empty ? null : body,
   };
+}
+
+/** `name`'s value in node's raw header list, as Headers.get reads it: repeated ones joined by ", ", null when absent. */
+function rawHeader(rawHeaders: readonly string[], name: string): string | null {
+  const wanted = name.toLowerCase();
+  let value: string | null = null;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length === wanted.length && rawHeaders[i]!.toLowerCase() === wanted) value = value === null ? rawHeaders[i + 1]! : `${value}, ${rawHeaders[i + 1]!}`;
+  }
+  return value;
 }

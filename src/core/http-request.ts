@@ -147,12 +147,8 @@ export function headersOf(rawHeaders: readonly string[]): Headers {
 }
 
 /** One attempt's signal: its deadline and the caller's abort joined; `finish` once the attempt has settled. */
-export interface AttemptSignal {
+export interface AttemptSignal extends AttemptDeadline {
   readonly signal: AbortSignal;
-  /** Aborted when the deadline, not the caller, ended the attempt. */
-  readonly deadline: { readonly aborted: boolean };
-  /** Clears the deadline's timer and the listener on the caller's signal. */
-  finish(): void;
 }
 
 /**
@@ -162,24 +158,42 @@ export interface AttemptSignal {
  */
 export function attemptSignal(req: Pick<HttpRequest, 'timeoutMs' | 'signal'>): AttemptSignal {
   const controller = new AbortController();
+  return { signal: controller.signal, ...attemptDeadline(req, (reason) => controller.abort(reason)) };
+}
+
+/** One attempt's deadline and the caller's abort, without a signal of their own. */
+export interface AttemptDeadline {
+  /** Aborted when the deadline, not the caller, ended the attempt. */
+  readonly deadline: { readonly aborted: boolean };
+  /** Clears the deadline's timer and the listener on the caller's signal. */
+  finish(): void;
+}
+
+/**
+ * attemptSignal for a caller that ends its attempt itself: `end` is called once, with a TimeoutError at the
+ * deadline or with the caller's reason (at once when the caller's signal is already aborted), unless `finish`
+ * came first. No AbortController per attempt, for the calls that need none (a download ends its own request).
+ */
+export function attemptDeadline(req: Pick<HttpRequest, 'timeoutMs' | 'signal'>, end: (reason: unknown) => void): AttemptDeadline {
   const deadline = { aborted: false };
+  const caller = req.signal;
+  const finish = () => {
+    clearTimeout(timer);
+    caller?.removeEventListener('abort', callerAborted);
+  };
+  const callerAborted = () => {
+    finish();
+    end(caller!.reason);
+  };
   const timer = setTimeout(() => {
     deadline.aborted = true;
-    controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    finish();
+    end(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
   }, req.timeoutMs);
   timer.unref(); // as AbortSignal.timeout's: a deadline alone keeps no process alive
-  const caller = req.signal;
-  const callerAborted = () => controller.abort(caller!.reason);
   if (caller?.aborted) callerAborted();
   else caller?.addEventListener('abort', callerAborted, { once: true });
-  return {
-    signal: controller.signal,
-    deadline,
-    finish: () => {
-      clearTimeout(timer);
-      caller?.removeEventListener('abort', callerAborted);
-    },
-  };
+  return { deadline, finish };
 }
 
 /**

@@ -45,6 +45,7 @@ export async function openUndiciDownload(req: Omit<HttpRequest, 'body'>): Promis
     status,
     ok: status >= 200 && status < 300,
     headers,
+    header: (name) => headers.get(name),
     body: empty ? null : body,
   };
 }

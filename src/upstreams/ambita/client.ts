@@ -33,12 +33,15 @@ export class AmbitaClient {
   readonly #gateway: UpstreamGateway;
   readonly #tokens: TokenSource;
   readonly #base: string;
+  /** The origin of `#base`: the only one a download's token is sent to. */
+  readonly #origin: string;
 
   constructor(cfg: AmbitaConfig, gateway: UpstreamGateway, log: Logger, options: AmbitaClientOptions = {}) {
     this.#cfg = Object.freeze({ ...cfg });
     this.#gateway = gateway;
     this.#tokens = new TokenSource(this.#cfg, gateway, log, options.now ?? Date.now);
     this.#base = cfg.base_url.replace(/\/+$/, '');
+    this.#origin = new URL(this.#base).origin;
   }
 
   /** The product catalog of one municipality (4-digit code). */
@@ -103,10 +106,10 @@ export class AmbitaClient {
       if (!res.ok || !res.body) {
         throw ambitaStatusError({ status: res.status, headers: res.headers, text: await readErrorText(res.body, ERROR_TEXT_LIMIT) }, 'download', asset.id);
       }
-      const length = res.headers.get('content-length');
+      const length = res.header('content-length');
       return stageFile(res.body, path, {
         expectedSize: length === null ? undefined : Number(length),
-        expectedSha256: sha256FromDigest(res.headers.get('repr-digest')),
+        expectedSha256: sha256FromDigest(res.header('repr-digest')),
         maxBytes: this.#cfg.max_download_bytes,
         context: { upstream: UPSTREAM, op: 'download', itemKey: asset.id },
         signal: s,
@@ -119,21 +122,21 @@ export class AmbitaClient {
     this.#tokens.forget();
   }
 
-  #assetUrl(asset: Pick<AmbitaAsset, 'id' | 'downloadUrl'>): string {
+  #assetUrl(asset: Pick<AmbitaAsset, 'id' | 'downloadUrl'>): URL {
     let url: URL;
     try {
       url = new URL(asset.downloadUrl, this.#base);
     } catch (err) {
       throw new PermanentError(`ambita asset ${asset.id}: downloadUrl is not a URL`, { upstream: UPSTREAM, op: 'download', itemKey: asset.id, cause: err });
     }
-    if (url.origin !== new URL(this.#base).origin) {
-      throw new PermanentError(`ambita asset ${asset.id}: downloadUrl points to ${url.origin}, not to ${new URL(this.#base).origin}; refusing to send the token there`, {
+    if (url.origin !== this.#origin) {
+      throw new PermanentError(`ambita asset ${asset.id}: downloadUrl points to ${url.origin}, not to ${this.#origin}; refusing to send the token there`, {
         upstream: UPSTREAM,
         op: 'download',
         itemKey: asset.id,
       });
     }
-    return url.toString();
+    return url;
   }
 
   async #json<S extends z.ZodType>(

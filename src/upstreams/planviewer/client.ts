@@ -148,8 +148,8 @@ export class PlanviewerClient {
         });
         if (!res.ok) throw failure('retrieve', { status: res.status, headers: res.headers, text: await readErrorText(res.body, ERROR_TEXT_LIMIT) });
         if (!res.body) throw new RetryableError('planviewer retrieve: empty body', { upstream: UPSTREAM, op: 'retrieve' });
-        const vendorFilename = dispositionFilename(res.headers.get('content-disposition'));
-        const length = res.headers.get('content-length');
+        const vendorFilename = dispositionFilename(res.header('content-disposition'));
+        const length = res.header('content-length');
         const expectedSize = length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
         const stored = await writeFileAtomic(res.body, target(vendorFilename), {
           expectedSize,
@@ -157,7 +157,7 @@ export class PlanviewerClient {
           context: { upstream: UPSTREAM, op: 'retrieve', itemKey: jobUuid },
           signal,
         });
-        return { ...stored, vendorFilename, contentType: res.headers.get('content-type') ?? undefined };
+        return { ...stored, vendorFilename, contentType: res.header('content-type') ?? undefined };
       },
       options,
     );
