@@ -12,11 +12,13 @@
  * interleaved and best and median printed. A third child measures the raw building block: the same asset
  * files fetched with the bearer token and streamed to disk, same concurrency. CPU seconds are printed for both
  * (koppel's whole process; raw's timed section), as they move far less than wall time on a loaded machine.
- * BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured koppel runs.
+ * BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the measured koppel runs; BENCH_FIRST_ONLY=1 runs
+ * the first sweep alone. Each sweep also prints where the CPU went: koppel (and its main thread, where the JavaScript
+ * runs), the sandbox process, and the Postgres backends serving the run's database.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,7 +33,7 @@ import { databaseConfigSchema } from '../src/db/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { trackOrder } from '../src/pipelines/ambita-mirror/mirror-store.js';
 import { startAmbitaSandbox } from '../sandbox/ambita/server.js';
-import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
+import { bestAndMedian, buildDist, cpuOf, measureProcess } from './lib/measure-process.js';
 import { productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult } from './lib/bench-result.js';
 
@@ -83,23 +85,32 @@ async function serve(): Promise<void> {
   const { sandbox, ids, assets } = await seededSandbox();
   process.stdout.write(`${JSON.stringify({ url: sandbox.url, credentials: sandbox.credentials as Record<string, string>, ids, assets } satisfies Served)}\n`);
   const lines = createInterface({ input: process.stdin });
-  lines.on('line', () => process.stdout.write(`${sandbox.requestCount()}\n`));
+  lines.on('line', () => {
+    const cpu = process.cpuUsage();
+    process.stdout.write(`${sandbox.requestCount()} ${(cpu.user + cpu.system) / 1e6}\n`);
+  });
   await once(lines, 'close');
   await sandbox.close();
 }
 
 /** Starts `--serve` in its own process. */
-async function startServed(): Promise<{ served: Served; requestCount(): Promise<number>; stop(): Promise<void> }> {
+async function startServed(): Promise<{ served: Served; requestCount(): Promise<number>; counters(): Promise<{ requests: number; cpuSeconds: number }>; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', '--orders', args.orders!, '--kb', args.kb!], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done) throw new Error('the sandbox process exited before serving');
+  /** Requests served so far and the sandbox process's CPU seconds so far. */
+  const counters = async () => {
+    child.stdin.write('count\n');
+    const [requests, cpuSeconds] = String((await lines.next()).value).split(' ').map(Number);
+    return { requests: requests!, cpuSeconds: cpuSeconds! };
+  };
   return {
     served: JSON.parse(first.value) as Served,
     async requestCount() {
-      child.stdin.write('count\n');
-      return Number((await lines.next()).value);
+      return (await counters()).requests;
     },
+    counters,
     async stop() {
       const exited = once(child, 'exit');
       child.stdin.end();
@@ -122,6 +133,7 @@ async function rawDownloads(): Promise<void> {
     body: JSON.stringify({ grant_type: 'password', client_id: c.client_id, client_secret: c.client_secret, username: c.username, password: c.password }),
   });
   const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+  const sandboxBefore = await host.counters();
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   let next = 0;
@@ -138,7 +150,10 @@ async function rawDownloads(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  process.stdout.write(`raw       fetch-to-file of the same ${assets.length} assets: ${(assets.length / seconds).toFixed(1)} files/s  ${seconds.toFixed(2)} s  CPU ${cpuSeconds.toFixed(2)} s\n`);
+  const sandboxCpu = (await host.counters()).cpuSeconds - sandboxBefore.cpuSeconds;
+  process.stdout.write(
+    `raw       fetch-to-file of the same ${assets.length} assets: ${(assets.length / seconds).toFixed(1)} files/s  ${seconds.toFixed(2)} s  CPU ${cpuSeconds.toFixed(2)} s (sandbox ${sandboxCpu.toFixed(2)} s)\n`,
+  );
   process.stdout.write(`FIGURES ${JSON.stringify({ label: 'raw', filesPerSec: assets.length / seconds, cpuSeconds })}\n`);
   await host.stop();
   await rm(root, { recursive: true, force: true });
@@ -179,14 +194,23 @@ async function bench(label: string, database: { url: string; pglite_dir: string 
   const db = await openDatabase(databaseConfigSchema.parse({ ...database, pool_size: 2 }));
   for (const orderId of ids) await trackOrder(db.kysely, { pipeline: 'ambita-bench', orderId });
   await db.close();
-  for (const phase of ['first sweep (download all)', 'second sweep (nothing new)']) {
-    const before = await host.requestCount();
+  // BENCH_FIRST_ONLY=1: the first sweep alone (profiling it).
+  const phases = ['first sweep (download all)', 'second sweep (nothing new)'].slice(0, process.env.BENCH_FIRST_ONLY ? 1 : 2);
+  for (const phase of phases) {
+    const before = await host.counters();
     const flags = [...productionNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+    const backends = database.url ? watchBackends(new URL(database.url).pathname.slice(1)) : undefined;
     const run = await measureProcess(process.execPath, [...flags, CLI, 'run', 'ambita-bench'], env);
+    const dbCpu = backends?.stop();
     if (run.code !== 0) throw new Error(`koppel run exited ${run.code}: ${run.stderr.slice(0, 2000)}`);
     const result = runFinished(run.stdout);
     const seconds = result.durationMs / 1000;
-    const requests = (await host.requestCount()) - before;
+    const after = await host.counters();
+    const requests = after.requests - before.requests;
+    process.stdout.write(
+      `${label.padEnd(9)} ${phase.padEnd(28)} CPU s: koppel ${run.cpuSeconds.toFixed(2)} (main thread ${run.mainThreadCpuSeconds.toFixed(2)}), ` +
+        `sandbox ${(after.cpuSeconds - before.cpuSeconds).toFixed(2)}${dbCpu === undefined ? '' : `, Postgres backends ${dbCpu.toFixed(2)}`}\n`,
+    );
     process.stdout.write(
       `${label.padEnd(9)} ${phase.padEnd(28)} ${result.outcome.padEnd(9)} ${(ORDERS / seconds).toFixed(1).padStart(7)} orders/s  ` +
         `${seconds.toFixed(2).padStart(6)} s  ${String(requests).padStart(5)} requests  created ${result.counts.created}  unchanged ${result.counts.unchanged}  ` +
@@ -255,6 +279,40 @@ if (args.serve) {
   await rm(pgliteDir, { recursive: true, force: true });
 } else {
   await benchPostgres();
+}
+
+/**
+ * CPU seconds of the Postgres backends serving database `name` (their command lines name it), sampled until
+ * stopped: what koppel's queries cost the server. A backend's last 20 ms may be missed.
+ */
+function watchBackends(name: string): { stop(): number } {
+  const seen = new Map<number, number>();
+  const sample = () => {
+    for (const entry of readdirSync('/proc')) {
+      const pid = Number(entry);
+      if (!pid || seen.has(-pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') {
+          seen.set(-pid, 0); // not Postgres: never read again
+          continue;
+        }
+        // A backend names its database in its title; one just forked still has the postmaster's: read again later.
+        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(` ${name} `)) continue;
+      } catch {
+        continue;
+      }
+      const cpu = cpuOf(pid);
+      if (cpu !== undefined) seen.set(pid, cpu);
+    }
+  };
+  const timer = setInterval(sample, 20);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return [...seen].reduce((sum, [pid, cpu]) => (pid > 0 ? sum + cpu : sum), 0);
+    },
+  };
 }
 
 async function benchPostgres(): Promise<void> {

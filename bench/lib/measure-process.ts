@@ -12,16 +12,18 @@ export interface ProcessFigures {
   wallSeconds: number;
   /** User + system CPU of the child (all its threads), read until it exited; seconds. Load moves it far less than wall time. */
   cpuSeconds: number;
+  /** The part of cpuSeconds spent on the child's main thread (JavaScript, GC, syscalls made from JS); seconds. */
+  mainThreadCpuSeconds: number;
 }
 
 const MiB_KB = 1024;
 
 const TICKS_PER_SECOND = 100; // Linux's USER_HZ
 
-/** utime + stime of a process from /proc/<pid>/stat, in seconds. */
-function cpuOf(pid: number): number | undefined {
+/** utime + stime of a process (or, with `tid`, of one of its threads) from /proc, in seconds. */
+export function cpuOf(pid: number, tid?: number): number | undefined {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
   } catch {
     return undefined; // exited between two samples
@@ -51,13 +53,15 @@ export async function measureProcess(command: string, args: string[], env: NodeJ
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   let hwm = 0;
   let cpu = 0;
+  let mainCpu = 0;
   const timer = setInterval(() => {
     hwm = Math.max(hwm, vmHwmKb(child.pid!) ?? 0);
     cpu = cpuOf(child.pid!) ?? cpu;
+    mainCpu = cpuOf(child.pid!, child.pid!) ?? mainCpu;
   }, 5);
   const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
   clearInterval(timer);
-  return { code, stdout, stderr, peakRssMiB: Math.round(hwm / MiB_KB), wallSeconds: (performance.now() - started) / 1000, cpuSeconds: cpu };
+  return { code, stdout, stderr, peakRssMiB: Math.round(hwm / MiB_KB), wallSeconds: (performance.now() - started) / 1000, cpuSeconds: cpu, mainThreadCpuSeconds: mainCpu };
 }
 
 /** `npm run build` (tsc -p tsconfig.build.json): the measured koppel is the built JavaScript under plain node. */
