@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { addAbortSignal, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { DownloadTooLargeError } from './download-limit.js';
 import { type ErrorContext, PermanentError, RetryableError } from './errors.js';
 import { releaseReadBuffers } from './read-buffer-release.js';
@@ -121,9 +121,14 @@ export async function stageFile(body: Readable, path: string, options: WriteFile
   let file: FileHandle | undefined;
   // The write in flight while the next batch fills; awaited before the next one starts (and on every exit).
   let writing: Promise<unknown> = Promise.resolve();
+  // The caller's abort ends the body, as stream.addAbortSignal would, but without its end-of-stream watcher per
+  // file: the listener goes as soon as the body is read (or this fails).
+  const { signal } = options;
+  const onAbort = () => body.destroy(abortError(signal!.reason));
   try {
     file = await openExclusive(temp, folder);
-    if (options.signal) addAbortSignal(options.signal, body);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
     for await (const chunk of body as AsyncIterable<Uint8Array>) {
@@ -142,6 +147,7 @@ export async function stageFile(body: Readable, path: string, options: WriteFile
         batchBytes = 0;
       }
     }
+    signal?.removeEventListener('abort', onAbort);
     await writing;
     for (const c of batch) hash.update(c);
     if (batch.length > 0) await writeAll(file, batch);
@@ -158,6 +164,7 @@ export async function stageFile(body: Readable, path: string, options: WriteFile
     }
     return { path, size, sha256, publish: () => rename(temp, path), discard: () => rm(temp, { force: true }) };
   } catch (err) {
+    signal?.removeEventListener('abort', onAbort);
     body.destroy();
     await writing.catch(() => undefined);
     await file?.close().catch(() => undefined);
@@ -177,6 +184,11 @@ let nextTemporary = randomBytes(6).readUIntBE(0, 6);
 function temporarySuffix(): string {
   nextTemporary = nextTemporary >= 0xffff_ffff_ffff ? 0 : nextTemporary + 1;
   return nextTemporary.toString(16).padStart(12, '0');
+}
+
+/** The error stream.addAbortSignal ends a stream with: an AbortError whose cause is the signal's reason. */
+function abortError(reason: unknown): Error {
+  return Object.assign(new Error('The operation was aborted', { cause: reason }), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
 /** Creates the temporary (never an existing file); makes its folder only when it is missing. */
