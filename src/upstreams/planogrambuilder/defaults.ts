@@ -13,23 +13,24 @@ export const ASSUMED_BOOLEAN_DEFAULTS = {
 
 const emptyClassification = () => ({ level1: '', level2: '', level3: '' });
 
+/** Per kind, an item with every field at its documented default; built once, not per call (the row mapper asks per row). */
+const DEFAULT_ITEMS: { [P in ItemKind]: (reference: string) => ItemByKind[P] } = {
+  product: (reference): Product => ({
+    reference, enabled: ASSUMED_BOOLEAN_DEFAULTS.enabled, classification: emptyClassification(), name: '', custom_properties: [],
+    width: 0, height: 0, depth: 0, shape: '', images: [], color: '', behavior: 'PB_STANDARD', collisions: ASSUMED_BOOLEAN_DEFAULTS.collisions,
+    facings_deep: 0, width_gap: 0, height_gap: 0, depth_gap: 0, lateral_offset: 0, vertical_offset: 0,
+  }),
+  accessory: (reference): Accessory => ({
+    reference, enabled: ASSUMED_BOOLEAN_DEFAULTS.enabled, classification: emptyClassification(), name: '', custom_properties: [],
+    behavior: 'AB_PANEL', width: 0, height: 0, depth: 0, shape: '', images: [], color: '', text_height: 0,
+    text_color: '', collisions: ASSUMED_BOOLEAN_DEFAULTS.collisions, caption: '',
+  }),
+  material: (reference): Material => ({ reference, name: '', image1: '', tile: ASSUMED_BOOLEAN_DEFAULTS.tile, tile_width: 0, tile_height: 0 }),
+};
+
 /** An item with every field at its documented default (what Create stores for an all-default template). */
 export function defaultItem<K extends ItemKind>(kind: K, reference = ''): ItemByKind[K] {
-  const d = ASSUMED_BOOLEAN_DEFAULTS;
-  const items: { [P in ItemKind]: () => ItemByKind[P] } = {
-    product: (): Product => ({
-      reference, enabled: d.enabled, classification: emptyClassification(), name: '', custom_properties: [],
-      width: 0, height: 0, depth: 0, shape: '', images: [], color: '', behavior: 'PB_STANDARD', collisions: d.collisions,
-      facings_deep: 0, width_gap: 0, height_gap: 0, depth_gap: 0, lateral_offset: 0, vertical_offset: 0,
-    }),
-    accessory: (): Accessory => ({
-      reference, enabled: d.enabled, classification: emptyClassification(), name: '', custom_properties: [],
-      behavior: 'AB_PANEL', width: 0, height: 0, depth: 0, shape: '', images: [], color: '', text_height: 0,
-      text_color: '', collisions: d.collisions, caption: '',
-    }),
-    material: (): Material => ({ reference, name: '', image1: '', tile: d.tile, tile_width: 0, tile_height: 0 }),
-  };
-  return items[kind]();
+  return (DEFAULT_ITEMS[kind] as (reference: string) => ItemByKind[K])(reference);
 }
 
 /** Replaces PAB_UNSPECIFIED with the field's default, as the service does before storing an item. */
