@@ -288,7 +288,7 @@ export class PlanogramBuilderClient {
     const deserialize = (bytes: Buffer): { value: unknown; split: SplitResponse | undefined } => {
       if (split === undefined) return { value: def.responseDeserialize(bytes), split: undefined };
       const parts = splitRepeated(bytes, split);
-      return { value: def.responseDeserialize(Buffer.from(parts.rest)), split: parts };
+      return { value: def.responseDeserialize(parts.rest), split: parts };
     };
     return new Promise<Invoked<M>>((resolve, reject) => {
       const onAbort = (): void => call.cancel();

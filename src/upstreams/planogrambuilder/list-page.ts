@@ -18,7 +18,7 @@ export interface SplitResponse {
   starts: number[];
   ends: number[];
   /** The response's other fields (total_size, error) as a message of their own. */
-  rest: Uint8Array;
+  rest: Buffer;
 }
 
 /** Splits a response message into the entries of its repeated field `field` and the rest, without decoding either. */
@@ -55,7 +55,9 @@ export function splitRepeated(bytes: Uint8Array, field: number): SplitResponse {
       ends.push(at);
     } else rest.push(bytes.subarray(start, at));
   }
-  return { bytes, starts, ends, rest: Buffer.concat(rest) };
+  // The other fields are mostly adjacent (a write's answer: its error only): one view then, no copy.
+  const only = rest.length === 1 ? rest[0]! : undefined;
+  return { bytes, starts, ends, rest: only ? Buffer.from(only.buffer, only.byteOffset, only.byteLength) : Buffer.concat(rest) };
 }
 
 /** A varint at `at`: its value (up to 2^53) and where the next field starts. */
