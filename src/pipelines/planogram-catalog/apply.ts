@@ -30,6 +30,8 @@ const ROW_CODES = new Set(['PAE_INVALID_ARGUMENT', 'PAE_OUT_OF_RANGE']);
 const BATCH = 512;
 /** Checkpoints per record (under StateWriter's backpressure limit, so recording a chunk does not wait for a write in flight). */
 const CHECKPOINT_CHUNK = 256;
+/** A row's fresh images when this run uploaded none: one shared empty list, not one per row. */
+const NONE: readonly string[] = [];
 
 /** What the item passes share while one run applies. */
 interface Apply {
@@ -125,7 +127,7 @@ async function applyKind(run: Apply, plan: KindPlan): Promise<void> {
       /** Keys of the batch's writes, voided before the batch is handed over. */
       let writing: string[] = [];
       for await (const row of acceptedRows(plan.src, plan.index, ctx.stopSignal, plan.fromSnapshot)) {
-        const fresh = run.uploaded.size ? imagesOf(row.item).map((n) => n.toLowerCase()).filter((n) => run.uploaded.has(n)) : [];
+        const fresh = run.uploaded.size ? imagesOf(row.item).map((n) => n.toLowerCase()).filter((n) => run.uploaded.has(n)) : NONE;
         if (plan.index.has(row.slot, Flag.CREATE | Flag.UPDATE)) {
           writing.push(row.key);
           batch.push(() => writeRow(run, plan, row, fresh));
@@ -155,7 +157,7 @@ async function applyKind(run: Apply, plan: KindPlan): Promise<void> {
 }
 
 /** Sends one item; resolves with its checkpoint once the service has it, undefined when it failed. */
-async function writeRow(run: Apply, plan: KindPlan, row: AcceptedRow, fresh: string[]): Promise<ItemState | undefined> {
+async function writeRow(run: Apply, plan: KindPlan, row: AcceptedRow, fresh: readonly string[]): Promise<ItemState | undefined> {
   const { ctx } = run;
   const { kind, file } = plan.src;
   let landed: ItemState | undefined;
@@ -178,7 +180,7 @@ async function writeRow(run: Apply, plan: KindPlan, row: AcceptedRow, fresh: str
 }
 
 /** Refresh only items whose image did reach the service; a failed upload leaves the old image, not a stale item. */
-async function refreshRow(run: Apply, kind: ItemKind, row: AcceptedRow, fresh: string[]): Promise<undefined> {
+async function refreshRow(run: Apply, kind: ItemKind, row: AcceptedRow, fresh: readonly string[]): Promise<undefined> {
   try {
     await run.client.call(itemMethod(kind, 'Refresh'), { reference: row.reference }, { signal: run.ctx.abortSignal, itemKey: row.key });
   } catch (err) {
