@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { KoppelEvents } from './events.js';
 import { BackOffError, coerceError } from './errors.js';
-import { type RetryPolicy, retryPolicySchema, withRetry } from './retry.js';
+import { type RetryPolicy, retryAfter, retryPolicySchema } from './retry.js';
 import { runIdOf } from './run-signal.js';
 
 /** Rate limit of one upstream, shared by every pipeline in the process. */
@@ -104,10 +104,9 @@ export class UpstreamGateway {
   /** Runs one upstream operation through the queue, with retries. `op` names it in metrics and errors. */
   call<T>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, options: CallOptions = {}): Promise<T> {
     const signal = options.abortable === false ? undefined : options.signal;
-    return withRetry(
-      () => this.#attempt(op, fn, signal),
-      this.#policy,
-      {
+    // The first attempt outside the retry loop: most calls succeed at once, and then cost no loop and no hooks.
+    return this.#attempt(op, fn, signal).catch((thrown: unknown) =>
+      retryAfter(thrown, () => this.#attempt(op, fn, signal), this.#policy, {
         signal,
         reconnect: options.reconnect,
         onRetry: ({ attempt, delayMs, reason, error }) => {
@@ -116,7 +115,7 @@ export class UpstreamGateway {
           this.#log?.warn({ ...(runId === undefined ? {} : { runId }), op, attempt, delayMs, reason, err: { type: error.name, message: error.message } }, 'upstream call failed, retrying');
           this.#events.emit('upstream:backoff', { upstream: this.upstream, op, attempt, delayMs, reason });
         },
-      },
+      }),
     );
   }
 
