@@ -85,32 +85,19 @@ function request(req: HttpRequest & { errorTextLimit?: number | undefined }, rea
         return;
       }
       const ok = status >= 200 && status < 300;
-      const done = (text: string) => {
+      // The status, and headers parsed only when read (most callers never do), with the body as `content` holds it.
+      const answerWith = <B extends { text: string } | { body: Buffer }>(content: B) => {
         let parsed: Headers | undefined;
-        resolve({
-          status,
-          ok,
-          get headers() {
-            return (parsed ??= headersOf(answer.rawHeaders));
-          },
-          text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text,
-        });
+        return Object.assign({ status, ok, get headers() { return (parsed ??= headersOf(answer.rawHeaders)); } }, content);
       };
+      const done = (text: string) => resolve(answerWith({ text: text.charCodeAt(0) === 0xfeff ? text.slice(1) : text }));
       if (read === 'bytes') {
         const chunks: Buffer[] = [];
         answer.on('data', (chunk: Buffer) => chunks.push(chunk));
         answer.on('error', fail);
         answer.on('end', () => {
           const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-          let parsed: Headers | undefined;
-          resolve({
-            status,
-            ok,
-            get headers() {
-              return (parsed ??= headersOf(answer.rawHeaders));
-            },
-            body: body.subarray(0, 3).equals(UTF8_BOM) ? body.subarray(3) : body,
-          });
+          resolve(answerWith({ body: body.subarray(0, 3).equals(UTF8_BOM) ? body.subarray(3) : body }));
         });
         return;
       }
