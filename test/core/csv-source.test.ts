@@ -1,12 +1,21 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { type CsvReadMeter, type CsvRow, detectDelimiter, readCsv, readCsvBatches } from '../../src/core/csv-source.js';
 
-async function rows(content: string | Buffer, options = {}, meter?: CsvReadMeter): Promise<CsvRow[]> {
+// Every file a test writes lives in a folder of its own; all are removed when the file's tests end.
+const dirs: string[] = [];
+afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'koppel-csv-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function rows(content: string | Buffer, options = {}, meter?: CsvReadMeter): Promise<CsvRow[]> {
+  const dir = await tempDir();
   const path = join(dir, 'in.csv');
   await writeFile(path, content);
   const out: CsvRow[] = [];
@@ -160,7 +169,7 @@ describe('readCsv recovery from a broken record', () => {
 
 describe('readCsvBatches', () => {
   it('hands over each record as its fields under the one header, bad records as errors, in file order', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'koppel-csv-'));
+    const dir = await tempDir();
     const path = join(dir, 'in.csv');
     await writeFile(path, ` a ;b\n1;2\n3\n"x;y";4\n`);
     const got: { header: readonly string[]; line: number; fields?: readonly string[]; error?: string }[] = [];
