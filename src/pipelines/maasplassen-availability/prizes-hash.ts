@@ -1,3 +1,4 @@
+import { BoundedMemo } from '../../core/bounded-memo.js';
 import { hashOfCanonicalJson } from '../../core/content-hash.js';
 import type { Prize } from '../../upstreams/maasplassen/client.js';
 
@@ -18,18 +19,11 @@ export interface PriceList {
  * test/maasplassen/prizes-hash.test.ts pins both.
  */
 export class PrizesHasher {
-  /** `lookupKey(prizes)` → its price list; the prizes are passed along to compute a new one. */
-  readonly #seen = new Map<string, PriceList>();
+  /** A price list, remembered under `lookupKey` of its prizes. */
+  readonly #seen = new BoundedMemo(MAX_SEEN, priceList, lookupKey);
 
   priceList(prizes: readonly Prize[] | null): PriceList {
-    const key = lookupKey(prizes);
-    let list = this.#seen.get(key);
-    if (list === undefined) {
-      if (this.#seen.size >= MAX_SEEN) this.#seen.clear();
-      list = priceList(prizes);
-      this.#seen.set(key, list);
-    }
-    return list;
+    return this.#seen.get(prizes);
   }
 }
 
