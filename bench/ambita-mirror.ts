@@ -94,7 +94,7 @@ async function serve(): Promise<void> {
 }
 
 /** Starts `--serve` in its own process. */
-async function startServed(): Promise<{ served: Served; requestCount(): Promise<number>; counters(): Promise<{ requests: number; cpuSeconds: number }>; stop(): Promise<void> }> {
+async function startServed(): Promise<{ served: Served; counters(): Promise<{ requests: number; cpuSeconds: number }>; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--serve', '--orders', args.orders!, '--kb', args.kb!], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const first = await lines.next();
@@ -107,9 +107,6 @@ async function startServed(): Promise<{ served: Served; requestCount(): Promise<
   };
   return {
     served: JSON.parse(first.value) as Served,
-    async requestCount() {
-      return (await counters()).requests;
-    },
     counters,
     async stop() {
       const exited = once(child, 'exit');
