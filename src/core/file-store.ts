@@ -107,6 +107,27 @@ export interface StagedFile extends StoredFile {
  * which removeStaleTemporaries clears).
  */
 export async function stageFile(body: Readable, path: string, options: WriteFileOptions = {}): Promise<StagedFile> {
+  return (await receiveFile(body, path, options)).stage();
+}
+
+/** A body read in full and checked (size, sha256), on its way to its temporary name. */
+export interface ReceivedFile {
+  readonly size: number;
+  readonly sha256: string;
+  /**
+   * The file under its temporary name: a body of less than one write batch is written only now (the body no
+   * longer needs its connection, so a caller can give the connection's slot to the next download first);
+   * a larger one was written while it streamed. Call once; a failure leaves no temporary.
+   */
+  stage(): Promise<StagedFile>;
+}
+
+/**
+ * stageFile up to the end of the body: a body that fills a write batch is streamed to its temporary as it
+ * arrives (memory stays at two batches); a smaller one is held until `stage()`, and nothing is on disk until
+ * then. The size and sha256 checks come before either returns.
+ */
+export async function receiveFile(body: Readable, path: string, options: WriteFileOptions = {}): Promise<ReceivedFile> {
   const folder = dirname(path);
   const { maxBytes = Infinity, expectedSize } = options;
   const tooLarge = (bytes: number, announced: boolean) =>
@@ -118,6 +139,7 @@ export async function stageFile(body: Readable, path: string, options: WriteFile
   const temp = join(folder, `.${basename(path)}.${temporarySuffix()}.part`);
   const hash = createHash('sha256');
   let size = 0;
+  // Opened at the first full batch only: a body smaller than one is written by stage().
   let file: FileHandle | undefined;
   // The write in flight while the next batch fills; awaited before the next one starts (and on every exit).
   let writing: Promise<unknown> = Promise.resolve();
@@ -126,7 +148,6 @@ export async function stageFile(body: Readable, path: string, options: WriteFile
   const { signal } = options;
   const onAbort = () => body.destroy(abortError(signal!.reason));
   try {
-    file = await openExclusive(temp, folder);
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
     let batch: Uint8Array[] = [];
@@ -138,6 +159,7 @@ export async function stageFile(body: Readable, path: string, options: WriteFile
       batch.push(chunk);
       batchBytes += chunk.length;
       if (batchBytes >= WRITE_BATCH_BYTES) {
+        file ??= await openExclusive(temp, folder);
         await writing;
         // The batch before this one is on disk and hashed: its socket buffers are garbage now.
         releaseReadBuffers(batchBytes);
@@ -150,11 +172,8 @@ export async function stageFile(body: Readable, path: string, options: WriteFile
     signal?.removeEventListener('abort', onAbort);
     await writing;
     for (const c of batch) hash.update(c);
-    if (batch.length > 0) await writeAll(file, batch);
-    releaseReadBuffers(batchBytes);
+    if (file && batch.length > 0) await writeAll(file, batch);
     options.signal?.throwIfAborted();
-    await file.close();
-    file = undefined;
     const sha256 = hash.digest('hex');
     if (expectedSize !== undefined && size !== expectedSize) {
       throw new RetryableError(`download of ${basename(path)} was ${size} bytes, expected ${expectedSize} (truncated)`, options.context);
@@ -162,16 +181,51 @@ export async function stageFile(body: Readable, path: string, options: WriteFile
     if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256.toLowerCase()) {
       throw new RetryableError(`download of ${basename(path)} has sha256 ${sha256}, expected ${options.expectedSha256} (corrupted)`);
     }
-    return { path, size, sha256, publish: () => rename(temp, path), discard: () => rm(temp, { force: true }) };
+    const staged: StagedFile = { path, size, sha256, publish: () => rename(temp, path), discard: () => rm(temp, { force: true }) };
+    if (file) {
+      releaseReadBuffers(batchBytes);
+      await file.close();
+      file = undefined;
+      return { size, sha256, stage: async () => staged };
+    }
+    const held = batch;
+    return {
+      size,
+      sha256,
+      async stage() {
+        try {
+          await writeWhole(temp, folder, held);
+        } catch (err) {
+          throw new RetryableError(`writing ${basename(path)} failed: ${(err as Error).message}`, { cause: err });
+        }
+        releaseReadBuffers(batchBytes);
+        return staged;
+      },
+    };
   } catch (err) {
     signal?.removeEventListener('abort', onAbort);
     body.destroy();
     await writing.catch(() => undefined);
-    await file?.close().catch(() => undefined);
-    await rm(temp, { force: true });
+    if (file) {
+      await file.close().catch(() => undefined);
+      await rm(temp, { force: true });
+    }
     if (err instanceof RetryableError || err instanceof PermanentError || options.signal?.aborted) throw err;
     // A broken stream mid-body is the network's fault, not the file's: retry.
     throw new RetryableError(`writing ${basename(path)} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** A body held in memory written to its temporary; on failure the temporary is removed. */
+async function writeWhole(temp: string, folder: string, chunks: Uint8Array[]): Promise<void> {
+  const file = await openExclusive(temp, folder);
+  try {
+    if (chunks.length > 0) await writeAll(file, chunks);
+    await file.close();
+  } catch (err) {
+    await file.close().catch(() => undefined);
+    await rm(temp, { force: true });
+    throw err;
   }
 }
 

@@ -104,16 +104,30 @@ export class UpstreamGateway {
   /** Runs one upstream operation through the queue, with retries. `op` names it in metrics and errors. */
   call<T>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, options: CallOptions = {}): Promise<T> {
     const signal = options.abortable === false ? undefined : options.signal;
+    return this.#retried(op, () => this.#attempt(op, fn, signal), signal, options);
+  }
+
+  /**
+   * `call` for an operation whose last part needs the upstream no more (a received file written to disk):
+   * `finish` runs once the attempt's queue slot is free, so the upstream's next call does not wait for it, and
+   * a failure there is retried as the attempt's own would be.
+   */
+  callThen<T, U>(op: string, fn: (signal: AbortSignal | undefined) => Promise<T>, finish: (result: T) => Promise<U>, options: CallOptions = {}): Promise<U> {
+    const signal = options.abortable === false ? undefined : options.signal;
+    return this.#retried(op, () => this.#attempt(op, fn, signal).then(finish), signal, options);
+  }
+
+  #retried<T>(op: string, attempt: () => Promise<T>, signal: AbortSignal | undefined, options: CallOptions): Promise<T> {
     // The first attempt outside the retry loop: most calls succeed at once, and then cost no loop and no hooks.
-    return this.#attempt(op, fn, signal).catch((thrown: unknown) =>
-      retryAfter(thrown, () => this.#attempt(op, fn, signal), this.#policy, {
+    return attempt().catch((thrown: unknown) =>
+      retryAfter(thrown, attempt, this.#policy, {
         signal,
         reconnect: options.reconnect,
-        onRetry: ({ attempt, delayMs, reason, error }) => {
+        onRetry: ({ attempt: n, delayMs, reason, error }) => {
           // The logger is shared by every run: the call's signal names the run, whose journal keeps the line.
           const runId = options.shared ? undefined : runIdOf(options.signal);
-          this.#log?.warn({ ...(runId === undefined ? {} : { runId }), op, attempt, delayMs, reason, err: { type: error.name, message: error.message } }, 'upstream call failed, retrying');
-          this.#events.emit('upstream:backoff', { upstream: this.upstream, op, attempt, delayMs, reason });
+          this.#log?.warn({ ...(runId === undefined ? {} : { runId }), op, attempt: n, delayMs, reason, err: { type: error.name, message: error.message } }, 'upstream call failed, retrying');
+          this.#events.emit('upstream:backoff', { upstream: this.upstream, op, attempt: n, delayMs, reason });
         },
       }),
     );

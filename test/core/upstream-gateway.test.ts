@@ -194,6 +194,34 @@ describe('UpstreamGateway', () => {
     expect(seen['upstream:queue']?.every((e) => e.upstream === 'test')).toBe(true);
   });
 
+  it("callThen frees the slot before its finish runs, and retries a failed finish with a new attempt", async () => {
+    const { gw, seen } = gateway({ concurrency: 1, per_second: 1000 });
+    const calls = new Calls();
+    const finishes = new Calls();
+    const a = gw.callThen('download', calls.fn('a'), finishes.fn('write a'));
+    const b = gw.call('get', calls.fn('b'));
+    await settle();
+    calls.finish('a');
+    await settle();
+    // a's finish is running, and b already has the only slot.
+    expect([calls.started, finishes.started]).toEqual([['a', 'b'], ['write a']]);
+    finishes.finish('write a', new RetryableError('disk hiccup'));
+    await settle();
+    calls.finish('b');
+    await settle();
+    expect(calls.started).toEqual(['a', 'b', 'a']); // the retry is a new attempt, in a slot of its own
+    calls.finish('a');
+    await settle();
+    finishes.finish('write a');
+    await expect(Promise.all([a, b])).resolves.toEqual(['write a', 'b']);
+    expect(seen['upstream:request']?.map((e) => [e.op, e.ok])).toEqual([
+      ['download', true],
+      ['get', true],
+      ['download', true],
+    ]);
+    expect(seen['upstream:backoff']?.map((e) => [e.op, e.reason])).toEqual([['download', 'transient error']]);
+  });
+
   it('an aborted signal rejects a queued call without running it', async () => {
     const { gw } = gateway({ concurrency: 1, per_second: 1000 });
     const calls = new Calls();

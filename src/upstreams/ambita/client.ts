@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { NotConnectedError, PermanentError, RetryableError } from '../../core/errors.js';
-import { type StagedFile, type StoredFile, stageFile } from '../../core/file-store.js';
+import { receiveFile, type StagedFile, type StoredFile } from '../../core/file-store.js';
 import { openDownload } from '../../core/http-download.js';
 import { readErrorText, requestUpstreamText, type TextAnswer } from '../../core/http-request.js';
 import type { CallOptions, UpstreamGateway } from '../../core/upstream-gateway.js';
@@ -98,16 +98,19 @@ export class AmbitaClient {
     return { path: staged.path, size: staged.size, sha256: staged.sha256 };
   }
 
-  /** `download` that leaves the checked file under its temporary name until the caller publishes it (see stageFile). */
+  /**
+   * `download` that leaves the checked file under its temporary name until the caller publishes it (see
+   * stageFile). The upstream's slot is held while the body is received, not while a small one is written.
+   */
   async stageDownload(asset: Pick<AmbitaAsset, 'id' | 'downloadUrl'>, path: string, signal?: AbortSignal): Promise<StagedFile> {
     const url = this.#assetUrl(asset);
-    return this.#authed('download', { signal }, async (token, s) => {
+    const download = await this.#withToken('download', { signal }, async (token, s) => {
       const res = await openDownload({ upstream: UPSTREAM, op: 'download', url, headers: { authorization: `Bearer ${token}` }, timeoutMs: this.#cfg.timeout_ms, signal: s });
       if (!res.ok || !res.body) {
         throw ambitaStatusError({ status: res.status, headers: res.headers, text: await readErrorText(res.body, ERROR_TEXT_LIMIT) }, 'download', asset.id);
       }
       const length = res.header('content-length');
-      return stageFile(res.body, path, {
+      return receiveFile(res.body, path, {
         expectedSize: length === null ? undefined : Number(length),
         expectedSha256: sha256FromDigest(res.header('repr-digest')),
         maxBytes: this.#cfg.max_download_bytes,
@@ -115,6 +118,7 @@ export class AmbitaClient {
         signal: s,
       });
     });
+    return this.#gateway.callThen('download', download.attempt, (received) => received.stage(), download.options);
   }
 
   /** Nothing to sign out of with OAuth; the cached token is dropped. */
@@ -189,18 +193,27 @@ export class AmbitaClient {
    * false`, `call.signal` aborts only the token's fetch, never `fn` (CallOptions.abortable).
    */
   async #authed<T>(op: string, call: Pick<CallOptions, 'signal' | 'abortable'>, fn: (token: string, signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+    const { attempt, options } = await this.#withToken(op, call, fn);
+    return this.#gateway.call(op, attempt, options);
+  }
+
+  /** `fn` as the gateway's attempt, given the token current at the time, with the reconnect hook that renews it. */
+  async #withToken<T>(
+    op: string,
+    call: Pick<CallOptions, 'signal' | 'abortable'>,
+    fn: (token: string, signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<{ attempt: (signal: AbortSignal | undefined) => Promise<T>; options: CallOptions }> {
     const { signal } = call;
     await this.#tokens.get(signal);
     let used = '';
-    return this.#gateway.call(
-      op,
-      (s) => {
+    return {
+      attempt: (s) => {
         used = this.#tokens.peek();
         if (!used) throw new NotConnectedError(`ambita ${op}: no access token`, { upstream: UPSTREAM, op });
         return fn(used, s);
       },
-      { ...call, reconnect: () => this.#tokens.renew(used, signal) },
-    );
+      options: { ...call, reconnect: () => this.#tokens.renew(used, signal) },
+    };
   }
 }
 
