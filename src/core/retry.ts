@@ -42,52 +42,42 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: () =>
  * - anything else: coerced, and retried once.
  */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<T> {
-  try {
-    return await fn(1);
-  } catch (thrown) {
-    return retryAfter(thrown, fn, policy, hooks);
-  }
-}
-
-/** `withRetry` once the first attempt has failed with `thrown`: for a caller that makes that attempt itself. */
-export async function retryAfter<T>(thrown: unknown, fn: (attempt: number) => Promise<T>, policy: RetryPolicy, hooks: RetryHooks = {}): Promise<T> {
   const random = hooks.random ?? Math.random;
   let reconnected = false;
   let unknownRetried = false;
   for (let attempt = 1; ; attempt++) {
-    const error = coerceError(thrown);
-    if (hooks.signal?.aborted) throw hooks.signal.reason ?? error;
-    const last = attempt >= policy.max_attempts;
-    let delayMs: number;
-    let reason: string;
-    if (error instanceof PermanentError) throw error;
-    if (error instanceof BackOffError) {
-      if (last || !Number.isFinite(error.waitMs)) throw error;
-      if (error.waitMs > policy.max_retry_after_ms) throw tooLongToWait(error, policy);
-      delayMs = Math.round(error.waitMs * (1 + random() * 0.1));
-      reason = 'backoff requested';
-    } else if (error instanceof NotConnectedError) {
-      if (reconnected || !hooks.reconnect || last) throw error;
-      reconnected = true;
-      await hooks.reconnect();
-      delayMs = 0;
-      reason = 'reconnected';
-    } else if (error instanceof RetryableError) {
-      if (last) throw error;
-      delayMs = backoffDelay(policy, attempt, random);
-      reason = 'transient error';
-    } else {
-      if (unknownRetried || last) throw error;
-      unknownRetried = true;
-      delayMs = backoffDelay(policy, attempt, random);
-      reason = 'unexpected error';
-    }
-    hooks.onRetry?.({ attempt, delayMs, error, reason });
-    if (delayMs > 0) await sleep(delayMs, hooks.signal);
     try {
-      return await fn(attempt + 1);
-    } catch (next) {
-      thrown = next;
+      return await fn(attempt);
+    } catch (thrown) {
+      const error = coerceError(thrown);
+      if (hooks.signal?.aborted) throw hooks.signal.reason ?? error;
+      const last = attempt >= policy.max_attempts;
+      let delayMs: number;
+      let reason: string;
+      if (error instanceof PermanentError) throw error;
+      if (error instanceof BackOffError) {
+        if (last || !Number.isFinite(error.waitMs)) throw error;
+        if (error.waitMs > policy.max_retry_after_ms) throw tooLongToWait(error, policy);
+        delayMs = Math.round(error.waitMs * (1 + random() * 0.1));
+        reason = 'backoff requested';
+      } else if (error instanceof NotConnectedError) {
+        if (reconnected || !hooks.reconnect || last) throw error;
+        reconnected = true;
+        await hooks.reconnect();
+        delayMs = 0;
+        reason = 'reconnected';
+      } else if (error instanceof RetryableError) {
+        if (last) throw error;
+        delayMs = backoffDelay(policy, attempt, random);
+        reason = 'transient error';
+      } else {
+        if (unknownRetried || last) throw error;
+        unknownRetried = true;
+        delayMs = backoffDelay(policy, attempt, random);
+        reason = 'unexpected error';
+      }
+      hooks.onRetry?.({ attempt, delayMs, error, reason });
+      if (delayMs > 0) await sleep(delayMs, hooks.signal);
     }
   }
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { KoppelEvents } from './events.js';
 import { BackOffError, coerceError } from './errors.js';
-import { type RetryPolicy, retryAfter, retryPolicySchema } from './retry.js';
+import { type RetryPolicy, retryPolicySchema, withRetry } from './retry.js';
 import { runIdOf } from './run-signal.js';
 
 /** Rate limit of one upstream, shared by every pipeline in the process. */
@@ -118,19 +118,16 @@ export class UpstreamGateway {
   }
 
   #retried<T>(op: string, attempt: () => Promise<T>, signal: AbortSignal | undefined, options: CallOptions): Promise<T> {
-    // The first attempt outside the retry loop: most calls succeed at once, and then cost no loop and no hooks.
-    return attempt().catch((thrown: unknown) =>
-      retryAfter(thrown, attempt, this.#policy, {
-        signal,
-        reconnect: options.reconnect,
-        onRetry: ({ attempt: n, delayMs, reason, error }) => {
-          // The logger is shared by every run: the call's signal names the run, whose journal keeps the line.
-          const runId = options.shared ? undefined : runIdOf(options.signal);
-          this.#log?.warn({ ...(runId === undefined ? {} : { runId }), op, attempt: n, delayMs, reason, err: { type: error.name, message: error.message } }, 'upstream call failed, retrying');
-          this.#events.emit('upstream:backoff', { upstream: this.upstream, op, attempt: n, delayMs, reason });
-        },
-      }),
-    );
+    return withRetry(attempt, this.#policy, {
+      signal,
+      reconnect: options.reconnect,
+      onRetry: ({ attempt: n, delayMs, reason, error }) => {
+        // The logger is shared by every run: the call's signal names the run, whose journal keeps the line.
+        const runId = options.shared ? undefined : runIdOf(options.signal);
+        this.#log?.warn({ ...(runId === undefined ? {} : { runId }), op, attempt: n, delayMs, reason, err: { type: error.name, message: error.message } }, 'upstream call failed, retrying');
+        this.#events.emit('upstream:backoff', { upstream: this.upstream, op, attempt: n, delayMs, reason });
+      },
+    });
   }
 
   /** Calls queued or running. */
