@@ -283,14 +283,17 @@ if (args.serve) {
  * stopped: what koppel's queries cost the server. A backend's last 20 ms may be missed.
  */
 function watchBackends(name: string): { stop(): number } {
-  const seen = new Map<number, number>();
+  /** Backend pid → its CPU seconds at the last sample. */
+  const backends = new Map<number, number>();
+  /** Processes that are not Postgres: never read again. */
+  const others = new Set<number>();
   const sample = () => {
     for (const entry of readdirSync('/proc')) {
       const pid = Number(entry);
-      if (!pid || seen.has(-pid)) continue;
+      if (!pid || others.has(pid)) continue;
       try {
         if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') {
-          seen.set(-pid, 0); // not Postgres: never read again
+          others.add(pid);
           continue;
         }
         // A backend names its database in its title; one just forked still has the postmaster's: read again later.
@@ -299,7 +302,7 @@ function watchBackends(name: string): { stop(): number } {
         continue;
       }
       const cpu = cpuOf(pid);
-      if (cpu !== undefined) seen.set(pid, cpu);
+      if (cpu !== undefined) backends.set(pid, cpu);
     }
   };
   const timer = setInterval(sample, 20);
@@ -307,7 +310,7 @@ function watchBackends(name: string): { stop(): number } {
     stop() {
       clearInterval(timer);
       sample();
-      return [...seen].reduce((sum, [pid, cpu]) => (pid > 0 ? sum + cpu : sum), 0);
+      return [...backends.values()].reduce((sum, cpu) => sum + cpu, 0);
     },
   };
 }
