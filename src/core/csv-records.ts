@@ -136,7 +136,7 @@ export class CsvRecordSplitter {
           this.#fieldQuoted = true;
           this.#quoteLine = this.#line;
           this.#holding = false;
-          this.#held = [];
+          this.#dropHeld();
           this.#recordChars++;
           this.scanned++;
           i++;
@@ -279,7 +279,7 @@ export class CsvRecordSplitter {
     this.#field = '';
     this.#state = State.FieldStart;
     this.#holding = false;
-    this.#held = [];
+    this.#dropHeld();
     if (!endOfRecord) return;
     const fields = this.#fields;
     // A line with nothing on it is no record (a quoted empty field is one).
@@ -287,6 +287,11 @@ export class CsvRecordSplitter {
     this.#fields = [];
     this.#recordLine = 0;
     this.#line++;
+  }
+
+  /** Forgets the held text; a field that held none (nearly all) gets no new empty array. */
+  #dropHeld(): void {
+    if (this.#held.length > 0) this.#held = [];
   }
 
   /** Reports the current record as broken and forgets it. */

@@ -151,7 +151,7 @@ export async function* readCsvBatches(path: string, options: Partial<CsvOptions>
     // A NUL never belongs in text: it marks a binary or corrupted file, and Postgres and most APIs refuse it.
     const nul = columnContaining(header, fields, '\u0000');
     if (nul) return { line, error: `column "${nul}" contains a NUL byte (binary or corrupted data)` };
-    return { line, fields };
+    return record; // already { line, fields }: no second object per row
   };
   const checkAll = (records: SplitRecord[]): CsvFieldsRow[] => {
     const rows: CsvFieldsRow[] = [];
