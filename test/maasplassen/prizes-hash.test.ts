@@ -42,3 +42,15 @@ describe('PrizesHasher.priceList', () => {
     expect(hasher.priceList(wire)).toBe(hasher.priceList(shuffled)); // one price list, shared
   });
 });
+
+describe('PrizesHasher.find', () => {
+  it('starts over once it holds 10,000 price lists, and still answers right', () => {
+    const hasher = new PrizesHasher();
+    const first = hasher.priceList([{ desc: 'Dag', cents: 0 }]);
+    for (let cents = 1; cents <= 10_000; cents++) hasher.priceList([{ desc: 'Dag', cents }]);
+    const again = hasher.priceList([{ desc: 'Dag', cents: 0 }]);
+    expect(again).not.toBe(first); // forgotten, computed again
+    expect(again).toEqual(first);
+    expect(hasher.priceList([{ desc: 'Dag', cents: 10_000 }]).hash).toBe(contentHash([{ desc: 'Dag', cents: 10_000 }]));
+  });
+});

@@ -5,7 +5,7 @@ import { formatIssues } from '../../config/format-issues.js';
 import { BoundedMemo } from '../../core/bounded-memo.js';
 import { calendarDate } from '../../core/calendar-date.js';
 import { ConfigError } from '../../core/errors.js';
-import type { AvailabilityEntry, Prize } from '../../upstreams/maasplassen/client.js';
+import { type PriceList, PriceOptions, PrizesHasher } from './prizes-hash.js';
 
 /** Which source column holds what. Loaded from `mappings/*.yaml`. */
 export const availabilityMappingSchema = z
@@ -39,6 +39,13 @@ export function loadAvailabilityMapping(path: string): AvailabilityMapping {
   return parsed.data;
 }
 
+/** A row as a boat-date: `boat` is OUR external id; `prices` is shared by every boat-date with the same prizes. */
+export interface MappedRow {
+  boat: string;
+  date: string;
+  prices: PriceList;
+}
+
 /** Why a row could not become an entry: the field at fault and the value found. */
 export interface RowProblem {
   field: string;
@@ -60,8 +67,9 @@ interface ColumnPlaces {
 /**
  * Turns source rows into boat-dates, or says what is wrong with a row. Checks everything the service would
  * check except fleet membership (the pipeline does that against the mirrored fleet). One mapper serves a whole
- * run: the mapping's lookups are prepared once, columns are found by position once per column list, and a
- * date's text is parsed once, not once per boat.
+ * run: the mapping's lookups are prepared once, columns are found by position once per column list, a date's
+ * text is parsed once, not once per boat, and a row's price options go straight to the run's price lists
+ * (no prize objects for a price list seen before).
  */
 export class AvailabilityRowMapper {
   readonly #m: AvailabilityMapping;
@@ -71,6 +79,9 @@ export class AvailabilityRowMapper {
   readonly #dates = new BoundedMemo(MAX_DATES, normaliseDate);
   /** The places for the last column list seen (a file has one; a query's fetches each bring theirs). */
   #places: ColumnPlaces | undefined;
+  readonly #prices = new PrizesHasher();
+  /** The options of the row in hand: refilled for every row. */
+  readonly #options = new PriceOptions();
 
   constructor(m: AvailabilityMapping) {
     this.#m = m;
@@ -78,7 +89,7 @@ export class AvailabilityRowMapper {
   }
 
   /** `fields` in the order of `columns`; a column named twice counts with its last value. */
-  map(columns: readonly string[], fields: readonly unknown[]): AvailabilityEntry | RowProblem {
+  map(columns: readonly string[], fields: readonly unknown[]): MappedRow | RowProblem {
     const m = this.#m;
     const at = this.#placesOf(columns);
     if (at.boat < 0) return { field: m.boat, reason: `column "${m.boat}" is missing from the source` };
@@ -90,9 +101,10 @@ export class AvailabilityRowMapper {
     if (!date) return { field: m.date, reason: 'expected a date YYYY-MM-DD', value: dateText };
 
     if (m.available && this.#notAvailable.has(cell(fields, at.available).toLowerCase())) {
-      return { boat, date, prizes: null };
+      return { boat, date, prices: this.#prices.find(null) };
     }
-    const prizes: Prize[] = [];
+    const options = this.#options;
+    options.clear();
     for (let g = 0; g < m.prices.length; g++) {
       const group = m.prices[g]!;
       const place = at.prices[g]!;
@@ -106,12 +118,12 @@ export class AvailabilityRowMapper {
       if (cents === undefined) {
         return { field: group.cents, reason: m.amount_unit === 'cents' ? 'expected a non-negative whole number of cents' : 'expected a non-negative amount in euros', value: amount };
       }
-      prizes.push(descDe ? { desc, desc_de: descDe, cents } : { desc, cents });
+      options.add(desc, descDe || undefined, cents);
     }
-    if (prizes.length === 0) {
+    if (options.count === 0) {
       return { field: m.prices[0]!.cents, reason: 'no price options and not marked as not available' };
     }
-    return { boat, date, prizes };
+    return { boat, date, prices: this.#prices.find(options) };
   }
 
   #placesOf(columns: readonly string[]): ColumnPlaces {
@@ -151,13 +163,17 @@ export function normaliseDate(text: string): string | undefined {
   return undefined;
 }
 
+// Made once: a regex literal in the function body is a new RegExp object (56 bytes) for every amount of every row.
+const CENTS = /^\d{1,12}$/;
+const EUROS = /^(\d{1,10})(?:[.,](\d{1,2}))?$/;
+
 /** Whole cents, or undefined. Euros are parsed as text so that "0,10" is exactly 10 cents. */
 export function parseAmount(text: string, unit: 'cents' | 'euros'): number | undefined {
   if (unit === 'cents') {
-    if (!/^\d{1,12}$/.test(text)) return undefined;
+    if (!CENTS.test(text)) return undefined;
     return Number(text);
   }
-  const m = /^(\d{1,10})(?:[.,](\d{1,2}))?$/.exec(text);
+  const m = EUROS.exec(text);
   if (!m) return undefined;
   return Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
 }

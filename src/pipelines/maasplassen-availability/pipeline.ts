@@ -13,7 +13,7 @@ import {
 import { type MaasplassenAvailabilityConfig, maasplassenAvailabilityConfigSchema } from './config.js';
 import { mirrorFleet, readFleet } from './fleet-mirror.js';
 import { AvailabilityRowMapper, loadAvailabilityMapping } from './mapping.js';
-import { type PriceList, PrizesHasher } from './prizes-hash.js';
+import type { PriceList } from './prizes-hash.js';
 import { pushWithBisection } from './push-chunk.js';
 import { readAvailabilitySource } from './source.js';
 
@@ -59,7 +59,6 @@ export const maasplassenAvailability = definePipeline({
     const client = ctx.upstreams.maasplassen;
     const mapping = loadAvailabilityMapping(ctx.config.mapping);
     const mapper = new AvailabilityRowMapper(mapping);
-    const hasher = new PrizesHasher();
     // The fleet is read first: an entry for a boat the company does not have would roll back its whole chunk.
     const fleet = await client.fleet(ctx.abortSignal);
     await mirrorFleet(ctx.db, client.companyId, fleet);
@@ -98,7 +97,7 @@ export const maasplassenAvailability = definePipeline({
         let dates = at.get(boat);
         if (!dates) at.set(boat, (dates = new Map()));
         // isNew is filled in below, once every row is read.
-        const push: PendingPush = { boat, date: mapped.date, prices: hasher.priceList(mapped.prizes), isNew: true, source, line: row.line };
+        const push: PendingPush = { boat, date: mapped.date, prices: mapped.prices, isNew: true, source, line: row.line };
         const earlier = dates.get(mapped.date);
         if (earlier === undefined) {
           dates.set(mapped.date, read.length);

@@ -1,4 +1,3 @@
-import { BoundedMemo } from '../../core/bounded-memo.js';
 import { hashOfCanonicalJson } from '../../core/content-hash.js';
 import type { Prize } from '../../upstreams/maasplassen/client.js';
 
@@ -11,19 +10,96 @@ export interface PriceList {
 }
 
 /**
+ * The price options of one row as plain fields, filled by the mapper for every row and read by `PrizesHasher.find`:
+ * one scratch serves a whole run, so a row whose price list was seen before builds no prize object, array or key.
+ */
+export class PriceOptions {
+  count = 0;
+  readonly desc: string[] = [];
+  /** undefined: the option has no German text (not the same as ''). */
+  readonly descDe: (string | undefined)[] = [];
+  readonly cents: number[] = [];
+
+  /** Forgets the options of the last row. */
+  clear(): void {
+    this.count = 0;
+  }
+
+  add(desc: string, descDe: string | undefined, cents: number): void {
+    const i = this.count++;
+    this.desc[i] = desc;
+    this.descDe[i] = descDe;
+    this.cents[i] = cents;
+  }
+}
+
+/** One step of the walk: the options so far, and the list that ends here once one has. */
+interface Node {
+  list: PriceList | undefined;
+  /** The next option: by its cents, then its texts (a handful of options share a cents value). */
+  next: Map<number, Edge[]> | undefined;
+}
+
+interface Edge {
+  desc: string;
+  descDe: string | undefined;
+  node: Node;
+}
+
+/**
  * `contentHash(prizes)`, the hash stored for every pushed boat-date, for a whole run of them. Prices repeat (a boat
- * type's season, a weekend rate), so a price list seen before reuses its hash and its wire JSON: it is looked up by
- * a short key written from its fields, and only a new one is rebuilt as prize objects with their keys in sorted
- * order (cents < desc < desc_de), which JSON.stringify writes as the bytes of the generic canonical stringify.
- * Stored hashes from every earlier version must keep matching, or an upgrade would push every boat-date again:
- * test/maasplassen/prizes-hash.test.ts pins both.
+ * type's season, a weekend rate), so a price list seen before reuses its hash and its wire JSON: it is found by
+ * walking its options' fields (cents, then the texts compared as they are), whatever the key order of any object,
+ * and only a new one is built as prize objects with their keys in sorted order (cents < desc < desc_de), which
+ * JSON.stringify writes as the bytes of the generic canonical stringify. Stored hashes from every earlier version
+ * must keep matching, or an upgrade would push every boat-date again: test/maasplassen/prizes-hash.test.ts pins both.
  */
 export class PrizesHasher {
-  /** A price list, remembered under `lookupKey` of its prizes. */
-  readonly #seen = new BoundedMemo(MAX_SEEN, priceList, lookupKey);
+  /** Every price list seen, at the end of its options' path; holds at most MAX_SEEN lists (see #lists). */
+  #root: Node = { list: undefined, next: undefined };
+  /** Lists under #root: at MAX_SEEN the walk starts over from an empty root, so memory stays bounded. */
+  #lists = 0;
+  #null: PriceList | undefined;
 
+  /** The price list of these prizes (null: not available). */
   priceList(prizes: readonly Prize[] | null): PriceList {
-    return this.#seen.get(prizes);
+    if (prizes === null) return this.find(null);
+    const options = new PriceOptions();
+    for (const p of prizes) options.add(p.desc, p.desc_de, p.cents);
+    return this.find(options);
+  }
+
+  /** The price list of a row's options (null: not available). */
+  find(options: PriceOptions | null): PriceList {
+    if (options === null) return (this.#null ??= newPriceList(null));
+    if (this.#lists >= MAX_SEEN) {
+      this.#root = { list: undefined, next: undefined };
+      this.#lists = 0;
+    }
+    let node = this.#root;
+    for (let i = 0; i < options.count; i++) {
+      const desc = options.desc[i]!;
+      const descDe = options.descDe[i];
+      const cents = options.cents[i]!;
+      const next = (node.next ??= new Map());
+      let edges = next.get(cents);
+      if (edges === undefined) next.set(cents, (edges = []));
+      let edge: Edge | undefined;
+      for (let k = 0; k < edges.length && edge === undefined; k++) {
+        const e = edges[k]!;
+        if (e.desc === desc && e.descDe === descDe) edge = e;
+      }
+      if (edge === undefined) {
+        edge = { desc: detached(desc), descDe: descDe === undefined ? undefined : detached(descDe), node: { list: undefined, next: undefined } };
+        edges.push(edge);
+      }
+      node = edge.node;
+    }
+    if (node.list === undefined) {
+      node.list = newPriceList(prizesOf(options));
+      this.#lists++;
+    }
+    return node.list;
   }
 }
 
@@ -31,18 +107,20 @@ export class PrizesHasher {
 const MAX_SEEN = 10_000;
 
 /**
- * A key that tells price lists apart by their fields alone, whatever the key order of the objects: each prize as
- * its cents, then each text with its length in front, so no text can run into the next field. Much cheaper than
- * the canonical JSON (no objects, no escaping) for a row whose price list is nearly always one seen before.
+ * A copy of a text that keeps nothing else alive: a CSV field of 13 characters or more is a slice of the whole
+ * decoded chunk, which a remembered price list would otherwise hold for the rest of the run.
  */
-function lookupKey(prizes: readonly Prize[] | null): string {
-  if (prizes === null) return 'null';
-  let key = '';
-  for (const p of prizes) {
-    key += `${p.cents}:${p.desc.length}:${p.desc}`;
-    key += p.desc_de === undefined ? ';' : `,${p.desc_de.length}:${p.desc_de};`;
+function detached(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}
+
+function prizesOf(options: PriceOptions): Prize[] {
+  const prizes: Prize[] = [];
+  for (let i = 0; i < options.count; i++) {
+    const descDe = options.descDe[i];
+    prizes.push(descDe === undefined ? { desc: options.desc[i]!, cents: options.cents[i]! } : { desc: options.desc[i]!, desc_de: descDe, cents: options.cents[i]! });
   }
-  return key;
+  return prizes;
 }
 
 function sortedKeys(p: Prize): Prize {
@@ -50,7 +128,7 @@ function sortedKeys(p: Prize): Prize {
 }
 
 /** The wire JSON is written from the canonical form, so it does not depend on the key order of the objects first seen. */
-function priceList(prizes: readonly Prize[] | null): PriceList {
+function newPriceList(prizes: readonly Prize[] | null): PriceList {
   const canonical = prizes === null ? 'null' : JSON.stringify(prizes.map(sortedKeys));
   const wire = prizes?.map((p) => (p.desc_de === undefined ? { desc: p.desc, cents: p.cents } : { desc: p.desc, desc_de: p.desc_de, cents: p.cents }));
   return { hash: hashOfCanonicalJson(canonical), json: JSON.stringify(wire ?? null) };
