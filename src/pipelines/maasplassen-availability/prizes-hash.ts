@@ -33,18 +33,20 @@ export class PriceOptions {
   }
 }
 
-/** One step of the walk: the options so far, and the list that ends here once one has. */
-interface Node {
-  list: PriceList | undefined;
-  /** The next option: by its cents, then its texts (a handful of options share a cents value). */
-  next: Map<number, Edge[]> | undefined;
-}
-
-interface Edge {
+/**
+ * One option on the walk to a price list (the root: no option yet): the list whose last option it is, if any, the
+ * options that follow it, and another option with the same cents at the same place (no array per cents value: a
+ * full hasher holds tens of thousands of these).
+ */
+interface Step {
   desc: string;
   descDe: string | undefined;
-  node: Node;
+  list: PriceList | undefined;
+  next: Map<number, Step> | undefined;
+  other: Step | undefined;
 }
+
+const newStep = (desc: string, descDe: string | undefined, other: Step | undefined): Step => ({ desc, descDe, list: undefined, next: undefined, other });
 
 /**
  * `contentHash(prizes)`, the hash stored for every pushed boat-date, for a whole run of them. Prices repeat (a boat
@@ -56,7 +58,7 @@ interface Edge {
  */
 export class PrizesHasher {
   /** Every price list seen, at the end of its options' path; holds at most MAX_SEEN lists (see #lists). */
-  #root: Node = { list: undefined, next: undefined };
+  #root = newStep('', undefined, undefined);
   /** Lists under #root: at MAX_SEEN the walk starts over from an empty root, so memory stays bounded. */
   #lists = 0;
   #null: PriceList | undefined;
@@ -73,37 +75,29 @@ export class PrizesHasher {
   find(options: PriceOptions | null): PriceList {
     if (options === null) return (this.#null ??= newPriceList(null));
     if (this.#lists >= MAX_SEEN) {
-      this.#root = { list: undefined, next: undefined };
+      this.#root = newStep('', undefined, undefined);
       this.#lists = 0;
     }
-    let node = this.#root;
+    let step = this.#root;
     for (let i = 0; i < options.count; i++) {
       const desc = options.desc[i]!;
       const descDe = options.descDe[i];
       const cents = options.cents[i]!;
-      const next = (node.next ??= new Map());
-      let edges = next.get(cents);
-      if (edges === undefined) next.set(cents, (edges = []));
-      let edge: Edge | undefined;
-      for (let k = 0; k < edges.length && edge === undefined; k++) {
-        const e = edges[k]!;
-        if (e.desc === desc && e.descDe === descDe) edge = e;
-      }
-      if (edge === undefined) {
-        edge = { desc: detached(desc), descDe: descDe === undefined ? undefined : detached(descDe), node: { list: undefined, next: undefined } };
-        edges.push(edge);
-      }
-      node = edge.node;
+      const next = (step.next ??= new Map());
+      let to = next.get(cents);
+      while (to !== undefined && (to.desc !== desc || to.descDe !== descDe)) to = to.other;
+      if (to === undefined) next.set(cents, (to = newStep(detached(desc), descDe === undefined ? undefined : detached(descDe), next.get(cents))));
+      step = to;
     }
-    if (node.list === undefined) {
-      node.list = newPriceList(prizesOf(options));
+    if (step.list === undefined) {
+      step.list = newPriceList(prizesOf(options));
       this.#lists++;
     }
-    return node.list;
+    return step.list;
   }
 }
 
-/** Distinct price lists a hasher remembers (a few MB at most). */
+/** Distinct price lists a hasher remembers (about 10 MB at most: 10,000 lists of three options that all differ). */
 const MAX_SEEN = 10_000;
 
 /**
