@@ -54,7 +54,12 @@ export class ReferenceIndex {
   }
 
   slot(lower: string): number | undefined {
-    const slot = this.#find(fingerprint(lower));
+    return this.slotOfFingerprint(fingerprint(lower));
+  }
+
+  /** `slot` for a reference whose fingerprint was taken elsewhere (the catalog scan's worker). */
+  slotOfFingerprint(fp: Uint8Array): number | undefined {
+    const slot = this.#find(fp);
     return slot < 0 ? undefined : slot;
   }
 
