@@ -5,7 +5,7 @@
 const off = new Set((process.env.KOPPEL_BENCH_WITHOUT ?? '').split(',').filter(Boolean));
 
 /** The tunings a bench can turn off. */
-export type Tuning = 'node-http' | 'murmur' | 'heap-growing' | 'apply-worker';
+export type Tuning = 'node-http' | 'murmur' | 'heap-growing';
 
 export function tuningOff(name: Tuning): boolean {
   return off.has(name);

@@ -2,8 +2,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { NotConnectedError, PermanentError, RetryableError } from '../../src/core/errors.js';
 import { defaultItem } from '../../src/upstreams/planogrambuilder/defaults.js';
 import { type PlanogramBuilderSandbox, startPlanogramBuilderSandbox } from '../../sandbox/planogrambuilder/server.js';
-import { encodedItemSerializer, itemBodyEncoder } from '../../src/upstreams/planogrambuilder/item-bytes.js';
-import { loadPlanoService } from '../../src/upstreams/planogrambuilder/proto.js';
 import { makeClient } from './plano-fixtures.js';
 
 let sandbox: PlanogramBuilderSandbox;
@@ -57,24 +55,6 @@ describe('PlanogramBuilderClient.call', () => {
     expect(dup).toMatchObject({ code: 'PAE_ALREADY_EXISTS', op: 'CreateProduct', itemKey: 'product:w-1' });
     const missing = await client.writeItem('product', 'Update', product('W-2')).catch((e: unknown) => e);
     expect(missing).toMatchObject({ code: 'PAE_NOT_FOUND', op: 'UpdateProduct' });
-    await client.close();
-  });
-
-  it('writeEncoded sends an item encoded elsewhere: the same bytes as writeItem, the same answers', async () => {
-    const service = loadPlanoService({ package: 'planoapiv1', service: 'PlanoAPI' });
-    const encode = itemBodyEncoder(service, 'product');
-    const item = product('E-1', { name: 'Cola', width: 7.5, images: ['a.png', 'b.png'] });
-    for (const verb of ['Create', 'Update'] as const) {
-      const method = `${verb}Product` as const;
-      const framed = encodedItemSerializer(service, method, 'product')({ body: encode(item), access_token: 'token-1' });
-      expect(framed.equals(service[method]!.requestSerialize({ product: item, access_token: 'token-1' }))).toBe(true);
-    }
-    const { client } = makeClient(sandbox);
-    await client.writeEncoded('product', 'Create', encode(item), { itemKey: 'product:e-1' });
-    await client.writeEncoded('product', 'Update', encode({ ...item, name: 'Cola zero' }));
-    expect(sandbox.items('product')).toMatchObject([{ reference: 'E-1', name: 'Cola zero', width: 7.5, images: ['a.png', 'b.png'] }]);
-    const dup = await client.writeEncoded('product', 'Create', encode(item), { itemKey: 'product:e-1' }).catch((e: unknown) => e);
-    expect(dup).toMatchObject({ code: 'PAE_ALREADY_EXISTS', op: 'CreateProduct', itemKey: 'product:e-1' });
     await client.close();
   });
 

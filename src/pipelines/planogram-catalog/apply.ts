@@ -13,9 +13,9 @@ import { forEachConcurrent, forEachFed } from '../../core/for-each-concurrent.js
 import type { Plan } from '../../core/types.js';
 import type { ContextOf } from '../define-pipeline.js';
 import type { PlanogramBuilderClient } from '../../upstreams/planogrambuilder/client.js';
-import { type ItemKind, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
-import { type ApplyRow, applyRows } from './apply-rows.js';
-import { itemKey } from './compare.js';
+import { type AnyItem, type ItemKind, itemMethod } from '../../upstreams/planogrambuilder/wire.js';
+import { type AcceptedRow, acceptedRows } from './catalog-rows.js';
+import { imagesOf, itemHash, itemKey } from './compare.js';
 import type { PlanogramCatalogConfig } from './config.js';
 import { saveSnapshot, voidSnapshots } from './file-snapshot.js';
 import { fileKey, imageState, type LocalImage } from './images.js';
@@ -126,13 +126,13 @@ async function applyKind(run: Apply, plan: KindPlan): Promise<void> {
       let batch: (() => Promise<ItemState | undefined>)[] = [];
       /** Keys of the batch's writes, voided before the batch is handed over. */
       let writing: string[] = [];
-      for await (const row of applyRows(plan.src, plan.index, ctx.stopSignal, plan.fromSnapshot, run.client.protoSource)) {
-        const fresh = run.uploaded.size ? row.images.map((n) => n.toLowerCase()).filter((n) => run.uploaded.has(n)) : NONE;
+      for await (const row of acceptedRows(plan.src, plan.index, ctx.stopSignal, plan.fromSnapshot)) {
+        const fresh = run.uploaded.size ? imagesOf(row.item).map((n) => n.toLowerCase()).filter((n) => run.uploaded.has(n)) : NONE;
         if (plan.index.has(row.slot, Flag.CREATE | Flag.UPDATE)) {
           writing.push(row.key);
           batch.push(() => writeRow(run, plan, row, fresh));
         } else if (fresh.length) batch.push(() => refreshRow(run, plan.src.kind, row, fresh));
-        else if (plan.index.has(row.slot, Flag.SETTLE)) await run.checkpoints.record([{ key: row.key, hash: row.hash, remoteId: row.reference, data: null }]);
+        else if (plan.index.has(row.slot, Flag.SETTLE)) await run.checkpoints.record([{ key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null }]);
         if (batch.length >= BATCH) {
           await ctx.state.voidMany(writing);
           if (!(await push(batch))) return;
@@ -157,14 +157,14 @@ async function applyKind(run: Apply, plan: KindPlan): Promise<void> {
 }
 
 /** Sends one item; resolves with its checkpoint once the service has it, undefined when it failed. */
-async function writeRow(run: Apply, plan: KindPlan, row: ApplyRow, fresh: readonly string[]): Promise<ItemState | undefined> {
+async function writeRow(run: Apply, plan: KindPlan, row: AcceptedRow, fresh: readonly string[]): Promise<ItemState | undefined> {
   const { ctx } = run;
   const { kind, file } = plan.src;
   let landed: ItemState | undefined;
   try {
     const verb = plan.index.has(row.slot, Flag.CREATE) ? 'Create' : 'Update';
     ctx.count(await write(run.client, kind, verb, row.item, { signal: ctx.abortSignal, itemKey: row.key }));
-    landed = { key: row.key, hash: row.hash, remoteId: row.reference, data: null };
+    landed = { key: row.key, hash: itemHash(row.item), remoteId: row.reference, data: null };
   } catch (err) {
     for (const name of fresh) run.unsettled.add(name);
     if (err instanceof PermanentError && ROW_CODES.has(String(err.code))) {
@@ -180,7 +180,7 @@ async function writeRow(run: Apply, plan: KindPlan, row: ApplyRow, fresh: readon
 }
 
 /** Refresh only items whose image did reach the service; a failed upload leaves the old image, not a stale item. */
-async function refreshRow(run: Apply, kind: ItemKind, row: ApplyRow, fresh: readonly string[]): Promise<undefined> {
+async function refreshRow(run: Apply, kind: ItemKind, row: AcceptedRow, fresh: readonly string[]): Promise<undefined> {
   try {
     await run.client.call(itemMethod(kind, 'Refresh'), { reference: row.reference }, { signal: run.ctx.abortSignal, itemKey: row.key });
   } catch (err) {
@@ -222,10 +222,10 @@ async function write(
   client: PlanogramBuilderClient,
   kind: ItemKind,
   first: 'Create' | 'Update',
-  item: ApplyRow['item'],
+  item: AnyItem,
   opts: { signal: AbortSignal; itemKey: string },
 ): Promise<'created' | 'updated'> {
-  const send = (verb: 'Create' | 'Update') => (item instanceof Uint8Array ? client.writeEncoded(kind, verb, item, opts) : client.writeItem(kind, verb, item, opts));
+  const send = (verb: 'Create' | 'Update') => client.writeItem(kind, verb, item, opts);
   try {
     await send(first);
     return first === 'Create' ? 'created' : 'updated';

@@ -17,8 +17,6 @@ import { type CatalogSource, catalogRows } from './catalog-rows.js';
 import { imagesOf, itemHashInto } from './compare.js';
 import { FP_BYTES, fingerprintInto } from './fingerprint.js';
 import { HASH_BYTES } from './reference-index.js';
-import type { ProtoSource } from '../../upstreams/planogrambuilder/proto.js';
-import type { AnyItem } from '../../upstreams/planogrambuilder/wire.js';
 
 /** How the scan is cut up: rows per message, and messages the worker may send before the plan has read them. */
 export interface ScanPacing {
@@ -44,24 +42,11 @@ export interface ScannedRow {
   hash: Uint8Array;
   images: string[];
   problem: RowProblem | undefined;
-  /**
-   * Only when the scan encodes (apply): the item to send, as its encoded message (item-bytes.ts; a view that stays
-   * valid), or the item itself when encoding it failed (the client's own serialise then reports why).
-   */
-  item?: Uint8Array | AnyItem | undefined;
-}
-
-/** A batch's encoded items: one buffer, and per row where its message ends (an empty span: no item). */
-interface EncodedItems {
-  bytes: ArrayBuffer;
-  ends: Uint32Array;
-  /** Rows whose item could not be encoded, with the item. */
-  unencoded: [number, AnyItem][];
 }
 
 /** What the worker sends: a batch of one source's rows, the end of a source, or why it stopped. */
 type ScanMessage =
-  | { source: number; rows: number; bytes: ArrayBuffer; references: (string | null)[]; extras: [number, RowProblem | string[]][]; encoded?: EncodedItems; end: boolean }
+  | { source: number; rows: number; bytes: ArrayBuffer; references: (string | null)[]; extras: [number, RowProblem | string[]][]; end: boolean }
   | { failed: { name: string; message: string } };
 
 /**
@@ -89,26 +74,12 @@ class BatchBytes {
 
 /**
  * The worker's side: reads every source in order and posts its rows a batch at a time; `ahead` says when to
- * wait, `spare` hands out a buffer the plan gave back (undefined: none yet, a new one is made). With `encoders`
- * (one per source), each valid row's item is sent encoded too.
+ * wait, `spare` hands out a buffer the plan gave back (undefined: none yet, a new one is made).
  */
-export async function scanSources(
-  sources: CatalogSource[],
-  batchRows: number,
-  post: (message: ScanMessage, transfer: ArrayBuffer[]) => void,
-  ahead: () => Promise<void>,
-  spare: () => ArrayBuffer | undefined = () => undefined,
-  encoders?: ((item: AnyItem) => Uint8Array)[],
-): Promise<void> {
+export async function scanSources(sources: CatalogSource[], batchRows: number, post: (message: ScanMessage, transfer: ArrayBuffer[]) => void, ahead: () => Promise<void>, spare: () => ArrayBuffer | undefined = () => undefined): Promise<void> {
   try {
     for (let source = 0; source < sources.length; source++) {
-      const encode = encoders?.[source];
       let batch = newBatch(source, batchRows, spare());
-      /** The batch's encoded items so far, and the rows whose item could not be encoded. */
-      let bodies: Uint8Array[] = [];
-      let unencoded: [number, AnyItem][] = [];
-      let ends = new Uint32Array(encode ? batchRows : 0);
-      let length = 0;
       for await (const row of catalogRows(sources[source]!)) {
         const i = batch.references.length;
         batch.bytes.lines[i] = row.line;
@@ -124,18 +95,8 @@ export async function scanSources(
             itemHashInto(mapped.item, batch.bytes.hashes, i * HASH_BYTES);
             const images = imagesOf(mapped.item);
             if (images.length) batch.extras.push([i, images]);
-            if (encode) {
-              try {
-                const body = encode(mapped.item);
-                bodies.push(body);
-                length += body.length;
-              } catch {
-                unencoded.push([i, mapped.item]);
-              }
-            }
           }
         }
-        if (encode) ends[i] = length;
         if (batch.references.length === batchRows) {
           send(batch, false);
           await ahead();
@@ -143,26 +104,14 @@ export async function scanSources(
         }
       }
       send(batch, true);
-
-      function send(full: ReturnType<typeof newBatch>, end: boolean): void {
-        const { buffer } = full.bytes;
-        const message = { source: full.source, rows: full.references.length, bytes: buffer, references: full.references, extras: full.extras, end };
-        if (!encode) return post(message, [buffer]);
-        const items = new Uint8Array(length);
-        let at = 0;
-        for (const body of bodies) {
-          items.set(body, at);
-          at += body.length;
-        }
-        post({ ...message, encoded: { bytes: items.buffer, ends, unencoded } }, [buffer, items.buffer, ends.buffer]);
-        bodies = [];
-        unencoded = [];
-        ends = new Uint32Array(batchRows);
-        length = 0;
-      }
     }
   } catch (err) {
     post({ failed: { name: (err as Error).name, message: (err as Error).message } }, []);
+  }
+
+  function send(batch: ReturnType<typeof newBatch>, end: boolean): void {
+    const { buffer } = batch.bytes;
+    post({ source: batch.source, rows: batch.references.length, bytes: buffer, references: batch.references, extras: batch.extras, end }, [buffer]);
   }
 }
 
@@ -182,9 +131,8 @@ export class CatalogScan {
   #gone: Error | undefined;
   #closed = false;
 
-  /** With `encode`, valid rows come with their item encoded for that service (`ScannedRow.item`). */
-  constructor(sources: CatalogSource[], pacing: ScanPacing = PACING, encode?: ProtoSource) {
-    this.#worker = startWorker(sources, pacing, encode);
+  constructor(sources: CatalogSource[], pacing: ScanPacing = PACING) {
+    this.#worker = startWorker(sources, pacing);
     this.#worker.on('message', (message: ScanMessage) => this.#push(message));
     this.#worker.on('error', (err: Error & { code?: string }) => {
       const message =
@@ -207,15 +155,9 @@ export class CatalogScan {
       if (message.source !== source) throw new Error(`catalog reader out of step: expected source ${source}, got ${message.source}`);
       const bytes = new BatchBytes(message.bytes, message.bytes.byteLength / BatchBytes.size(1));
       const extras = new Map(message.extras);
-      const encoded = message.encoded;
-      const items = encoded && new Uint8Array(encoded.bytes);
-      const unencoded = encoded && new Map(encoded.unencoded);
       for (let i = 0; i < message.rows; i++) {
         const extra = extras.get(i);
-        const start = i === 0 ? 0 : encoded?.ends[i - 1]!;
-        const item = encoded && (encoded.ends[i]! > start ? items!.subarray(start, encoded.ends[i]) : unencoded!.get(i));
         yield {
-          item,
           line: bytes.lines[i]!,
           reference: message.references[i] ?? undefined,
           fingerprint: bytes.fingerprints.subarray(i * FP_BYTES, (i + 1) * FP_BYTES),
@@ -255,10 +197,10 @@ export class CatalogScan {
  * The worker's heap ceiling leaves room for the longest record the CSV settings allow (a record is held whole, in UTF-16,
  * a few times over while it is parsed and mapped); without one, V8 sizes a worker's heap from the host's memory.
  */
-function startWorker(sources: CatalogSource[], pacing: ScanPacing, encode: ProtoSource | undefined): Worker {
+function startWorker(sources: CatalogSource[], pacing: ScanPacing): Worker {
   const longestRecord = Math.max(0, ...sources.map((s) => csvOptionsSchema.parse({ ...s.csv, ...s.mapping.csv }).max_record_chars));
   return startModuleWorker(import.meta.url, 'scan-worker', {
-    workerData: { sources, pacing, encode },
+    workerData: { sources, pacing },
     resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 32 + Math.ceil((8 * longestRecord) / 2 ** 20) },
   });
 }

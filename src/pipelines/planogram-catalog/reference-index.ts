@@ -54,12 +54,7 @@ export class ReferenceIndex {
   }
 
   slot(lower: string): number | undefined {
-    return this.slotOfFingerprint(fingerprint(lower));
-  }
-
-  /** `slot` for a reference whose fingerprint was taken elsewhere (the catalog scan's worker). */
-  slotOfFingerprint(fp: Uint8Array): number | undefined {
-    const slot = this.#find(fp);
+    const slot = this.#find(fingerprint(lower));
     return slot < 0 ? undefined : slot;
   }
 

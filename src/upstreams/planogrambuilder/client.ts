@@ -12,8 +12,6 @@ import type { UpstreamGateway } from '../../core/upstream-gateway.js';
 import type { PlanogrambuilderConfig } from './config.js';
 import { grpcError, planoError } from './errors.js';
 import { MAX_FILE_BYTES } from './limits.js';
-import { type EncodedItemRequest, encodedItemSerializer, fieldNumber } from './item-bytes.js';
-import type { ProtoSource } from './proto.js';
 import { decodedPage, type EncodedPage, itemPage, type ListedPage, type SplitResponse, splitRepeated, unexpectedResponse } from './list-page.js';
 import { type AnyItem, type ItemByKind, type ItemKind, ITEM_KINDS, itemMethod, listMethod, type MethodName, RESPONSES, type Requests, type ResponseOf } from './wire.js';
 
@@ -59,8 +57,6 @@ export class PlanogramBuilderClient {
   #holders = 0;
   /** Per method, the response field `#call` splits out undecoded (List: the items; Create/Update: the item). */
   readonly #responseFields = new Map<MethodName, number>();
-  /** Per item write method, the serialiser of its pre-encoded request (`writeEncoded`). */
-  readonly #encodedSerializers = new Map<MethodName, Serialize>();
 
   constructor(cfg: PlanogrambuilderConfig, gateway: UpstreamGateway, log: Logger) {
     this.#cfg = cfg;
@@ -98,21 +94,21 @@ export class PlanogramBuilderClient {
   }
 
   /** `call`, optionally with the response's field number `split` left undecoded (list-page.ts): a List's items, a write's item. */
-  #call<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions, split?: number, serialize?: Serialize): Promise<Invoked<M>> {
+  #call<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions, split?: number): Promise<Invoked<M>> {
     // Not an async function: a call with a fresh session goes straight to the gateway, without a promise of its own.
-    if (!this.#sessionFresh()) return this.#ensureSession(options.signal).then(() => this.#send(method, request, options, split, serialize));
-    return this.#send(method, request, options, split, serialize);
+    if (!this.#sessionFresh()) return this.#ensureSession(options.signal).then(() => this.#send(method, request, options, split));
+    return this.#send(method, request, options, split);
   }
 
   /** `#call` once the session is there: one gateway call, its attempts sent with the token current at the time. */
-  #send<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions, split?: number, serialize?: Serialize): Promise<Invoked<M>> {
+  #send<M extends MethodName>(method: M, request: Requests[M], options: PlanoCallOptions, split?: number): Promise<Invoked<M>> {
     let used = '';
     return this.#gateway.call(
       method,
       (signal) => {
         // Read at attempt time: a reconnect between attempts replaced it.
         used = this.#session?.token ?? '';
-        return this.#invoke(method, { ...request, access_token: used }, signal, options.itemKey, split, serialize);
+        return this.#invoke(method, { ...request, access_token: used }, signal, options.itemKey, split);
       },
       { signal: options.signal, reconnect: () => this.#renew(used, options.signal) },
     );
@@ -187,35 +183,16 @@ export class PlanogramBuilderClient {
     }
   }
 
-  /**
-   * `writeItem` with the item already encoded (`itemBodyEncoder` of item-bytes.ts, on the catalog's reader
-   * thread): the request is framed with the token at call time, so this thread encodes no item.
-   */
-  writeEncoded(kind: ItemKind, verb: 'Create' | 'Update', body: Uint8Array, options: PlanoCallOptions = {}): Promise<unknown> {
-    const opened = this.#opened;
-    if (opened === undefined) return this.#openTransport().then(() => this.writeEncoded(kind, verb, body, options));
-    try {
-      const { field } = ITEM_KINDS[kind];
-      const method = itemMethod(kind, verb);
-      let serialize = this.#encodedSerializers.get(method);
-      if (serialize === undefined) this.#encodedSerializers.set(method, (serialize = encodedItemSerializer(opened.service, method, field) as Serialize));
-      const request: EncodedItemRequest = { body };
-      return this.#call(method, request as unknown as Requests[typeof method], options, this.#responseField(opened.service, method, field), serialize);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  /** What the catalog's reader thread loads to encode items the way this client's service does. */
-  get protoSource(): ProtoSource {
-    const { proto, package: pkg, service } = this.#cfg;
-    return { proto, package: pkg, service };
-  }
-
   /** The number of the field `name` in `method`'s response message, read from the .proto as loaded (once per method). */
   #responseField(service: grpc.ServiceDefinition, method: MethodName, name: string): number {
     let number = this.#responseFields.get(method);
-    if (number === undefined) this.#responseFields.set(method, (number = fieldNumber(service, method, 'response', name)));
+    if (number === undefined) {
+      // proto-loader keeps each method's response descriptor beside its (de)serializers.
+      const responseType = (service[method] as { responseType?: { type?: { field?: { name: string; number: number }[] } } }).responseType;
+      number = responseType?.type?.field?.find((f) => f.name === name)?.number;
+      if (number === undefined) throw new PermanentError(`${method}: the .proto's response has no field ${name}`, { upstream: 'planogrambuilder', op: method });
+      this.#responseFields.set(method, number);
+    }
     return number;
   }
 
@@ -301,12 +278,11 @@ export class PlanogramBuilderClient {
 
   /**
    * One attempt: unary call with a deadline, cancelled by `signal`, response validated and its error translated.
-   * With `split`, that field's entries are left encoded (`split` in the result) and the rest validated; with
-   * `serialize`, the request is written by it instead of the method's own serialiser (`writeEncoded`).
+   * With `split`, that field's entries are left encoded (`split` in the result) and the rest validated.
    */
-  #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string, split?: number, serialize?: Serialize): Promise<Invoked<M>> {
+  #invoke<M extends MethodName>(method: M, request: object, signal: AbortSignal | undefined, itemKey?: string, split?: number): Promise<Invoked<M>> {
     const opened = this.#opened;
-    if (opened === undefined) return this.#openTransport().then(() => this.#invoke(method, request, signal, itemKey, split, serialize));
+    if (opened === undefined) return this.#openTransport().then(() => this.#invoke(method, request, signal, itemKey, split));
     const { channel, service, Metadata } = opened;
     const def = service[method]!;
     const deserialize = (bytes: Buffer): { value: unknown; split: SplitResponse | undefined } => {
@@ -318,7 +294,7 @@ export class PlanogramBuilderClient {
       const onAbort = (): void => call.cancel();
       const call = channel.makeUnaryRequest(
         def.path,
-        serialize ?? def.requestSerialize,
+        def.requestSerialize,
         deserialize,
         request,
         new Metadata(),
@@ -338,9 +314,6 @@ export class PlanogramBuilderClient {
     });
   }
 }
-
-/** A request serialiser (grpc-js calls it with the request object, token included). */
-type Serialize = (request: object) => Buffer;
 
 /** A validated response, and the entries of a split-out repeated field (list-page.ts). */
 interface Invoked<M extends MethodName> {

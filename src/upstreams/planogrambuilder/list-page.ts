@@ -61,7 +61,7 @@ export function splitRepeated(bytes: Uint8Array, field: number): SplitResponse {
 }
 
 /** A varint at `at`: its value (up to 2^53) and where the next field starts. */
-export function varint(bytes: Uint8Array, at: number): [number, number] {
+function varint(bytes: Uint8Array, at: number): [number, number] {
   let value = 0;
   let scale = 1;
   for (;;) {
