@@ -33,7 +33,7 @@ import { databaseConfigSchema } from '../src/db/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { trackOrder } from '../src/pipelines/ambita-mirror/mirror-store.js';
 import { startAmbitaSandbox } from '../sandbox/ambita/server.js';
-import { bestAndMedian, buildDist, cpuOf, measureProcess } from './lib/measure-process.js';
+import { bestAndMedian, buildDist, cpuOf, measureProcess, roundRatios, roundRatiosLine } from './lib/measure-process.js';
 import { productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult } from './lib/bench-result.js';
 
@@ -259,12 +259,14 @@ if (args.serve) {
     for (const label of ['postgres', 'pglite']) {
       const k = rates.get(label);
       if (k) process.stdout.write(`first sweep (${label}) vs raw fetch-to-file of the same assets: ${(k.best / raw.best).toFixed(2)} best/best, ${(k.median / raw.median).toFixed(2)} median/median (the sweep also reads every order)\n`);
+      if (k) process.stdout.write(`${roundRatiosLine(`first sweep (${label}) vs raw`, roundRatios(figures.get(label)!, figures.get('raw')!))}\n`);
     }
     reportResult({
       bench: 'ambita-mirror',
       figure: { name: `asset files/s, first sweep (${mainLabel === 'postgres' ? 'Postgres' : 'PGlite'}, median of ${args.rounds})`, value: Number(main.median.toFixed(1)) },
       raw: { name: 'raw fetch-to-file files/s (median)', value: Number(raw.median.toFixed(1)) },
       ratio: Number((main.median / raw.median).toFixed(2)),
+      roundRatios: roundRatios(figures.get(mainLabel)!, figures.get('raw')!),
       runs: Object.fromEntries(figures),
     });
   }

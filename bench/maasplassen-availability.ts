@@ -7,7 +7,7 @@
  * interleaved (raw, PGlite, Postgres per round; `--rounds 3`), each in a fresh process on a fresh database;
  * best and median are printed. At 10,000 entries a tenth of a run was fixed cost (run records, fleet, first
  * requests): 50,000 measures the rate. `--entries N` changes it, `--no-build` skips `npm run build`. The
- * sandbox's own cost is the same for both sides.
+ * sandbox's own cost is the same for both sides. BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the koppel runs.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,7 +19,7 @@ import { stringify } from 'yaml';
 import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../demo/availability-data.js';
 import { startSandboxProcess } from '../demo/sandbox-process.js';
 import { maasplassenSignature } from '../src/upstreams/maasplassen/hmac.js';
-import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
+import { bestAndMedian, buildDist, measureProcess, roundRatios, roundRatiosLine } from './lib/measure-process.js';
 import { productionNodeFlags } from './lib/production-node-flags.js';
 import { peakRssMiB, reportResult } from './lib/bench-result.js';
 
@@ -61,7 +61,9 @@ async function measure(database: Record<string, unknown>, label: string) {
     }),
   );
   const run = async (extra: string[]) => {
-    const p = await measureProcess(process.execPath, [...productionNodeFlags(), CLI, 'run', 'bench', ...extra], { ...process.env, KOPPEL_CONFIG: config });
+    // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") after the image's flags, as in the other benches.
+    const flags = [...productionNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+    const p = await measureProcess(process.execPath, [...flags, CLI, 'run', 'bench', ...extra], { ...process.env, KOPPEL_CONFIG: config });
     if (p.code !== 0) throw new Error(`koppel run ${extra.join(' ')} exited ${p.code}: ${p.stderr.slice(0, 2000)}`);
     return { process: p, finished: runFinished(p.stdout) };
   };
@@ -184,9 +186,14 @@ try {
       out(`${label.padEnd(28)} ${`${rate.best}/${rate.median}`.padStart(20)} ${String(ms.median).padStart(12)} ${cpu.median.toFixed(2).padStart(10)} ${String(requests ?? '').padStart(9)} ${rerun.padStart(14)} ${`${rss} MiB`.padStart(13)}`);
     }
     const raw = summary['raw signed fetch']!;
-    for (const label of ['koppel first push, PGlite', 'koppel first push, Postgres']) {
+    const rateOf = (s: Sample) => ((s.first ?? s) as RunFigures).entriesPerSec;
+    const perRound: Record<string, ReturnType<typeof roundRatios>> = {};
+    for (const [label, list] of sides.slice(1)) {
       const k = summary[label];
-      if (k) out(`${label} vs raw: ${(k.best / raw.best).toFixed(2)} best/best, ${(k.median / raw.median).toFixed(2)} median/median`);
+      if (!k) continue;
+      out(`${label} vs raw: ${(k.best / raw.best).toFixed(2)} best/best, ${(k.median / raw.median).toFixed(2)} median/median`);
+      perRound[label] = roundRatios(list.map(rateOf), samples.raw!.map(rateOf));
+      out(roundRatiosLine(`${label} vs raw`, perRound[label]));
     }
     const main = summary['koppel first push, PGlite']!;
     reportResult({
@@ -195,6 +202,7 @@ try {
       figure: { name: `entries/s, first push (embedded db, median of ${args.rounds})`, value: main.median },
       raw: { name: 'raw signed fetch entries/s', value: raw.median },
       ratio: Number((main.median / raw.median).toFixed(2)),
+      roundRatios: perRound,
       summary,
       samples,
     });

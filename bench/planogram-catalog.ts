@@ -32,7 +32,7 @@ import pg from 'pg';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { rawListSeconds, rawUnaryRate, type SandboxAddress } from './lib/grpc-raw-rate.js';
-import { bestAndMedian } from './lib/measure-process.js';
+import { bestAndMedian, roundRatios, roundRatiosLine } from './lib/measure-process.js';
 import { productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult } from './lib/bench-result.js';
 
@@ -213,6 +213,8 @@ async function main(): Promise<void> {
     const concurrency = Number(args.concurrency);
     log(`raw grpc-js CreateProduct ×${args.raw} at concurrency ${concurrency}: ${Math.round(raw!.rate)} calls/s (median of ${rounds}; best ${Math.round(bestAndMedian(raws).best)})`);
     log(`${kinds[0]} first import of ${products} products: ${scenarios[0]!['items/s']} items/s (median of ${rounds}; best ${Math.round(bestAndMedian(imports).best)}); median ratio ${(bestAndMedian(imports).median / raw!.rate).toFixed(2)}`);
+    const perRound = roundRatios(imports, raws);
+    log(roundRatiosLine(`${kinds[0]} first import vs raw unary`, perRound));
     const fmt = (xs: number[]) => {
       const { best, median } = bestAndMedian(xs, false);
       return `${best.toFixed(2)}/${median.toFixed(2)} s`;
@@ -237,6 +239,7 @@ async function main(): Promise<void> {
       figure: { name: `items/s, first import of ${products} products (${first.database}, median of ${rounds})`, value: first['items/s'] },
       raw: { name: `raw grpc-js unary calls/s at concurrency ${concurrency} (median of ${rounds}, interleaved)`, value: Math.round(raw!.rate) },
       ratio: +((first['items/s'] as number) / raw!.rate).toFixed(2),
+      roundRatios: perRound,
       targets: {
         'import ≥ 50 % of raw unary rate': +((first['items/s'] as number) / raw!.rate).toFixed(2),
         'no-change re-run of 100k < 5 s (median)': rerun.seconds,

@@ -80,3 +80,18 @@ export function bestAndMedian(values: number[], higherIsBetter = true): { best: 
   const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
   return { best: higherIsBetter ? sorted.at(-1)! : sorted[0]!, median };
 }
+
+/**
+ * Each round's koppel figure ÷ the same round's raw figure (rounds in run order): how far the ratio moves with the
+ * machine, beside the headline median ÷ median. Rates, so higher is better on both sides.
+ */
+export function roundRatios(koppel: number[], raw: number[]): { min: number; median: number; max: number; rounds: number[] } {
+  const rounds = koppel.slice(0, raw.length).map((k, i) => Number((k / raw[i]!).toFixed(2)));
+  const { median } = bestAndMedian(rounds);
+  return { min: Math.min(...rounds), median: Number(median.toFixed(2)), max: Math.max(...rounds), rounds };
+}
+
+/** The line the benches print for roundRatios. */
+export function roundRatiosLine(label: string, r: ReturnType<typeof roundRatios>): string {
+  return `${label}, per round (koppel ÷ raw of the same round): ${r.rounds.join(', ')}; min ${r.min}, median ${r.median}, max ${r.max}`;
+}
