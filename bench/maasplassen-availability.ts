@@ -20,7 +20,7 @@ import { dateRange, exampleAvailability, writeAvailabilityCsv } from '../demo/av
 import { startSandboxProcess } from '../demo/sandbox-process.js';
 import { maasplassenSignature } from '../src/upstreams/maasplassen/hmac.js';
 import { bestAndMedian, buildDist, measureProcess, roundRatios, roundRatiosLine } from './lib/measure-process.js';
-import { productionNodeFlags } from './lib/production-node-flags.js';
+import { extraNodeFlags, productionNodeFlags } from './lib/production-node-flags.js';
 import { peakRssMiB, reportResult } from './lib/bench-result.js';
 
 const { values: args } = parseArgs({
@@ -61,9 +61,7 @@ async function measure(database: Record<string, unknown>, label: string) {
     }),
   );
   const run = async (extra: string[]) => {
-    // BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") after the image's flags, as in the other benches.
-    const flags = [...productionNodeFlags(), ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
-    const p = await measureProcess(process.execPath, [...flags, CLI, 'run', 'bench', ...extra], { ...process.env, KOPPEL_CONFIG: config });
+    const p = await measureProcess(process.execPath, [...productionNodeFlags(), ...extraNodeFlags(), CLI, 'run', 'bench', ...extra], { ...process.env, KOPPEL_CONFIG: config });
     if (p.code !== 0) throw new Error(`koppel run ${extra.join(' ')} exited ${p.code}: ${p.stderr.slice(0, 2000)}`);
     return { process: p, finished: runFinished(p.stdout) };
   };
@@ -173,9 +171,9 @@ try {
     out(`${'side'.padEnd(28)} ${'entries/s best/med'.padStart(20)} ${'wall ms med'.padStart(12)} ${'CPU s med'.padStart(10)} ${'requests'.padStart(9)} ${'re-run ms med'.padStart(14)} ${'peak RSS med'.padStart(13)}`);
     const sides: [string, Sample[]][] = [['raw signed fetch', samples.raw!], ['koppel first push, PGlite', samples.pglite!], ['koppel first push, Postgres', samples.postgres!]];
     const summary: Record<string, { best: number; median: number; cpuMedian: number }> = {};
+    const head = (s: Sample) => (s.first ?? s) as RunFigures;
     for (const [label, list] of sides) {
       if (list.length === 0) continue;
-      const head = (s: Sample) => (s.first ?? s) as RunFigures;
       const rate = bestAndMedian(list.map((s) => head(s).entriesPerSec));
       const ms = bestAndMedian(list.map((s) => head(s).ms), false);
       const cpu = bestAndMedian(list.map((s) => head(s).cpuSeconds), false);
@@ -186,7 +184,7 @@ try {
       out(`${label.padEnd(28)} ${`${rate.best}/${rate.median}`.padStart(20)} ${String(ms.median).padStart(12)} ${cpu.median.toFixed(2).padStart(10)} ${String(requests ?? '').padStart(9)} ${rerun.padStart(14)} ${`${rss} MiB`.padStart(13)}`);
     }
     const raw = summary['raw signed fetch']!;
-    const rateOf = (s: Sample) => ((s.first ?? s) as RunFigures).entriesPerSec;
+    const rateOf = (s: Sample) => head(s).entriesPerSec;
     const perRound: Record<string, ReturnType<typeof roundRatios>> = {};
     for (const [label, list] of sides.slice(1)) {
       const k = summary[label];

@@ -33,7 +33,7 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { rawListSeconds, rawUnaryRate, type SandboxAddress } from './lib/grpc-raw-rate.js';
 import { bestAndMedian, roundRatios, roundRatiosLine } from './lib/measure-process.js';
-import { productionNodeFlags } from './lib/production-node-flags.js';
+import { extraNodeFlags, productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult } from './lib/bench-result.js';
 
 const { values: args } = parseArgs({
@@ -444,7 +444,7 @@ async function startSandbox(): Promise<Sandbox> {
 /** Runs this file with `childArgs` (or, with `how`, a script under tsx or plain node); resolves with its last stdout line. */
 function runChild(childArgs: string[], env: Record<string, string>, how: 'self' | 'tsx' | 'node' = 'self'): Promise<string> {
   // Flags after the image's win (V8 takes a flag's last value): a variant can undo one of them.
-  const nodeFlags = [...productionNodeFlags(), ...((env.BENCH_NODE_FLAGS ?? process.env.BENCH_NODE_FLAGS)?.split(' ').filter(Boolean) ?? [])];
+  const nodeFlags = [...productionNodeFlags(), ...extraNodeFlags(env.BENCH_NODE_FLAGS ?? process.env.BENCH_NODE_FLAGS)];
   const argv = how === 'node' ? [...nodeFlags, ...childArgs] : ['--import', 'tsx', ...(how === 'self' ? [SELF] : []), ...childArgs];
   return new Promise((resolve, reject) => {
     execFile(process.execPath, argv, { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {

@@ -33,7 +33,7 @@ import { databaseConfigSchema } from '../src/db/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { PLANVIEWER_DEMO_CREDENTIALS, startPlanviewerSandbox } from '../sandbox/planviewer/server.js';
 import { bestAndMedian, buildDist, measureProcess } from './lib/measure-process.js';
-import { productionNodeFlags } from './lib/production-node-flags.js';
+import { extraNodeFlags, productionNodeFlags } from './lib/production-node-flags.js';
 import { reportResult } from './lib/bench-result.js';
 
 const { values: args } = parseArgs({
@@ -177,7 +177,7 @@ async function koppelSample(database: { url: string; pglite_dir: string }, dir: 
   // The image's node flags for every koppel run; BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
   // reach the measured run only.
   const production = [...productionNodeFlags().filter((f) => !(without.flags ?? []).includes(f)), ...(without.addFlags ?? [])];
-  const flags = [...production, ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)];
+  const flags = [...production, ...extraNodeFlags()];
   const cli = without.cli ?? CLI;
   const run = await measureProcess(process.execPath, [...flags, cli, 'run', 'bench'], env);
   if (run.code !== 0) throw new Error(`koppel run exited ${run.code}: ${run.stderr.slice(0, 2000)}`);

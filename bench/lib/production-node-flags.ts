@@ -25,3 +25,8 @@ export function demoCommand(packageJson = 'package.json'): { build: string[]; de
   }
   return { build: ['--import', 'tsx', build[1]!], demo: demo.slice(1) };
 }
+
+/** BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), split: what every bench adds after the image's flags. */
+export function extraNodeFlags(value = process.env.BENCH_NODE_FLAGS): string[] {
+  return (value ?? '').split(' ').filter(Boolean);
+}
