@@ -8,6 +8,10 @@
  * best and median are printed. At 10,000 entries a tenth of a run was fixed cost (run records, fleet, first
  * requests): 50,000 measures the rate. `--entries N` changes it, `--no-build` skips `npm run build`. The
  * sandbox's own cost is the same for both sides. BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the koppel runs.
+ * Each round also times, on each database, the one part of a first push raw does not do: recording a state row
+ * per entry (the same statements koppel sends, without reading, mapping or pushing). Checkpoints follow the
+ * pushes and one database takes one statement at a time, so no first push can be faster: that rate ÷ raw's is
+ * the ceiling of the ratio on that database.
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +32,7 @@ const { values: args } = parseArgs({
     entries: { type: 'string', default: '50000' },
     rounds: { type: 'string', default: '3' },
     part: { type: 'string' },
+    database: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
   },
 });
@@ -122,6 +127,29 @@ async function rawFetch() {
   return { ms: Math.round(ms), entriesPerSec: Math.round((ENTRIES / ms) * 1000), requests: chunks.length, cpuSeconds: cpuSeconds(c0) };
 }
 
+/**
+ * Recording the first push's states alone: koppel's own state store (from the build) inserting a row per entry
+ * with the hashes koppel stores, in statements of 600 rows (what a first push's checkpoints coalesce to at
+ * concurrency 4: 600 in most of them), on a fresh database. Only the inserts are timed.
+ */
+async function stateFloor(database: Record<string, unknown>) {
+  const { openDatabase } = (await import(resolve('dist/src/db/database.js'))) as typeof import('../src/db/database.js');
+  const { ItemStateStore } = (await import(resolve('dist/src/core/item-state.js'))) as typeof import('../src/core/item-state.js');
+  const { hashOfCanonicalJson } = (await import(resolve('dist/src/core/content-hash.js'))) as typeof import('../src/core/content-hash.js');
+  const states = rows.map((r) => ({ key: `${r.boat}|${r.date}`, hash: hashOfCanonicalJson(JSON.stringify(r.available ? prizesOf(r) : null)), remoteId: null, data: null }));
+  const db = await openDatabase({ url: '', pglite_dir: '', pool_size: 2, ...database });
+  try {
+    const store = new ItemStateStore(db.kysely, 'bench', 1);
+    const t0 = performance.now();
+    for (let i = 0; i < states.length; i += FLOOR_STATEMENT_ROWS) await store.insertMany(states.slice(i, i + FLOOR_STATEMENT_ROWS));
+    const ms = performance.now() - t0;
+    return { ms: Math.round(ms), entriesPerSec: Math.round((ENTRIES / ms) * 1000) };
+  } finally {
+    await db.close();
+  }
+}
+const FLOOR_STATEMENT_ROWS = 600;
+
 function prizesOf(r: (typeof rows)[number]) {
   return [
     { desc: 'Hele dag', desc_de: 'Ganzer Tag', cents: r.dayCents },
@@ -143,17 +171,23 @@ const part = args.part;
 try {
   if (part === 'raw') {
     process.stdout.write(`${JSON.stringify({ ...(await rawFetch()), peakRssMiB: peakRssMiB() })}\n`);
+  } else if (part === 'state-floor') {
+    process.stdout.write(`${JSON.stringify(await stateFloor(JSON.parse(args.database!) as Record<string, unknown>))}\n`);
   } else {
     if (!args['no-build']) buildDist();
     const pgliteTemplate = join(dir, 'pglite-migrated');
     await migrate({ pglite_dir: pgliteTemplate });
     const env = { BENCH_CSV: csv, BENCH_SANDBOX: JSON.stringify({ base, creds }) };
     const samples: Record<string, Sample[]> = { raw: [], pglite: [], postgres: [] };
+    const floors: Record<string, FloorSample[]> = { pglite: [], postgres: [] };
     for (let round = 0; round < Number(args.rounds); round++) {
       samples.raw!.push(JSON.parse(await runChild(['bench/maasplassen-availability.ts', '--entries', args.entries!, '--part', 'raw'], env)) as Sample);
       const pgliteDir = join(dir, `pglite-${round}`);
       await cp(pgliteTemplate, pgliteDir, { recursive: true });
       samples.pglite!.push(await measure({ pglite_dir: pgliteDir }, 'pglite'));
+      await rm(pgliteDir, { recursive: true, force: true });
+      await cp(pgliteTemplate, pgliteDir, { recursive: true });
+      floors.pglite!.push(await stateFloorChild({ pglite_dir: pgliteDir }, env));
       await rm(pgliteDir, { recursive: true, force: true });
       const server = process.env.DATABASE_URL ? await freshPostgres(process.env.DATABASE_URL, round) : undefined;
       if (server) {
@@ -162,6 +196,15 @@ try {
           samples.postgres!.push(await measure({ url: server.url }, 'postgres'));
         } finally {
           await server.drop();
+        }
+      }
+      const floorServer = process.env.DATABASE_URL ? await freshPostgres(process.env.DATABASE_URL, round) : undefined;
+      if (floorServer) {
+        try {
+          await migrate({ url: floorServer.url });
+          floors.postgres!.push(await stateFloorChild({ url: floorServer.url }, env));
+        } finally {
+          await floorServer.drop();
         }
       }
     }
@@ -193,6 +236,15 @@ try {
       perRound[label] = roundRatios(list.map(rateOf), samples.raw!.map(rateOf));
       out(roundRatiosLine(`${label} vs raw`, perRound[label]));
     }
+    const ceilings: Record<string, { median: number; rounds: ReturnType<typeof roundRatios> }> = {};
+    for (const [database, label] of [['pglite', 'PGlite'], ['postgres', 'Postgres']] as const) {
+      const list = floors[database]!;
+      if (list.length === 0) continue;
+      const rate = bestAndMedian(list.map((f) => f.entriesPerSec));
+      out(`state recording alone, ${label}: ${rate.best}/${rate.median} entries/s best/median (${FLOOR_STATEMENT_ROWS} rows a statement, koppel's store, nothing else)`);
+      ceilings[database] = { median: rate.median, rounds: roundRatios(list.map((f) => f.entriesPerSec), samples.raw!.map(rateOf)) };
+      out(roundRatiosLine(`ceiling of the ${label} ratio`, ceilings[database]!.rounds, 'state recording alone ÷ raw'));
+    }
     const main = summary['koppel first push, PGlite']!;
     reportResult({
       bench: 'maasplassen-availability',
@@ -201,6 +253,7 @@ try {
       raw: { name: 'raw signed fetch entries/s', value: raw.median },
       ratio: Number((main.median / raw.median).toFixed(2)),
       roundRatios: perRound,
+      stateRecordingAlone: ceilings,
       summary,
       samples,
     });
@@ -223,6 +276,17 @@ interface Sample extends Partial<RunFigures> {
   first?: RunFigures;
   rerun?: { ms: number };
   peakRssMiB: number;
+}
+
+interface FloorSample {
+  ms: number;
+  entriesPerSec: number;
+}
+
+/** `--part state-floor` in a process of its own, with the image's node flags, on a migrated database. */
+async function stateFloorChild(database: Record<string, unknown>, env: Record<string, string>): Promise<FloorSample> {
+  const args = ['bench/maasplassen-availability.ts', '--entries', String(ENTRIES), '--part', 'state-floor', '--database', JSON.stringify(database)];
+  return JSON.parse(await runChild(args, env, productionNodeFlags())) as FloorSample;
 }
 
 /** A new database on the server of `admin`, dropped after the round. */
@@ -251,9 +315,9 @@ async function migrate(database: Record<string, unknown>): Promise<void> {
   if (p.code !== 0) throw new Error(`koppel migrate: ${p.stderr.slice(0, 2000)}`);
 }
 
-function runChild(args: string[], env: Record<string, string>): Promise<string> {
+function runChild(args: string[], env: Record<string, string>, nodeFlags: string[] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${args.join(' ')} failed: ${stderr || err.message}`));
       resolve(stdout.trim().split('\n').pop() ?? '');
     });

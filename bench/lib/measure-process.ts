@@ -91,7 +91,7 @@ export function roundRatios(koppel: number[], raw: number[]): { min: number; med
   return { min: Math.min(...rounds), median: Number(median.toFixed(2)), max: Math.max(...rounds), rounds };
 }
 
-/** The line the benches print for roundRatios. */
-export function roundRatiosLine(label: string, r: ReturnType<typeof roundRatios>): string {
-  return `${label}, per round (koppel ÷ raw of the same round): ${r.rounds.join(', ')}; min ${r.min}, median ${r.median}, max ${r.max}`;
+/** The line the benches print for roundRatios; `of` names the two sides divided. */
+export function roundRatiosLine(label: string, r: ReturnType<typeof roundRatios>, of = 'koppel ÷ raw'): string {
+  return `${label}, per round (${of} of the same round): ${r.rounds.join(', ')}; min ${r.min}, median ${r.median}, max ${r.max}`;
 }
