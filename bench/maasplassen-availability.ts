@@ -7,7 +7,8 @@
  * interleaved (raw, PGlite, Postgres per round; `--rounds 3`), each in a fresh process on a fresh database;
  * best and median are printed. At 10,000 entries a tenth of a run was fixed cost (run records, fleet, first
  * requests): 50,000 measures the rate. `--entries N` changes it, `--no-build` skips `npm run build`. The
- * sandbox's own cost is the same for both sides. BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the koppel runs.
+ * sandbox's own cost is the same for both sides. BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the
+ * koppel runs.
  * Each round also times, on each database, the one part of a first push raw does not do: recording a state row
  * per entry (the same statements koppel sends, without reading, mapping or pushing). Checkpoints follow the
  * pushes and one database takes one statement at a time, so no first push can be faster: that rate ÷ raw's is
@@ -127,17 +128,23 @@ async function rawFetch() {
   return { ms: Math.round(ms), entriesPerSec: Math.round((ENTRIES / ms) * 1000), requests: chunks.length, cpuSeconds: cpuSeconds(c0) };
 }
 
+/** Rows a state insert carries in a first push: its checkpoints coalesce to 600 in most statements at concurrency 4. */
+const FLOOR_STATEMENT_ROWS = 600;
+
 /**
- * Recording the first push's states alone: koppel's own state store (from the build) inserting a row per entry
- * with the hashes koppel stores, in statements of 600 rows (what a first push's checkpoints coalesce to at
- * concurrency 4: 600 in most of them), on a fresh database. Only the inserts are timed.
+ * Recording the first push's states alone: koppel's own state store inserting a row per entry with the hash koppel
+ * stores for it, FLOOR_STATEMENT_ROWS a statement, on a fresh database. Only the inserts are timed.
  */
 async function stateFloor(database: Record<string, unknown>) {
-  const { openDatabase } = (await import(resolve('dist/src/db/database.js'))) as typeof import('../src/db/database.js');
-  const { ItemStateStore } = (await import(resolve('dist/src/core/item-state.js'))) as typeof import('../src/core/item-state.js');
-  const { hashOfCanonicalJson } = (await import(resolve('dist/src/core/content-hash.js'))) as typeof import('../src/core/content-hash.js');
-  const states = rows.map((r) => ({ key: `${r.boat}|${r.date}`, hash: hashOfCanonicalJson(JSON.stringify(r.available ? prizesOf(r) : null)), remoteId: null, data: null }));
-  const db = await openDatabase({ url: '', pglite_dir: '', pool_size: 2, ...database });
+  // Loaded here, not at the top: the raw part's process (and its peak RSS) has no database code.
+  const [{ contentHash }, { ItemStateStore }, { databaseConfigSchema }, { openDatabase }] = await Promise.all([
+    import('../src/core/content-hash.js'),
+    import('../src/core/item-state.js'),
+    import('../src/db/config.js'),
+    import('../src/db/database.js'),
+  ]);
+  const states = rows.map((r) => ({ key: `${r.boat}|${r.date}`, hash: contentHash(r.available ? prizesOf(r) : null), remoteId: null, data: null }));
+  const db = await openDatabase(databaseConfigSchema.parse({ ...database, pool_size: 2 }));
   try {
     const store = new ItemStateStore(db.kysely, 'bench', 1);
     const t0 = performance.now();
@@ -148,7 +155,6 @@ async function stateFloor(database: Record<string, unknown>) {
     await db.close();
   }
 }
-const FLOOR_STATEMENT_ROWS = 600;
 
 function prizesOf(r: (typeof rows)[number]) {
   return [
@@ -182,30 +188,11 @@ try {
     const floors: Record<string, FloorSample[]> = { pglite: [], postgres: [] };
     for (let round = 0; round < Number(args.rounds); round++) {
       samples.raw!.push(JSON.parse(await runChild(['bench/maasplassen-availability.ts', '--entries', args.entries!, '--part', 'raw'], env)) as Sample);
-      const pgliteDir = join(dir, `pglite-${round}`);
-      await cp(pgliteTemplate, pgliteDir, { recursive: true });
-      samples.pglite!.push(await measure({ pglite_dir: pgliteDir }, 'pglite'));
-      await rm(pgliteDir, { recursive: true, force: true });
-      await cp(pgliteTemplate, pgliteDir, { recursive: true });
-      floors.pglite!.push(await stateFloorChild({ pglite_dir: pgliteDir }, env));
-      await rm(pgliteDir, { recursive: true, force: true });
-      const server = process.env.DATABASE_URL ? await freshPostgres(process.env.DATABASE_URL, round) : undefined;
-      if (server) {
-        try {
-          await migrate({ url: server.url });
-          samples.postgres!.push(await measure({ url: server.url }, 'postgres'));
-        } finally {
-          await server.drop();
-        }
-      }
-      const floorServer = process.env.DATABASE_URL ? await freshPostgres(process.env.DATABASE_URL, round) : undefined;
-      if (floorServer) {
-        try {
-          await migrate({ url: floorServer.url });
-          floors.postgres!.push(await stateFloorChild({ url: floorServer.url }, env));
-        } finally {
-          await floorServer.drop();
-        }
+      samples.pglite!.push(await onFreshPglite(pgliteTemplate, round, (database) => measure(database, 'pglite')));
+      floors.pglite!.push(await onFreshPglite(pgliteTemplate, round, (database) => stateFloorChild(database, env)));
+      if (process.env.DATABASE_URL) {
+        samples.postgres!.push(await onFreshPostgres(process.env.DATABASE_URL, round, (database) => measure(database, 'postgres')));
+        floors.postgres!.push(await onFreshPostgres(process.env.DATABASE_URL, round, (database) => stateFloorChild(database, env)));
       }
     }
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -287,6 +274,28 @@ interface FloorSample {
 async function stateFloorChild(database: Record<string, unknown>, env: Record<string, string>): Promise<FloorSample> {
   const args = ['bench/maasplassen-availability.ts', '--entries', String(ENTRIES), '--part', 'state-floor', '--database', JSON.stringify(database)];
   return JSON.parse(await runChild(args, env, productionNodeFlags())) as FloorSample;
+}
+
+/** `use` on a copy of the migrated embedded folder, removed afterwards. */
+async function onFreshPglite<T>(template: string, round: number, use: (database: Record<string, unknown>) => Promise<T>): Promise<T> {
+  const pgliteDir = join(dir, `pglite-${round}`);
+  await cp(template, pgliteDir, { recursive: true });
+  try {
+    return await use({ pglite_dir: pgliteDir });
+  } finally {
+    await rm(pgliteDir, { recursive: true, force: true });
+  }
+}
+
+/** `use` on a new, migrated database on the server of `admin`, dropped afterwards. */
+async function onFreshPostgres<T>(admin: string, round: number, use: (database: Record<string, unknown>) => Promise<T>): Promise<T> {
+  const server = await freshPostgres(admin, round);
+  try {
+    await migrate({ url: server.url });
+    return await use({ url: server.url });
+  } finally {
+    await server.drop();
+  }
 }
 
 /** A new database on the server of `admin`, dropped after the round. */
